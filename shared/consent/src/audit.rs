@@ -1,0 +1,316 @@
+//! Audit events: the append-only paper trail of everything the service did for a number or a firm.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::gate::{BlockReason, MessageCategory, MessageKind};
+use crate::keywords::Classification;
+use crate::record::{ConsentBasis, ConsentStatus};
+
+/// One entry of the paper trail. Ids are ULIDs, so sorting by id sorts by time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// ULID, unique and time-ordered.
+    pub id: String,
+    /// When it happened (the service's clock).
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: AuditKind,
+}
+
+impl AuditEvent {
+    /// A new event at `at`, with a fresh, monotonic id.
+    pub fn new(at: DateTime<Utc>, kind: AuditKind) -> Self {
+        Self {
+            id: next_event_id(at),
+            at,
+            kind,
+        }
+    }
+
+    /// The event's type name as stored (`opted_in`, `message_sent`, ...).
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+}
+
+/// How a contact gave consent, with what proves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum OptInEvidence {
+    /// A reply by SMS.
+    Sms {
+        /// The reply's text as received.
+        text: String,
+        /// The carrier's id of the reply.
+        inbound_message_id: String,
+        /// When the carrier received it.
+        received_at: DateTime<Utc>,
+    },
+    /// The button behind the email link.
+    Email {
+        /// The client address the confirmation came from.
+        ip: Option<String>,
+        /// The browser's user agent.
+        user_agent: Option<String>,
+        /// When the button was pressed.
+        confirmed_at: DateTime<Utc>,
+    },
+    /// The firm says it holds consent (double opt-in off).
+    FirmAttested {
+        /// The contact the firm created.
+        contact_id: String,
+    },
+}
+
+/// Everything that can happen, each with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AuditKind {
+    /// The CRM created a contact with this number.
+    ContactCreated {
+        /// The CRM's id.
+        contact_id: String,
+        /// Where the contact came from, as the CRM says.
+        source: Option<String>,
+        /// The contact's email, if given.
+        email: Option<String>,
+        /// The firm's double opt-in setting at that moment.
+        double_opt_in: bool,
+        /// Whether a consent record already existed (nothing is re-sent then).
+        existing_status: Option<ConsentStatus>,
+    },
+    /// The opt-in request email went out.
+    EmailSent {
+        /// The address.
+        to: String,
+        /// Subject line.
+        subject: String,
+        /// Plain-text part.
+        text: String,
+        /// HTML part.
+        html: String,
+        /// The provider's id.
+        provider_message_id: String,
+    },
+    /// The opt-in request email could not be sent or was not attempted.
+    EmailSkipped {
+        /// Why.
+        reason: String,
+    },
+    /// The contact confirmed.
+    OptedIn {
+        /// The status before.
+        from: Option<ConsentStatus>,
+        /// The basis now.
+        basis: ConsentBasis,
+        /// The proof.
+        evidence: OptInEvidence,
+    },
+    /// The contact (or the carrier) revoked consent.
+    OptedOut {
+        /// The status before.
+        from: Option<ConsentStatus>,
+        /// The basis now.
+        basis: ConsentBasis,
+        /// The text received, if by SMS.
+        text: Option<String>,
+        /// The keyword or phrase that made it a revocation.
+        matched: Option<String>,
+        /// The carrier's id of the reply.
+        inbound_message_id: Option<String>,
+    },
+    /// A text that changed nothing: HELP, an unclear reply, a duplicate, a stale or unsolicited
+    /// keyword. Kept for a person to read.
+    ReplyReceived {
+        /// The text as received.
+        text: String,
+        /// The carrier's id.
+        inbound_message_id: String,
+        /// How the text was read.
+        classification: Classification,
+        /// When the carrier received it.
+        received_at: DateTime<Utc>,
+        /// Why it changed nothing.
+        note: ReplyNote,
+    },
+    /// The email link was used where it cannot change anything (after an opt-out, or twice).
+    EmailConfirmationIgnored {
+        /// The status at that moment.
+        status: ConsentStatus,
+        /// The client address.
+        ip: Option<String>,
+        /// The browser's user agent.
+        user_agent: Option<String>,
+    },
+    /// The gate let a message through; it is handed to the provider next.
+    MessageAllowed {
+        /// What kind of message.
+        kind: MessageKind,
+        /// Marketing or transactional.
+        category: MessageCategory,
+        /// The exact text.
+        body: String,
+        /// The sending number.
+        from: String,
+        /// The firm's double opt-in setting in force.
+        double_opt_in: bool,
+        /// The caller's idempotency key, if any.
+        idempotency_key: Option<String>,
+    },
+    /// The provider accepted a message the gate allowed.
+    MessageSent {
+        /// The `MessageAllowed` event this completes.
+        allowed_event_id: String,
+        /// The provider's id.
+        provider_message_id: String,
+    },
+    /// The provider refused a message the gate allowed.
+    MessageFailed {
+        /// The `MessageAllowed` event this completes.
+        allowed_event_id: String,
+        /// The provider's reason.
+        error: String,
+    },
+    /// The gate held a message until the recipient's window opens.
+    MessageDeferred {
+        /// What kind of message.
+        kind: MessageKind,
+        /// Marketing or transactional.
+        category: MessageCategory,
+        /// The exact text.
+        body: String,
+        /// When it may go.
+        not_before: DateTime<Utc>,
+        /// The caller's idempotency key, if any.
+        idempotency_key: Option<String>,
+    },
+    /// The gate refused a message.
+    MessageBlocked {
+        /// What kind of message.
+        kind: MessageKind,
+        /// Marketing or transactional.
+        category: MessageCategory,
+        /// The exact text.
+        body: String,
+        /// Why.
+        reason: BlockReason,
+        /// The caller's idempotency key, if any.
+        idempotency_key: Option<String>,
+    },
+    /// The firm switched double opt-in.
+    DoubleOptInChanged {
+        /// The new setting.
+        enabled: bool,
+        /// Who did it.
+        changed_by: String,
+        /// Whether they acknowledged the risk (required to turn it off).
+        acknowledge_risk: bool,
+    },
+    /// The firm changed or reset a template.
+    TemplateChanged {
+        /// The template.
+        name: String,
+        /// Whether it went back to the default.
+        reset: bool,
+    },
+    /// The firm registered or changed its settings.
+    FirmUpdated {
+        /// The firm's name now.
+        name: String,
+        /// Its sending number now.
+        sms_number: String,
+    },
+}
+
+/// Why a reply changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyNote {
+    /// A HELP request, answered with the help text.
+    Help,
+    /// Neither a keyword nor a revocation: for a person to read.
+    Unrecognized,
+    /// Older than the record's current state, so it does not override it.
+    Superseded,
+    /// An opt-in word with no opt-in request to answer, or while already opted in.
+    NoEffect,
+    /// A repeat STOP while already opted out.
+    AlreadyOptedOut,
+}
+
+impl AuditKind {
+    /// The stored type name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::ContactCreated { .. } => "contact_created",
+            Self::EmailSent { .. } => "email_sent",
+            Self::EmailSkipped { .. } => "email_skipped",
+            Self::OptedIn { .. } => "opted_in",
+            Self::OptedOut { .. } => "opted_out",
+            Self::ReplyReceived { .. } => "reply_received",
+            Self::EmailConfirmationIgnored { .. } => "email_confirmation_ignored",
+            Self::MessageAllowed { .. } => "message_allowed",
+            Self::MessageSent { .. } => "message_sent",
+            Self::MessageFailed { .. } => "message_failed",
+            Self::MessageDeferred { .. } => "message_deferred",
+            Self::MessageBlocked { .. } => "message_blocked",
+            Self::DoubleOptInChanged { .. } => "double_opt_in_changed",
+            Self::TemplateChanged { .. } => "template_changed",
+            Self::FirmUpdated { .. } => "firm_updated",
+        }
+    }
+}
+
+static EVENT_IDS: Mutex<Option<ulid::Generator>> = Mutex::new(None);
+
+/// A ULID for `at`, strictly greater than every id this process made before, so events
+/// appended in one process keep their order even within one millisecond.
+fn next_event_id(at: DateTime<Utc>) -> String {
+    let mut guard = EVENT_IDS.lock().unwrap_or_else(|poison| poison.into_inner());
+    let generator = guard.get_or_insert_with(ulid::Generator::new);
+    let time: std::time::SystemTime = at.into();
+    match generator.generate_from_datetime(time) {
+        Ok(id) => id.to_string(),
+        // Overflow within one millisecond (2^80 ids) or a clock set backwards: a fresh id at
+        // `at` is still unique, and time order is what the reader relies on.
+        Err(_) => ulid::Ulid::from_datetime(time).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_increasing_within_a_millisecond() {
+        let at = Utc::now();
+        let ids: Vec<String> = (0..100)
+            .map(|_| AuditEvent::new(at, AuditKind::EmailSkipped { reason: "x".into() }).id)
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        sorted.dedup();
+        assert_eq!(sorted.len(), 100);
+    }
+
+    #[test]
+    fn serializes_with_a_type_tag() {
+        let event = AuditEvent::new(
+            Utc::now(),
+            AuditKind::DoubleOptInChanged {
+                enabled: false,
+                changed_by: "ops@firm".into(),
+                acknowledge_risk: true,
+            },
+        );
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "double_opt_in_changed");
+        let back: AuditEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}

@@ -1,0 +1,70 @@
+//! A firm: its settings, its sending number and its template overrides.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::phone::PhoneNumber;
+use crate::templates::{TemplateName, TemplateOverride};
+
+/// Longest firm id accepted.
+pub const MAX_FIRM_ID_LEN: usize = 64;
+
+/// A firm id is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a firm id is 1 to 64 letters, digits, '-' or '_'")]
+pub struct InvalidFirmId;
+
+/// Checks a firm id: it becomes part of storage keys, so it is kept to a safe alphabet.
+pub fn validate_firm_id(firm_id: &str) -> Result<(), InvalidFirmId> {
+    let ok = !firm_id.is_empty()
+        && firm_id.len() <= MAX_FIRM_ID_LEN
+        && firm_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(InvalidFirmId) }
+}
+
+/// Who last switched double opt-in, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoubleOptInChange {
+    /// Who.
+    pub changed_by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether they acknowledged the risk.
+    pub acknowledge_risk: bool,
+}
+
+/// A firm as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Firm {
+    /// The firm's id (chosen by the CRM).
+    pub firm_id: String,
+    /// The business name the texts carry.
+    pub name: String,
+    /// The number the firm texts from (inbound replies route by it).
+    pub sms_number: PhoneNumber,
+    /// Where contacts can write for help.
+    pub support_email: String,
+    /// Where contacts can call for help.
+    pub support_phone: String,
+    /// The firm's website.
+    pub website: String,
+    /// Double opt-in: on by default; off only with an acknowledged risk.
+    pub double_opt_in: bool,
+    /// The last switch of `double_opt_in`.
+    pub double_opt_in_changed: Option<DoubleOptInChange>,
+    /// The firm's own time zone (IANA), used for numbers outside North America.
+    pub time_zone: Option<String>,
+    /// The firm's template overrides.
+    #[serde(default)]
+    pub templates: BTreeMap<TemplateName, TemplateOverride>,
+    /// Registered at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+    /// Incremented on every write.
+    pub version: u64,
+}

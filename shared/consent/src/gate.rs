@@ -1,0 +1,152 @@
+//! The gate policy: the one decision every outbound SMS passes (DESIGN §3, "Gate policy").
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::quiet_hours::SendWindow;
+use crate::record::{ConsentRecord, ConsentStatus, Delivery};
+
+/// What an outbound SMS is, which decides the rules it meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The one opt-in request to a new contact.
+    OptInRequest,
+    /// The answer to an opt-in (YES or the email button).
+    OptInConfirmation,
+    /// The one answer to an opt-out.
+    OptOutConfirmation,
+    /// The answer to HELP.
+    HelpReply,
+    /// Anything the firm sends (the CRM's messages).
+    FirmMessage,
+}
+
+impl MessageKind {
+    /// Replies to the contact's own message are answers, not solicitations: they go out at
+    /// once whatever the hour and count toward no cap.
+    pub fn is_reply(self) -> bool {
+        matches!(
+            self,
+            Self::OptInConfirmation | Self::OptOutConfirmation | Self::HelpReply
+        )
+    }
+}
+
+/// Marketing or transactional, as the caller declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageCategory {
+    /// Promotional or general (the default: the stricter reading).
+    #[default]
+    Marketing,
+    /// About a matter the contact is party to.
+    Transactional,
+}
+
+/// Why the gate refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockReason {
+    /// The firm has no record of this number.
+    UnknownRecipient,
+    /// The number opted out.
+    OptedOut,
+    /// The number has not confirmed (or the one opt-in request already went out).
+    NotOptedIn,
+    /// Too many messages to this number in 24 hours.
+    FrequencyCap,
+}
+
+impl BlockReason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownRecipient => "unknown_recipient",
+            Self::OptedOut => "opted_out",
+            Self::NotOptedIn => "not_opted_in",
+            Self::FrequencyCap => "frequency_cap",
+        }
+    }
+}
+
+/// What the gate says about one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum GateDecision {
+    /// Send now.
+    Allow,
+    /// Hold until the recipient's window opens, then ask the gate again.
+    Defer {
+        /// When the window opens.
+        not_before: DateTime<Utc>,
+    },
+    /// Never send.
+    Block {
+        /// Why.
+        reason: BlockReason,
+    },
+}
+
+/// Everything the gate looks at for one message.
+#[derive(Debug, Clone, Copy)]
+pub struct GateQuestion<'a> {
+    /// The recipient's consent record, read consistently; `None` when the firm never saw the number.
+    pub record: Option<&'a ConsentRecord>,
+    /// The firm's double opt-in setting.
+    pub double_opt_in: bool,
+    /// What the message is.
+    pub kind: MessageKind,
+    /// The recipient's local sending window.
+    pub window: &'a SendWindow,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// The gate's rules, in order: unknown, opted out, pending, opted in; then quiet hours.
+pub fn decide(question: GateQuestion<'_>) -> GateDecision {
+    let Some(record) = question.record else {
+        return GateDecision::Block {
+            reason: BlockReason::UnknownRecipient,
+        };
+    };
+    let kind = question.kind;
+    let consent_allows = match record.status {
+        ConsentStatus::OptedOut => match kind {
+            MessageKind::OptOutConfirmation => !record.opt_out_confirmation_sent,
+            MessageKind::HelpReply => true,
+            _ => false,
+        },
+        ConsentStatus::Pending => match kind {
+            MessageKind::OptInRequest => !record.opt_in_sms.is_done(),
+            MessageKind::HelpReply => true,
+            _ => false,
+        },
+        ConsentStatus::OptedIn => match kind {
+            // The one opt-in request is for pending numbers only.
+            MessageKind::OptInRequest => false,
+            // An opt-out confirmation answers an opt-out; while opted in there is none to answer.
+            MessageKind::OptOutConfirmation => false,
+            _ => record.allows_texting(question.double_opt_in),
+        },
+    };
+    if !consent_allows {
+        let reason = match record.status {
+            ConsentStatus::OptedOut => BlockReason::OptedOut,
+            _ => BlockReason::NotOptedIn,
+        };
+        return GateDecision::Block { reason };
+    }
+    if kind.is_reply() {
+        return GateDecision::Allow;
+    }
+    match question.window.next_open(question.now) {
+        None => GateDecision::Allow,
+        Some(not_before) => GateDecision::Defer { not_before },
+    }
+}
+
+/// Whether a deferred opt-in request on the record is still waiting.
+pub fn opt_in_request_deferred(record: &ConsentRecord) -> bool {
+    matches!(record.opt_in_sms, Delivery::Deferred { .. })
+}

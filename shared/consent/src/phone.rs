@@ -1,0 +1,185 @@
+//! Phone numbers: parsing any reasonable input to E.164, and masking for logs.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Longest input we try to parse; anything longer is not a phone number.
+const MAX_INPUT_LEN: usize = 64;
+
+/// Why an input is not a phone number we can text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Nothing was given.
+    #[error("the phone number is empty")]
+    Empty,
+    /// The input is longer than any phone number.
+    #[error("the phone number is too long")]
+    TooLong,
+    /// The input could not be read as a phone number.
+    #[error("'{0}' is not a phone number")]
+    Unparseable(String),
+    /// The input reads as a number that no carrier assigns.
+    #[error("'{0}' is not a valid phone number")]
+    Invalid(String),
+}
+
+/// A phone number in E.164 form (`+14155550134`), the key of every consent record.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses "(415) 555-0134", "415.555.0134", "+1 415 555 0134" and the like; US is the
+    /// default region for numbers without a country code.
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        if trimmed.len() > MAX_INPUT_LEN {
+            return Err(PhoneError::TooLong);
+        }
+        let shown = trimmed.chars().take(MAX_INPUT_LEN).collect::<String>();
+        let parsed = phonenumber::parse(Some(phonenumber::country::Id::US), trimmed)
+            .map_err(|_| PhoneError::Unparseable(shown.clone()))?;
+        if !phonenumber::is_valid(&parsed) {
+            return Err(PhoneError::Invalid(shown));
+        }
+        Ok(Self(
+            parsed.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    /// Accepts only a string that is already canonical E.164 (used when reading our own store).
+    pub fn from_e164(input: &str) -> Result<Self, PhoneError> {
+        let parsed = Self::parse(input)?;
+        if parsed.0 != input {
+            return Err(PhoneError::Unparseable(input.chars().take(MAX_INPUT_LEN).collect()));
+        }
+        Ok(parsed)
+    }
+
+    /// The E.164 text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The three-digit area code of a North American (+1) number.
+    pub fn nanp_area_code(&self) -> Option<&str> {
+        self.0
+            .strip_prefix("+1")
+            .filter(|rest| rest.len() == 10)
+            .map(|rest| &rest[..3])
+    }
+
+    /// The number as logs may show it: `+1415***0134`.
+    pub fn masked(&self) -> String {
+        mask_phone(&self.0)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+// Debug masks too, so a stray `{:?}` in a log line never leaks a number.
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+impl Serialize for PhoneNumber {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PhoneNumber::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Masks any phone-like string for logs: keeps the country and area code and the last four digits.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 8 {
+        return "***".to_string();
+    }
+    let head: String = chars[..5].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}***{tail}")
+}
+
+/// Masks an email address for logs: `a***@example.com`.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first = local.chars().next().map(String::from).unwrap_or_default();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_us_formats_to_e164() {
+        for input in [
+            "(415) 555-0134",
+            "415.555.0134",
+            "+1 415 555 0134",
+            "4155550134",
+            "1-415-555-0134",
+            " +14155550134 ",
+        ] {
+            assert_eq!(PhoneNumber::parse(input).unwrap().as_str(), "+14155550134", "{input}");
+        }
+    }
+
+    #[test]
+    fn parses_international_numbers() {
+        assert_eq!(
+            PhoneNumber::parse("+44 20 7946 0958").unwrap().as_str(),
+            "+442079460958"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_input_with_typed_errors() {
+        assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
+        assert_eq!(PhoneNumber::parse("   "), Err(PhoneError::Empty));
+        assert!(matches!(PhoneNumber::parse("hello"), Err(PhoneError::Unparseable(_))));
+        assert!(matches!(PhoneNumber::parse("123"), Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))));
+        assert!(matches!(PhoneNumber::parse("+1 000 000 0000"), Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))));
+        assert_eq!(PhoneNumber::parse(&"9".repeat(100)), Err(PhoneError::TooLong));
+    }
+
+    #[test]
+    fn masks_numbers_and_emails() {
+        let phone = PhoneNumber::parse("(415) 555-0134").unwrap();
+        assert_eq!(phone.masked(), "+1415***0134");
+        assert_eq!(format!("{phone:?}"), "PhoneNumber(+1415***0134)");
+        assert_eq!(mask_email("alice@example.com"), "a***@example.com");
+        assert_eq!(mask_email("nonsense"), "***");
+    }
+
+    #[test]
+    fn area_code_only_for_nanp() {
+        assert_eq!(PhoneNumber::parse("4155550134").unwrap().nanp_area_code(), Some("415"));
+        assert_eq!(PhoneNumber::parse("+442079460958").unwrap().nanp_area_code(), None);
+    }
+
+    #[test]
+    fn from_e164_requires_canonical_form() {
+        assert!(PhoneNumber::from_e164("+14155550134").is_ok());
+        assert!(PhoneNumber::from_e164("4155550134").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The consent record of one phone number at one firm: its state and what has been sent.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::phone::PhoneNumber;
+
+/// Where a number stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStatus {
+    /// The opt-in request went out (or is due); no answer yet.
+    Pending,
+    /// The contact confirmed (or the firm attested, with double opt-in off).
+    OptedIn,
+    /// The contact revoked consent (or the carrier reports them opted out).
+    OptedOut,
+}
+
+impl ConsentStatus {
+    /// The wire name (`pending`, `opted_in`, `opted_out`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::OptedIn => "opted_in",
+            Self::OptedOut => "opted_out",
+        }
+    }
+}
+
+/// Why the record is in its state: the evidence behind the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentBasis {
+    /// Pending: the opt-in request was issued for a new contact.
+    OptInRequested,
+    /// The contact texted a keyword (YES, STOP, ...).
+    SmsReply,
+    /// The contact confirmed through the email link.
+    EmailConfirmation,
+    /// The firm attested consent while its double opt-in was off.
+    FirmAttested,
+    /// The carrier reports the number opted out.
+    Carrier,
+}
+
+/// The state of one delivery of the opt-in request on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Not attempted yet (or a crash came between the claim and the send).
+    #[default]
+    NotSent,
+    /// Held back until the recipient's window opens.
+    Deferred {
+        /// When it may go out.
+        not_before: DateTime<Utc>,
+    },
+    /// Handed to the provider.
+    Sent {
+        /// The provider's id for it.
+        provider_message_id: String,
+        /// When it was handed over.
+        at: DateTime<Utc>,
+    },
+    /// Not sent and never will be (no address, or the gate refused it).
+    Skipped,
+}
+
+impl Delivery {
+    /// Whether this delivery is finished (sent or skipped for good).
+    pub fn is_done(&self) -> bool {
+        matches!(self, Self::Sent { .. } | Self::Skipped)
+    }
+}
+
+/// How many inbound message ids a record remembers for de-duplication within the record itself.
+pub const RECENT_INBOUND_IDS: usize = 32;
+
+/// The consent of one phone number at one firm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// The firm.
+    pub firm_id: String,
+    /// The number, E.164.
+    pub phone: PhoneNumber,
+    /// Where it stands.
+    pub status: ConsentStatus,
+    /// Why.
+    pub basis: ConsentBasis,
+    /// Incremented on every write; every write is conditioned on the version read.
+    pub version: u64,
+    /// When the record was first created.
+    pub created_at: DateTime<Utc>,
+    /// The time of the event that set the current status (out-of-order events older than this
+    /// are recorded but do not override it).
+    pub status_changed_at: DateTime<Utc>,
+    /// When the record was last written.
+    pub updated_at: DateTime<Utc>,
+    /// The one opt-in request by SMS.
+    #[serde(default)]
+    pub opt_in_sms: Delivery,
+    /// The one opt-in request by email.
+    #[serde(default)]
+    pub opt_in_email: Delivery,
+    /// Whether the one opt-out confirmation of the current opt-out has gone out.
+    #[serde(default)]
+    pub opt_out_confirmation_sent: bool,
+    /// The most recent inbound message ids applied, newest last.
+    #[serde(default)]
+    pub recent_inbound_ids: Vec<String>,
+    /// The hash of the newest audit event of this number (the head of the chain).
+    #[serde(default)]
+    pub audit_head: Option<String>,
+}
+
+impl ConsentRecord {
+    /// Whether an inbound message with this id was already applied.
+    pub fn has_applied(&self, inbound_message_id: &str) -> bool {
+        self.recent_inbound_ids.iter().any(|id| id == inbound_message_id)
+    }
+
+    /// Remembers an applied inbound message id, forgetting the oldest past the limit.
+    pub fn remember_inbound(&mut self, inbound_message_id: &str) {
+        self.recent_inbound_ids.push(inbound_message_id.to_string());
+        let excess = self.recent_inbound_ids.len().saturating_sub(RECENT_INBOUND_IDS);
+        self.recent_inbound_ids.drain(..excess);
+    }
+
+    /// Whether the gate treats this record as consent to text, given the firm's setting.
+    pub fn allows_texting(&self, double_opt_in: bool) -> bool {
+        match (self.status, self.basis) {
+            (ConsentStatus::OptedIn, ConsentBasis::FirmAttested) => !double_opt_in,
+            (ConsentStatus::OptedIn, _) => true,
+            _ => false,
+        }
+    }
+}
