@@ -13,3 +13,7 @@ pub mod record;
 pub mod sms_segments;
 pub mod templates;
 pub mod token;
+pub mod memory;
+pub mod ports;
+pub mod transition;
+pub mod flows;

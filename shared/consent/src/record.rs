@@ -63,6 +63,12 @@ pub enum Delivery {
         /// When it was handed over.
         at: DateTime<Utc>,
     },
+    /// Claimed for sending: the provider has it or is about to. Counts as done, so no second
+    /// request can go out even if the process dies before the provider's id is stored.
+    Claimed {
+        /// When it was claimed.
+        at: DateTime<Utc>,
+    },
     /// Not sent and never will be (no address, or the gate refused it).
     Skipped,
 }
@@ -70,7 +76,7 @@ pub enum Delivery {
 impl Delivery {
     /// Whether this delivery is finished (sent or skipped for good).
     pub fn is_done(&self) -> bool {
-        matches!(self, Self::Sent { .. } | Self::Skipped)
+        matches!(self, Self::Sent { .. } | Self::Claimed { .. } | Self::Skipped)
     }
 }
 
@@ -109,6 +115,9 @@ pub struct ConsentRecord {
     /// The most recent inbound message ids applied, newest last.
     #[serde(default)]
     pub recent_inbound_ids: Vec<String>,
+    /// The recipient's own time zone (IANA), when the CRM gave one.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// The hash of the newest audit event of this number (the head of the chain).
     #[serde(default)]
     pub audit_head: Option<String>,

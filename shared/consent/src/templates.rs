@@ -1,8 +1,13 @@
 //! Message templates: the CTIA-complete defaults, per-firm overrides, sandboxed rendering, validation.
 
+use std::collections::HashSet;
+use std::io;
+use std::sync::OnceLock;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, HtmlEscape, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::sms_segments::SegmentCount;
+use crate::sms_segments::{SegmentCount, count_segments};
 
 /// The templates a firm can override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,8 +135,20 @@ pub enum TemplateError {
 
 /// The shipped default of a template.
 pub fn default_template(name: TemplateName) -> TemplateOverride {
-    let _ = name;
-    todo!("templates::default_template")
+    let sms = |body: &str| TemplateOverride::Sms {
+        body: body.to_string(),
+    };
+    match name {
+        TemplateName::SmsOptInRequest => sms(DEFAULT_SMS_OPT_IN_REQUEST),
+        TemplateName::SmsOptInConfirmation => sms(DEFAULT_SMS_OPT_IN_CONFIRMATION),
+        TemplateName::SmsOptOutConfirmation => sms(DEFAULT_SMS_OPT_OUT_CONFIRMATION),
+        TemplateName::SmsHelp => sms(DEFAULT_SMS_HELP),
+        TemplateName::EmailOptInRequest => TemplateOverride::Email {
+            subject: DEFAULT_EMAIL_SUBJECT.to_string(),
+            text: DEFAULT_EMAIL_TEXT.to_string(),
+            html: DEFAULT_EMAIL_HTML.to_string(),
+        },
+    }
 }
 
 /// Renders an SMS template (the override if given, else the default).
@@ -140,8 +157,9 @@ pub fn render_sms(
     template: Option<&TemplateOverride>,
     vars: &TemplateVars,
 ) -> Result<RenderedSms, TemplateError> {
-    let _ = (name, template, vars);
-    todo!("templates::render_sms")
+    let body = render_sms_body(name, template, vars)?;
+    let segments = count_segments(&body);
+    Ok(RenderedSms { body, segments })
 }
 
 /// Renders the email template (the override if given, else the default).
@@ -149,8 +167,20 @@ pub fn render_email(
     template: Option<&TemplateOverride>,
     vars: &TemplateVars,
 ) -> Result<RenderedEmail, TemplateError> {
-    let _ = (template, vars);
-    todo!("templates::render_email")
+    match template {
+        Some(TemplateOverride::Email {
+            subject,
+            text,
+            html,
+        }) => render_email_parts(subject, text, html, vars),
+        Some(TemplateOverride::Sms { .. }) => Err(wrong_shape(TemplateName::EmailOptInRequest)),
+        None => render_email_parts(
+            DEFAULT_EMAIL_SUBJECT,
+            DEFAULT_EMAIL_TEXT,
+            DEFAULT_EMAIL_HTML,
+            vars,
+        ),
+    }
 }
 
 /// Checks a firm's override: it must fit the template's shape, render in the sandbox and hold
@@ -159,6 +189,968 @@ pub fn validate_override(
     name: TemplateName,
     template: &TemplateOverride,
 ) -> Result<(), TemplateError> {
-    let _ = (name, template);
-    todo!("templates::validate_override")
+    check_shape(name, template)?;
+    let full = sample_vars();
+    // A required element hidden in `{% if first_name %}` would vanish for contacts without one,
+    // so the template is also checked with the first name blank.
+    let blank_name = TemplateVars {
+        first_name: String::new(),
+        ..full.clone()
+    };
+    let with_name = render_any(name, template, &full)?;
+    let without_name = render_any(name, template, &blank_name)?;
+    let missing_with = missing_elements(name, &with_name, &full);
+    let missing_without = missing_elements(name, &without_name, &blank_name);
+    let mut problems: Vec<String> = missing_with.iter().map(|m| m.to_string()).collect();
+    for m in missing_without {
+        if !missing_with.contains(&m) {
+            problems.push(format!("{m} when the first name is unknown"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(TemplateError::Invalid { problems })
+    }
+}
+
+/// Plausible values for previews and validation.
+pub fn sample_vars() -> TemplateVars {
+    TemplateVars {
+        firm_name: "Hartwell & Pine LLP".to_string(),
+        first_name: "Maria".to_string(),
+        confirm_url: "https://consent.example.com/confirm/sample-token".to_string(),
+        support_phone: "(555) 010-0199".to_string(),
+        support_email: "help@hartwellpine.example".to_string(),
+        website: "https://hartwellpine.example".to_string(),
+    }
+}
+
+/// A template rendered with [`sample_vars`], as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Preview {
+    /// An SMS body and its segments.
+    Sms(RenderedSms),
+    /// An email's subject, text and HTML.
+    Email(RenderedEmail),
+}
+
+/// Renders a template (the override if given, else the default) with [`sample_vars`]; it does
+/// not check required elements, which is [`validate_override`]'s job.
+pub fn preview(
+    name: TemplateName,
+    template: Option<&TemplateOverride>,
+) -> Result<Preview, TemplateError> {
+    let vars = sample_vars();
+    if name.is_email() {
+        render_email(template, &vars).map(Preview::Email)
+    } else {
+        render_sms(name, template, &vars).map(Preview::Sms)
+    }
+}
+
+// --- defaults -------------------------------------------------------------------------------
+//
+// Written in the GSM-7 alphabet (ASCII apostrophes, no dashes or emoji) so a body stays at 160 /
+// 153 characters per segment; the opt-in request fits two segments with a typical firm name.
+
+const DEFAULT_SMS_OPT_IN_REQUEST: &str = "{{ firm_name }}: {% if first_name %}Hi {{ first_name }}, reply{% else %}Reply{% endif %} YES to confirm you want texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+
+const DEFAULT_SMS_OPT_IN_CONFIRMATION: &str = "{{ firm_name }}: You're confirmed for texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+
+const DEFAULT_SMS_OPT_OUT_CONFIRMATION: &str = "{{ firm_name }}: You're unsubscribed and will receive no more messages. Reply START to resubscribe.";
+
+const DEFAULT_SMS_HELP: &str = "{{ firm_name }}: Texts about your legal matter. For help{% if support_phone %} call {{ support_phone }}{% if support_email %} or{% endif %}{% endif %}{% if support_email %} email {{ support_email }}{% endif %}{% if not support_phone and not support_email and website %} visit {{ website }}{% endif %}. Msg frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help.";
+
+const DEFAULT_EMAIL_SUBJECT: &str = "Please confirm text messages from {{ firm_name }}";
+
+const DEFAULT_EMAIL_TEXT: &str = "\
+{% if first_name %}Hi {{ first_name }},{% else %}Hello,{% endif %}
+
+{{ firm_name }} would like to send you text messages about your legal matter. To agree, open this link and press Confirm on the page that opens:
+
+{{ confirm_url }}
+
+You can also simply reply YES to the text message we sent you.
+
+Message frequency varies. Msg & data rates may apply. Reply HELP to any of our texts for help, or STOP at any time to opt out. If you did not expect this email, you can ignore it: nothing changes until you confirm.
+
+{{ firm_name }}{% if support_phone %}
+{{ support_phone }}{% endif %}{% if support_email %}
+{{ support_email }}{% endif %}{% if website %}
+{{ website }}{% endif %}
+";
+
+// Table layout and inline styles only: many email clients drop <style> blocks and ignore flexbox.
+const DEFAULT_EMAIL_HTML: &str = r##"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Confirm text messages from {{ firm_name }}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;">
+<tr>
+<td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background-color:#ffffff;border-radius:6px;">
+<tr>
+<td style="padding:32px 28px;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:24px;color:#1f2937;">
+<p style="margin:0 0 16px 0;">{% if first_name %}Hi {{ first_name }},{% else %}Hello,{% endif %}</p>
+<p style="margin:0 0 16px 0;">{{ firm_name }} would like to send you text messages about your legal matter. To agree, press the button below, then press Confirm on the page that opens.</p>
+<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 24px 0;">
+<tr>
+<td align="center" bgcolor="#1d4ed8" style="border-radius:6px;background-color:#1d4ed8;">
+<a href="{{ confirm_url }}" target="_blank" style="display:inline-block;padding:12px 28px;font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;line-height:24px;color:#ffffff;text-decoration:none;border-radius:6px;">Confirm text messages</a>
+</td>
+</tr>
+</table>
+<p style="margin:0 0 16px 0;">If the button does not work, copy this link into your browser:<br><a href="{{ confirm_url }}" target="_blank" style="color:#1d4ed8;word-break:break-all;">{{ confirm_url }}</a></p>
+<p style="margin:0 0 16px 0;">You can also simply reply YES to the text message we sent you.</p>
+<p style="margin:0 0 16px 0;font-size:14px;line-height:20px;color:#4b5563;">Message frequency varies. Msg &amp; data rates may apply. Reply HELP to any of our texts for help, or STOP at any time to opt out. If you did not expect this email, you can ignore it: nothing changes until you confirm.</p>
+<p style="margin:0;font-size:14px;line-height:20px;color:#4b5563;">{{ firm_name }}{% if support_phone %}<br>{{ support_phone }}{% endif %}{% if support_email %}<br>{{ support_email }}{% endif %}{% if website %}<br>{{ website }}{% endif %}</p>
+</td>
+</tr>
+</table>
+</td>
+</tr>
+</table>
+</body>
+</html>
+"##;
+
+// --- sandbox --------------------------------------------------------------------------------
+
+/// Instructions one render may run: far above what a real template needs, low enough that a
+/// loop ends in milliseconds.
+const FUEL: u64 = 50_000;
+
+/// Nesting depth a render may reach; real templates nest an `if` or two.
+const RECURSION_LIMIT: usize = 32;
+
+/// The variables a template may use, as `TemplateVars` names them.
+const KNOWN_VARS: [&str; 6] = [
+    "firm_name",
+    "first_name",
+    "confirm_url",
+    "support_phone",
+    "support_email",
+    "website",
+];
+
+/// One template source of a message, with its limits.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    /// The name minijinja reports in errors; "html" alone turns on HTML escaping.
+    name: &'static str,
+    /// How problems name it.
+    label: &'static str,
+    /// Longest accepted source, in characters.
+    max_source: usize,
+    /// Longest accepted output, in characters.
+    max_output: usize,
+}
+
+const BODY: Part = Part {
+    name: "body",
+    label: "the SMS body",
+    max_source: 10_000,
+    // Ten segments: the most a carrier reliably reassembles into one message.
+    max_output: 1_600,
+};
+const SUBJECT: Part = Part {
+    name: "subject",
+    label: "the email subject",
+    max_source: 1_000,
+    max_output: 500,
+};
+const TEXT: Part = Part {
+    name: "text",
+    label: "the email text",
+    max_source: 50_000,
+    max_output: 100_000,
+};
+const HTML: Part = Part {
+    name: "html",
+    label: "the email HTML",
+    max_source: 100_000,
+    max_output: 200_000,
+};
+
+/// The shared sandbox: built-in filters and tests only, no loader (so no `include`, `import`
+/// or `extends` can reach a file), strict about undefined names, fuel-limited.
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_fuel(Some(FUEL));
+        env.set_recursion_limit(RECURSION_LIMIT);
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name == HTML.name {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        // `safe` would let a firm's HTML print a contact's name unescaped.
+        env.remove_filter("safe");
+        // `debug` dumps the render state; nothing a message needs.
+        env.remove_global("debug");
+        env
+    })
+}
+
+/// Renders one source in the sandbox, or lists what is wrong with it.
+fn render_part(part: Part, source: &str, vars: &TemplateVars) -> Result<String, Vec<String>> {
+    if source.chars().count() > part.max_source {
+        return Err(vec![format!(
+            "{} is longer than {} characters",
+            part.label, part.max_source
+        )]);
+    }
+    // `{% autoescape false %}` would switch HTML escaping off, so no template may use it.
+    if uses_tag(source, "autoescape") {
+        return Err(vec![format!(
+            "{} may not use {{% autoescape %}}",
+            part.label
+        )]);
+    }
+    let env = environment();
+    let template = env
+        .template_from_named_str(part.name, source)
+        .map_err(|err| vec![err.to_string()])?;
+    let unknown = unknown_variables(env, &template.undeclared_variables(false));
+    if !unknown.is_empty() {
+        return Err(unknown
+            .into_iter()
+            .map(|v| {
+                format!(
+                    "{} uses unknown variable `{v}` (known: {})",
+                    part.label,
+                    KNOWN_VARS.join(", ")
+                )
+            })
+            .collect());
+    }
+    let mut out = CappedWriter {
+        buf: Vec::new(),
+        // Every char is at most four bytes; the char count is checked below.
+        cap_bytes: part.max_output.saturating_mul(4),
+        overflowed: false,
+    };
+    let too_long = || {
+        vec![format!(
+            "{} renders to more than {} characters",
+            part.label, part.max_output
+        )]
+    };
+    if let Err(err) = template.render_captured_to(vars, &mut out) {
+        if out.overflowed {
+            return Err(too_long());
+        }
+        let message = if err.kind() == ErrorKind::OutOfFuel {
+            format!("{} takes too much work to render ({err})", part.label)
+        } else {
+            err.to_string()
+        };
+        return Err(vec![message]);
+    }
+    let rendered = String::from_utf8(out.buf)
+        .map_err(|_| vec![format!("{} renders to invalid UTF-8", part.label)])?;
+    if rendered.chars().count() > part.max_output {
+        return Err(too_long());
+    }
+    Ok(rendered)
+}
+
+/// Names a template reads that are neither our variables nor sandbox globals, sorted.
+fn unknown_variables(env: &Environment<'_>, used: &HashSet<String>) -> Vec<String> {
+    let mut unknown: Vec<String> = used
+        .iter()
+        .filter(|v| {
+            !KNOWN_VARS.contains(&v.as_str())
+                && v.as_str() != "loop"
+                && !env.globals().any(|(g, _)| g == v.as_str())
+        })
+        .cloned()
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+/// Whether a block tag `{% <tag> ... %}` occurs anywhere; matching text outside blocks too
+/// errs on the safe side, and any real block starts with a literal `{%`.
+fn uses_tag(source: &str, tag: &str) -> bool {
+    source.match_indices("{%").any(|(at, _)| {
+        let rest = source[at + 2..]
+            .trim_start_matches(['-', '+', '~'])
+            .trim_start();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        word.eq_ignore_ascii_case(tag)
+    })
+}
+
+/// Collects rendered output and stops the render once it passes a byte cap, so a loop cannot
+/// build an unbounded string.
+struct CappedWriter {
+    buf: Vec<u8>,
+    cap_bytes: usize,
+    overflowed: bool,
+}
+
+impl io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len().saturating_add(data.len()) > self.cap_bytes {
+            self.overflowed = true;
+            return Err(io::Error::other("template output too long"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn wrong_shape(name: TemplateName) -> TemplateError {
+    TemplateError::WrongShape {
+        name: name.as_str(),
+        expected: if name.is_email() {
+            "an email (subject, text and html)"
+        } else {
+            "an SMS body"
+        },
+    }
+}
+
+fn check_shape(name: TemplateName, template: &TemplateOverride) -> Result<(), TemplateError> {
+    match (name.is_email(), template) {
+        (true, TemplateOverride::Email { .. }) | (false, TemplateOverride::Sms { .. }) => Ok(()),
+        _ => Err(wrong_shape(name)),
+    }
+}
+
+fn invalid(problems: Vec<String>) -> TemplateError {
+    TemplateError::Invalid { problems }
+}
+
+/// Renders an SMS body without counting segments; trailing whitespace is dropped, as carriers
+/// bill for it.
+fn render_sms_body(
+    name: TemplateName,
+    template: Option<&TemplateOverride>,
+    vars: &TemplateVars,
+) -> Result<String, TemplateError> {
+    if name.is_email() {
+        return Err(wrong_shape(name));
+    }
+    let source = match template {
+        Some(TemplateOverride::Sms { body }) => body.as_str(),
+        Some(TemplateOverride::Email { .. }) => return Err(wrong_shape(name)),
+        None => default_sms_source(name),
+    };
+    let mut body = render_part(BODY, source, vars).map_err(invalid)?;
+    body.truncate(body.trim_end().len());
+    Ok(body)
+}
+
+fn default_sms_source(name: TemplateName) -> &'static str {
+    match name {
+        TemplateName::SmsOptInRequest => DEFAULT_SMS_OPT_IN_REQUEST,
+        TemplateName::SmsOptInConfirmation => DEFAULT_SMS_OPT_IN_CONFIRMATION,
+        TemplateName::SmsOptOutConfirmation => DEFAULT_SMS_OPT_OUT_CONFIRMATION,
+        TemplateName::SmsHelp | TemplateName::EmailOptInRequest => DEFAULT_SMS_HELP,
+    }
+}
+
+/// Renders all three email parts, listing the problems of every part.
+fn render_email_parts(
+    subject: &str,
+    text: &str,
+    html: &str,
+    vars: &TemplateVars,
+) -> Result<RenderedEmail, TemplateError> {
+    let subject = render_part(SUBJECT, subject, vars);
+    let text = render_part(TEXT, text, vars);
+    let html = render_part(HTML, html, vars);
+    match (subject, text, html) {
+        (Ok(subject), Ok(text), Ok(html)) => Ok(RenderedEmail {
+            subject: one_line(&subject),
+            text,
+            html,
+        }),
+        (subject, text, html) => Err(invalid(
+            [subject.err(), text.err(), html.err()]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect(),
+        )),
+    }
+}
+
+/// A subject is one header line: a line break from a contact's name must not start a new header.
+fn one_line(subject: &str) -> String {
+    let flat: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    flat.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a template rendered to, for the required-element checks.
+enum Rendered {
+    Sms(String),
+    Email(RenderedEmail),
+}
+
+fn render_any(
+    name: TemplateName,
+    template: &TemplateOverride,
+    vars: &TemplateVars,
+) -> Result<Rendered, TemplateError> {
+    if name.is_email() {
+        render_email(Some(template), vars).map(Rendered::Email)
+    } else {
+        render_sms_body(name, Some(template), vars).map(Rendered::Sms)
+    }
+}
+
+const MUST_NAME_FIRM: &str = "must name the firm ({{ firm_name }})";
+const MUST_YES: &str = "must say how to reply YES";
+const MUST_STOP: &str = "must say how to reply STOP";
+const MUST_HELP: &str = "must say how to reply HELP";
+const MUST_RATES: &str = "must say that message and data rates may apply";
+const MUST_UNSUBSCRIBED: &str =
+    "must say that they are unsubscribed and will receive no more messages";
+const MUST_SUPPORT: &str =
+    "must give a support contact ({{ support_phone }} or {{ support_email }})";
+const MUST_TEXT_LINK: &str =
+    "the email text must contain the confirmation link ({{ confirm_url }})";
+const MUST_HTML_LINK: &str =
+    "the email HTML must contain the confirmation link ({{ confirm_url }})";
+const MUST_EMAIL_FIRM: &str = "the email subject or text must name the firm ({{ firm_name }})";
+
+/// The required elements the rendered text lacks, in a fixed order.
+fn missing_elements(
+    name: TemplateName,
+    rendered: &Rendered,
+    vars: &TemplateVars,
+) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let mut require = |ok: bool, message: &'static str| {
+        if !ok {
+            missing.push(message);
+        }
+    };
+    match rendered {
+        Rendered::Sms(body) => {
+            let text = normalize(body);
+            let names_firm = text.contains(&normalize(&vars.firm_name));
+            match name {
+                TemplateName::SmsOptInRequest => {
+                    require(names_firm, MUST_NAME_FIRM);
+                    require(has_word(body, "YES"), MUST_YES);
+                    require(has_word(body, "STOP"), MUST_STOP);
+                    require(has_word(body, "HELP"), MUST_HELP);
+                    require(text.contains("rates may apply"), MUST_RATES);
+                }
+                TemplateName::SmsOptInConfirmation => {
+                    require(names_firm, MUST_NAME_FIRM);
+                    require(has_word(body, "STOP"), MUST_STOP);
+                }
+                TemplateName::SmsOptOutConfirmation => {
+                    require(names_firm, MUST_NAME_FIRM);
+                    const SAYS_UNSUBSCRIBED: [&str; 9] = [
+                        "unsubscribed",
+                        "opted out",
+                        "opted-out",
+                        "will not receive",
+                        "won't receive",
+                        "will no longer receive",
+                        "no longer receive",
+                        "no more messages",
+                        "no further messages",
+                    ];
+                    require(
+                        SAYS_UNSUBSCRIBED.iter().any(|p| text.contains(p)),
+                        MUST_UNSUBSCRIBED,
+                    );
+                }
+                TemplateName::SmsHelp => {
+                    require(names_firm, MUST_NAME_FIRM);
+                    let contact = [&vars.support_phone, &vars.support_email]
+                        .into_iter()
+                        .any(|c| !c.is_empty() && text.contains(&normalize(c)));
+                    require(contact, MUST_SUPPORT);
+                    require(has_word(body, "STOP"), MUST_STOP);
+                }
+                TemplateName::EmailOptInRequest => {}
+            }
+        }
+        Rendered::Email(email) => {
+            let url = &vars.confirm_url;
+            require(email.text.contains(url.as_str()), MUST_TEXT_LINK);
+            // Escaping turns `/` into `&#x2f;`, which browsers read back in an href.
+            let escaped = HtmlEscape(url).to_string();
+            require(
+                email.html.contains(url.as_str()) || email.html.contains(&escaped),
+                MUST_HTML_LINK,
+            );
+            let firm = normalize(&vars.firm_name);
+            require(
+                normalize(&email.subject).contains(&firm) || normalize(&email.text).contains(&firm),
+                MUST_EMAIL_FIRM,
+            );
+        }
+    }
+    missing
+}
+
+/// Lower case, one space between words and straight apostrophes, for lenient phrase matching.
+fn normalize(text: &str) -> String {
+    text.replace(['\u{2019}', '\u{2018}'], "'")
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `word` stands alone (any case), e.g. "YES" in "Reply Yes," but not in "yesterday".
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn sms(body: &str) -> TemplateOverride {
+        TemplateOverride::Sms {
+            body: body.to_string(),
+        }
+    }
+
+    fn problems(result: Result<(), TemplateError>) -> Vec<String> {
+        match result {
+            Err(TemplateError::Invalid { problems }) => problems,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_default_validates() {
+        for name in TemplateName::ALL {
+            assert_eq!(
+                validate_override(name, &default_template(name)),
+                Ok(()),
+                "{}",
+                name.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn every_default_renders() {
+        let vars = sample_vars();
+        for name in TemplateName::ALL {
+            if name.is_email() {
+                let email = render_email(None, &vars).expect("email renders");
+                assert!(email.subject.contains(&vars.firm_name));
+            } else {
+                let sms = render_sms(name, None, &vars).expect("sms renders");
+                assert!(sms.body.starts_with(&vars.firm_name), "{}", sms.body);
+                assert_eq!(sms.body, sms.body.trim_end());
+                assert!(!sms.body.contains("{{"), "{}", sms.body);
+            }
+        }
+    }
+
+    #[test]
+    fn default_opt_in_request_is_ctia_complete_and_short() {
+        let vars = sample_vars();
+        let sms = render_sms(TemplateName::SmsOptInRequest, None, &vars).expect("renders");
+        let body = &sms.body;
+        assert!(body.contains("Hartwell & Pine LLP"), "{body}");
+        assert!(body.contains("Hi Maria"), "{body}");
+        for needle in [
+            "YES",
+            "STOP",
+            "HELP",
+            "Msg & data rates may apply",
+            "frequency varies",
+            "legal matter",
+        ] {
+            assert!(body.contains(needle), "{needle} missing from {body}");
+        }
+        assert!(sms.segments.segments <= 2, "{sms:?}");
+
+        let long_name = TemplateVars {
+            firm_name: "Smith, Johnson & Associates Personal Injury Lawyers PLLC".to_string(),
+            first_name: "Alexandra".to_string(),
+            ..vars
+        };
+        let sms = render_sms(TemplateName::SmsOptInRequest, None, &long_name).expect("renders");
+        assert!(sms.segments.segments <= 2, "{sms:?}");
+    }
+
+    #[test]
+    fn default_opt_in_request_without_first_name() {
+        let vars = TemplateVars {
+            first_name: String::new(),
+            ..sample_vars()
+        };
+        let sms = render_sms(TemplateName::SmsOptInRequest, None, &vars).expect("renders");
+        assert!(
+            sms.body
+                .starts_with("Hartwell & Pine LLP: Reply YES to confirm"),
+            "{}",
+            sms.body
+        );
+    }
+
+    #[test]
+    fn default_help_names_contacts() {
+        let vars = sample_vars();
+        let body = render_sms(TemplateName::SmsHelp, None, &vars)
+            .expect("renders")
+            .body;
+        assert!(body.contains("call (555) 010-0199 or email help@hartwellpine.example."));
+        let email_only = TemplateVars {
+            support_phone: String::new(),
+            ..sample_vars()
+        };
+        let body = render_sms(TemplateName::SmsHelp, None, &email_only)
+            .expect("renders")
+            .body;
+        assert!(
+            body.contains("For help email help@hartwellpine.example."),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn override_missing_everything_lists_every_problem() {
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            &sms("Hello there"),
+        ));
+        assert_eq!(
+            found,
+            vec![
+                "must name the firm ({{ firm_name }})",
+                "must say how to reply YES",
+                "must say how to reply STOP",
+                "must say how to reply HELP",
+                "must say that message and data rates may apply",
+            ]
+        );
+    }
+
+    #[test]
+    fn complete_override_validates() {
+        let body = "{{ firm_name|upper }}: text Yes to get case updates. Msg&data rates may apply. \
+                    Stop to end, Help for help.";
+        assert_eq!(
+            validate_override(TemplateName::SmsOptInRequest, &sms(body)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn other_sms_templates_check_their_elements() {
+        let found = problems(validate_override(
+            TemplateName::SmsOptOutConfirmation,
+            &sms("Bye"),
+        ));
+        assert_eq!(found, vec![MUST_NAME_FIRM, MUST_UNSUBSCRIBED]);
+        assert_eq!(
+            validate_override(
+                TemplateName::SmsOptOutConfirmation,
+                &sms("{{ firm_name }}: you have opted out. Text START to rejoin."),
+            ),
+            Ok(())
+        );
+
+        let found = problems(validate_override(TemplateName::SmsHelp, &sms("Help!")));
+        assert_eq!(found, vec![MUST_NAME_FIRM, MUST_SUPPORT, MUST_STOP]);
+        assert_eq!(
+            validate_override(
+                TemplateName::SmsHelp,
+                &sms("{{ firm_name }}: email {{ support_email }}. STOP to end."),
+            ),
+            Ok(())
+        );
+
+        let found = problems(validate_override(
+            TemplateName::SmsOptInConfirmation,
+            &sms("Thanks"),
+        ));
+        assert_eq!(found, vec![MUST_NAME_FIRM, MUST_STOP]);
+    }
+
+    #[test]
+    fn elements_hidden_behind_first_name_are_reported() {
+        let body = "{{ firm_name }}: reply YES. Msg & data rates may apply. HELP for help.\
+                    {% if first_name %} STOP to opt out.{% endif %}";
+        let found = problems(validate_override(TemplateName::SmsOptInRequest, &sms(body)));
+        assert_eq!(
+            found,
+            vec!["must say how to reply STOP when the first name is unknown"]
+        );
+    }
+
+    #[test]
+    fn typo_in_variable_is_reported() {
+        let body = "{{ frim_name }}: reply YES. Msg & data rates may apply. HELP, STOP.";
+        let found = problems(validate_override(TemplateName::SmsOptInRequest, &sms(body)));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("unknown variable `frim_name`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_is_reported() {
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            &sms("{{ firm_name "),
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("syntax error"), "{found:?}");
+    }
+
+    #[test]
+    fn endless_loops_fail_fast() {
+        let started = Instant::now();
+        for body in [
+            "{% for i in range(100000000) %}x{% endfor %}",
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        ] {
+            let found = problems(validate_override(TemplateName::SmsOptInRequest, &sms(body)));
+            assert_eq!(found.len(), 1, "{found:?}");
+        }
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            &sms(
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            ),
+        ));
+        assert!(found[0].contains("too much work"), "{found:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            &sms("{% for i in range(10000) %}{{ firm_name }}{% endfor %}"),
+        ));
+        assert_eq!(
+            found,
+            vec!["the SMS body renders to more than 1600 characters"]
+        );
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            &sms(&"x".repeat(10_001)),
+        ));
+        assert_eq!(found, vec!["the SMS body is longer than 10000 characters"]);
+    }
+
+    #[test]
+    fn no_file_access() {
+        for body in [
+            "{% include \"x\" %}",
+            "{% include \"/etc/passwd\" %}",
+            "{% extends \"base.html\" %}",
+            "{% import \"x\" as y %}",
+        ] {
+            let err = render_sms(TemplateName::SmsHelp, Some(&sms(body)), &sample_vars());
+            assert!(
+                matches!(err, Err(TemplateError::Invalid { .. })),
+                "{body}: {err:?}"
+            );
+        }
+    }
+
+    fn email(subject: &str, text: &str, html: &str) -> TemplateOverride {
+        TemplateOverride::Email {
+            subject: subject.to_string(),
+            text: text.to_string(),
+            html: html.to_string(),
+        }
+    }
+
+    #[test]
+    fn email_html_escapes_variables_and_text_does_not() {
+        let vars = TemplateVars {
+            first_name: "<script>alert(1)</script>".to_string(),
+            ..sample_vars()
+        };
+        let rendered = render_email(None, &vars).expect("renders");
+        assert!(!rendered.html.contains("<script>"), "{}", rendered.html);
+        assert!(rendered.html.contains("&lt;script&gt;alert(1)&lt;"));
+        assert!(rendered.text.contains("Hi <script>alert(1)</script>,"));
+        assert!(rendered.html.contains("Hartwell &amp; Pine LLP"));
+        assert!(rendered.text.contains("Hartwell & Pine LLP"));
+        assert!(rendered.subject.contains("Hartwell & Pine LLP"));
+    }
+
+    #[test]
+    fn email_html_cannot_turn_escaping_off() {
+        let vars = TemplateVars {
+            first_name: "<b>x</b>".to_string(),
+            ..sample_vars()
+        };
+        for html in [
+            "{{ first_name|safe }} {{ confirm_url }}",
+            "{% autoescape false %}{{ first_name }}{% endautoescape %}{{ confirm_url }}",
+            "{%- AutoEscape false %}{{ first_name }}{% endautoescape %}{{ confirm_url }}",
+            "{% filter safe %}{{ first_name }}{% endfilter %}{{ confirm_url }}",
+        ] {
+            let template = email("{{ firm_name }}", "{{ confirm_url }}", html);
+            let rendered = render_email(Some(&template), &vars);
+            assert!(
+                matches!(rendered, Err(TemplateError::Invalid { .. })),
+                "{html}: {rendered:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn email_subject_is_one_line() {
+        let vars = TemplateVars {
+            first_name: "Ann\r\nBcc: victim@example.com".to_string(),
+            ..sample_vars()
+        };
+        let template = email(
+            "Hi {{ first_name }}",
+            "{{ confirm_url }}",
+            "{{ confirm_url }}",
+        );
+        let rendered = render_email(Some(&template), &vars).expect("renders");
+        assert_eq!(rendered.subject, "Hi Ann Bcc: victim@example.com");
+    }
+
+    #[test]
+    fn email_override_lists_problems_of_every_part() {
+        let found = problems(validate_override(
+            TemplateName::EmailOptInRequest,
+            &email("Hello", "Hi {{ first_name }}", "<p>Hi</p>"),
+        ));
+        assert_eq!(found, vec![MUST_TEXT_LINK, MUST_HTML_LINK, MUST_EMAIL_FIRM]);
+
+        let found = problems(validate_override(
+            TemplateName::EmailOptInRequest,
+            &email("{{ oops", "{{ nope }}", "{{ confirm_url }}"),
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("syntax error"), "{found:?}");
+        assert!(found[1].contains("unknown variable `nope`"), "{found:?}");
+
+        assert_eq!(
+            validate_override(
+                TemplateName::EmailOptInRequest,
+                &email(
+                    "Texts from {{ firm_name }}",
+                    "Confirm: {{ confirm_url }}",
+                    "<a href=\"{{ confirm_url }}\">Confirm</a>",
+                ),
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn wrong_shape_is_rejected() {
+        let email_shape = default_template(TemplateName::EmailOptInRequest);
+        assert_eq!(
+            validate_override(TemplateName::SmsHelp, &email_shape),
+            Err(TemplateError::WrongShape {
+                name: "sms_help",
+                expected: "an SMS body"
+            })
+        );
+        assert!(matches!(
+            validate_override(TemplateName::EmailOptInRequest, &sms("hi")),
+            Err(TemplateError::WrongShape {
+                name: "email_opt_in_request",
+                ..
+            })
+        ));
+        let vars = sample_vars();
+        assert!(matches!(
+            render_sms(TemplateName::SmsHelp, Some(&email_shape), &vars),
+            Err(TemplateError::WrongShape { .. })
+        ));
+        assert!(matches!(
+            render_sms(TemplateName::EmailOptInRequest, None, &vars),
+            Err(TemplateError::WrongShape { .. })
+        ));
+        assert!(matches!(
+            render_email(Some(&sms("hi")), &vars),
+            Err(TemplateError::WrongShape { .. })
+        ));
+    }
+
+    #[test]
+    fn override_serde_round_trip() {
+        for template in [sms("{{ firm_name }}: hi"), email("s", "t", "<p>h</p>")] {
+            let json = serde_json::to_string(&template).expect("serializes");
+            let back: TemplateOverride = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, template);
+        }
+        let back: TemplateOverride = serde_json::from_str(r#"{"body":"x"}"#).expect("deserializes");
+        assert_eq!(back, sms("x"));
+        let back: TemplateOverride =
+            serde_json::from_str(r#"{"subject":"s","text":"t","html":"h"}"#).expect("deserializes");
+        assert_eq!(back, email("s", "t", "h"));
+    }
+
+    #[test]
+    fn preview_renders_with_sample_vars() {
+        let Ok(Preview::Sms(sms_preview)) = preview(TemplateName::SmsOptInRequest, None) else {
+            panic!("expected an SMS preview");
+        };
+        assert!(sms_preview.body.contains("Hartwell & Pine LLP"));
+        let json = serde_json::to_value(preview(TemplateName::EmailOptInRequest, None).ok())
+            .expect("serializes");
+        assert_eq!(json["kind"], "email");
+        assert!(
+            json["html"]
+                .as_str()
+                .is_some_and(|h| h.contains("Confirm text messages"))
+        );
+        let json = serde_json::to_value(Preview::Sms(sms_preview)).expect("serializes");
+        assert_eq!(json["kind"], "sms");
+        assert!(json["segments"]["segments"].is_number());
+        assert!(matches!(
+            preview(TemplateName::SmsHelp, Some(&sms("{{ x }}"))),
+            Err(TemplateError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn sms_is_not_html_escaped_and_trailing_space_is_trimmed() {
+        let vars = TemplateVars {
+            first_name: "<O'Brien & Co>".to_string(),
+            ..sample_vars()
+        };
+        let rendered = render_sms(
+            TemplateName::SmsHelp,
+            Some(&sms("{{ first_name }} \n\n")),
+            &vars,
+        )
+        .expect("renders");
+        assert_eq!(rendered.body, "<O'Brien & Co>");
+    }
 }

@@ -1,0 +1,276 @@
+//! Firm administration: registration, the double opt-in switch, templates, consent lookups.
+
+use serde::Serialize;
+
+use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::firm::{DoubleOptInChange, Firm, validate_firm_id};
+use crate::phone::PhoneNumber;
+use crate::ports::StoreError;
+use crate::record::ConsentRecord;
+use crate::templates::{self, TemplateName, TemplateOverride};
+
+/// Longest name, email, phone or website accepted in firm settings.
+const MAX_SETTING_LEN: usize = 256;
+
+/// A firm's settings as the CRM sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FirmSettings {
+    /// Business name.
+    pub name: String,
+    /// Sending number.
+    pub sms_number: String,
+    /// Support email.
+    pub support_email: String,
+    /// Support phone.
+    pub support_phone: String,
+    /// Website.
+    pub website: String,
+    /// Time zone (IANA) for numbers outside North America.
+    pub time_zone: Option<String>,
+}
+
+/// A template as a firm sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateView {
+    /// The wire name.
+    pub name: &'static str,
+    /// Whether it is the shipped default.
+    pub default: bool,
+    /// Its source text.
+    #[serde(flatten)]
+    pub template: TemplateOverride,
+}
+
+/// A number's record with its trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentView {
+    /// The record.
+    pub record: ConsentRecord,
+    /// Its audit events, oldest first.
+    pub events: Vec<AuditEvent>,
+}
+
+impl Services {
+    /// Registers or updates a firm; `true` when it was created.
+    pub async fn put_firm(
+        &self,
+        firm_id: &str,
+        settings: FirmSettings,
+    ) -> Result<(Firm, bool), FlowError> {
+        validate_firm_id(firm_id)
+            .map_err(|e| FlowError::field("firm_id", e.to_string()))?;
+        let sms_number = PhoneNumber::parse(&settings.sms_number).map_err(|e| {
+            FlowError::field("sms_number", e.to_string())
+        })?;
+        let name = required("name", &settings.name)?;
+        let support_email = required("support_email", &settings.support_email)?;
+        if !super::onboarding::looks_like_email(&support_email) {
+            return Err(FlowError::field("support_email", "is not an email address"));
+        }
+        let support_phone = required("support_phone", &settings.support_phone)?;
+        let website = required("website", &settings.website)?;
+        if let Some(zone) = &settings.time_zone {
+            if zone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(FlowError::field("time_zone", "must be an IANA time zone name"));
+            }
+        }
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self.store.get_firm(firm_id).await?;
+            let now = self.clock.now();
+            let created = current.is_none();
+            let previous_number = current.as_ref().map(|f| f.sms_number.clone());
+            let firm = match current.clone() {
+                Some(mut firm) => {
+                    firm.name = name.clone();
+                    firm.sms_number = sms_number.clone();
+                    firm.support_email = support_email.clone();
+                    firm.support_phone = support_phone.clone();
+                    firm.website = website.clone();
+                    firm.time_zone = settings.time_zone.clone();
+                    firm.updated_at = now;
+                    firm.version += 1;
+                    firm
+                }
+                None => Firm {
+                    firm_id: firm_id.to_string(),
+                    name: name.clone(),
+                    sms_number: sms_number.clone(),
+                    support_email: support_email.clone(),
+                    support_phone: support_phone.clone(),
+                    website: website.clone(),
+                    double_opt_in: true,
+                    double_opt_in_changed: None,
+                    time_zone: settings.time_zone.clone(),
+                    templates: Default::default(),
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                },
+            };
+            let event = AuditEvent::new(
+                now,
+                AuditKind::FirmUpdated {
+                    name: firm.name.clone(),
+                    sms_number: firm.sms_number.to_string(),
+                },
+            );
+            match self
+                .store
+                .put_firm(&firm, current.map(|f| f.version), previous_number.as_ref(), &[event])
+                .await
+            {
+                Ok(()) => return Ok((firm, created)),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::NumberInUse) => return Err(FlowError::NumberInUse),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+
+    /// Switches double opt-in; turning it off needs an acknowledged risk, and is recorded.
+    pub async fn set_double_opt_in(
+        &self,
+        firm_id: &str,
+        enabled: bool,
+        changed_by: &str,
+        acknowledge_risk: bool,
+    ) -> Result<Firm, FlowError> {
+        let changed_by = required("changed_by", changed_by)?;
+        if !enabled && !acknowledge_risk {
+            return Err(FlowError::RiskNotAcknowledged);
+        }
+        self.change_firm(firm_id, |firm, now| {
+            firm.double_opt_in = enabled;
+            firm.double_opt_in_changed = Some(DoubleOptInChange {
+                changed_by: changed_by.clone(),
+                at: now,
+                acknowledge_risk,
+            });
+            Ok(AuditKind::DoubleOptInChanged {
+                enabled,
+                changed_by: changed_by.clone(),
+                acknowledge_risk,
+            })
+        })
+        .await
+    }
+
+    /// Every template of a firm, marked default or not.
+    pub async fn templates(&self, firm_id: &str) -> Result<Vec<TemplateView>, FlowError> {
+        let firm = self.firm(firm_id).await?;
+        Ok(TemplateName::ALL
+            .into_iter()
+            .map(|name| match firm.templates.get(&name) {
+                Some(template) => TemplateView {
+                    name: name.as_str(),
+                    default: false,
+                    template: template.clone(),
+                },
+                None => TemplateView {
+                    name: name.as_str(),
+                    default: true,
+                    template: templates::default_template(name),
+                },
+            })
+            .collect())
+    }
+
+    /// Validates and stores a template override; returns its preview.
+    pub async fn put_template(
+        &self,
+        firm_id: &str,
+        name: &str,
+        template: TemplateOverride,
+    ) -> Result<templates::Preview, FlowError> {
+        let name = TemplateName::parse(name).ok_or(FlowError::UnknownTemplate)?;
+        self.firm(firm_id).await?;
+        templates::validate_override(name, &template)?;
+        let firm = self
+            .change_firm(firm_id, |firm, _| {
+                firm.templates.insert(name, template.clone());
+                Ok(AuditKind::TemplateChanged {
+                    name: name.as_str().to_string(),
+                    reset: false,
+                })
+            })
+            .await?;
+        let vars = super::firm_vars(&firm, Some("Alex"), "https://example.com/confirm/preview");
+        let template = firm.templates.get(&name);
+        Ok(if name.is_email() {
+            templates::Preview::Email(templates::render_email(template, &vars)?)
+        } else {
+            templates::Preview::Sms(templates::render_sms(name, template, &vars)?)
+        })
+    }
+
+    /// Puts a template back to the default.
+    pub async fn reset_template(&self, firm_id: &str, name: &str) -> Result<TemplateView, FlowError> {
+        let name = TemplateName::parse(name).ok_or(FlowError::UnknownTemplate)?;
+        self.change_firm(firm_id, |firm, _| {
+            firm.templates.remove(&name);
+            Ok(AuditKind::TemplateChanged {
+                name: name.as_str().to_string(),
+                reset: true,
+            })
+        })
+        .await?;
+        Ok(TemplateView {
+            name: name.as_str(),
+            default: true,
+            template: templates::default_template(name),
+        })
+    }
+
+    /// A number's consent record and trail.
+    pub async fn consent(&self, firm_id: &str, phone: &str) -> Result<ConsentView, FlowError> {
+        let firm = self.firm(firm_id).await?;
+        let phone = PhoneNumber::parse(phone)?;
+        let record = self
+            .store
+            .get_consent(&firm.firm_id, &phone)
+            .await?
+            .ok_or(FlowError::ConsentNotFound)?;
+        let events = self.store.events(&firm.firm_id, &phone).await?;
+        Ok(ConsentView { record, events })
+    }
+
+    /// Applies a change to a firm under its version, with its audit event.
+    async fn change_firm(
+        &self,
+        firm_id: &str,
+        change: impl Fn(&mut Firm, chrono::DateTime<chrono::Utc>) -> Result<AuditKind, FlowError>,
+    ) -> Result<Firm, FlowError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self.firm(firm_id).await?;
+            let now = self.clock.now();
+            let mut firm = current.clone();
+            let kind = change(&mut firm, now)?;
+            firm.version += 1;
+            firm.updated_at = now;
+            let event = AuditEvent::new(now, kind);
+            match self
+                .store
+                .put_firm(&firm, Some(current.version), Some(&current.sms_number), &[event])
+                .await
+            {
+                Ok(()) => return Ok(firm),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+}
+
+fn required(field: &'static str, value: &str) -> Result<String, FlowError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FlowError::field(field, "is required"));
+    }
+    if value.len() > MAX_SETTING_LEN {
+        return Err(FlowError::field(field, "is longer than 256 characters"));
+    }
+    Ok(value.to_string())
+}

@@ -1,0 +1,143 @@
+//! Email-link confirmation: GET shows (and changes nothing), POST confirms.
+
+use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
+use crate::firm::Firm;
+use crate::phone::PhoneNumber;
+use crate::ports::{ConsentWrite, StoreError};
+use crate::record::ConsentStatus;
+use crate::token::{ConfirmationClaims, TokenError};
+use crate::transition::{self, ConsentEvent, Effect, Reply};
+
+/// What the confirmation page needs to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmationView {
+    /// The firm's name.
+    pub firm_name: String,
+    /// The number, masked.
+    pub phone_masked: String,
+    /// The status now.
+    pub status: ConsentStatus,
+}
+
+/// The result of pressing the button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmResult {
+    /// Now opted in.
+    Confirmed,
+    /// Was already opted in.
+    AlreadyConfirmed,
+    /// Opted out: only a text (START, YES) re-subscribes.
+    OptedOut,
+}
+
+/// Why a confirmation link does not work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// The token is not valid (tampered, malformed, unknown key, or its record is gone).
+    #[error("the link is not valid")]
+    Invalid,
+    /// The token expired.
+    #[error("the link expired")]
+    Expired,
+    /// The service failed.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+}
+
+impl From<TokenError> for ConfirmError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Expired { .. } => Self::Expired,
+            _ => Self::Invalid,
+        }
+    }
+}
+
+impl Services {
+    /// Reads what the confirmation page shows; changes nothing (mail scanners fetch links).
+    pub async fn view_confirmation(&self, token: &str) -> Result<ConfirmationView, ConfirmError> {
+        let (firm, claims) = self.open_token(token).await?;
+        let record = self
+            .store
+            .get_consent(&firm.firm_id, &claims.phone)
+            .await
+            .map_err(FlowError::from)?
+            .ok_or(ConfirmError::Invalid)?;
+        Ok(ConfirmationView {
+            firm_name: firm.name,
+            phone_masked: claims.phone.masked(),
+            status: record.status,
+        })
+    }
+
+    /// Confirms the number behind the token.
+    pub async fn confirm_email(
+        &self,
+        token: &str,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<(ConfirmationView, ConfirmResult), ConfirmError> {
+        let (firm, claims) = self.open_token(token).await?;
+        let phone: &PhoneNumber = &claims.phone;
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self
+                .store
+                .get_consent(&firm.firm_id, phone)
+                .await
+                .map_err(FlowError::from)?;
+            let step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                phone,
+                ConsentEvent::EmailConfirmed {
+                    ip: ip.clone(),
+                    user_agent: user_agent.clone(),
+                },
+                self.clock.now(),
+            );
+            if step.effect == Effect::NoRecord {
+                return Err(ConfirmError::Invalid);
+            }
+            let result = match (step.effect, current.as_ref().map(|r| r.status)) {
+                (Effect::Changed { .. }, _) => ConfirmResult::Confirmed,
+                (_, Some(ConsentStatus::OptedOut)) => ConfirmResult::OptedOut,
+                _ => ConfirmResult::AlreadyConfirmed,
+            };
+            let status = step.record.as_ref().map_or(ConsentStatus::Pending, |r| r.status);
+            let write = ConsentWrite::new(
+                &firm.firm_id,
+                phone,
+                step.expected_version,
+                step.record.clone(),
+                step.events,
+            );
+            match self.store.commit(write).await {
+                Ok(()) => {}
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(FlowError::from(e).into()),
+            }
+            for reply in step.replies {
+                if reply == Reply::OptInConfirmation {
+                    self.send_reply(&firm, phone, reply).await?;
+                }
+            }
+            let view = ConfirmationView {
+                firm_name: firm.name.clone(),
+                phone_masked: phone.masked(),
+                status,
+            };
+            return Ok((view, result));
+        }
+        Err(FlowError::Contention.into())
+    }
+
+    async fn open_token(&self, token: &str) -> Result<(Firm, ConfirmationClaims), ConfirmError> {
+        let claims = self.tokens.verify(token, self.clock.now())?;
+        let firm = match self.firm(&claims.firm_id).await {
+            Ok(firm) => firm,
+            Err(FlowError::FirmNotFound) => return Err(ConfirmError::Invalid),
+            Err(e) => return Err(e.into()),
+        };
+        Ok((firm, claims))
+    }
+}

@@ -1,0 +1,226 @@
+//! Inbound SMS: a reply from a contact, routed to the firm by the number it was sent to.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::send::{SendOutcome, SendRequest};
+use super::{FlowError, MAX_CONFLICT_RETRIES, Services, firm_vars};
+use crate::firm::Firm;
+use crate::gate::{MessageCategory, MessageKind};
+use crate::keywords::Classification;
+use crate::phone::PhoneNumber;
+use crate::ports::{ConsentWrite, StoreError};
+use crate::record::{ConsentRecord, ConsentStatus};
+use crate::templates::{self, TemplateName};
+use crate::transition::{self, ConsentEvent, Effect, Reply};
+
+/// Longest inbound text kept; carriers deliver at most a few concatenated segments.
+pub const MAX_INBOUND_TEXT: usize = 2_000;
+
+/// A reply as the carrier delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    /// The contact's number.
+    pub from: String,
+    /// The firm's number it was sent to.
+    pub to: String,
+    /// The text.
+    pub body: String,
+    /// The carrier's id.
+    pub inbound_message_id: String,
+    /// When the carrier received it.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What an inbound text did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboundOutcome {
+    /// The firm it was routed to.
+    pub firm_id: String,
+    /// The status after it, if the number has a record.
+    pub status: Option<ConsentStatus>,
+    /// How the text was read (`None` for a duplicate).
+    pub classification: Option<Classification>,
+    /// Whether it was a duplicate (applied before).
+    pub duplicate: bool,
+    /// The replies and what became of each.
+    pub replies: Vec<SendOutcome>,
+}
+
+/// Why an inbound text cannot be processed at all (never retryable).
+#[derive(Debug, thiserror::Error)]
+pub enum InboundRejected {
+    /// No firm sends from the destination number.
+    #[error("no firm sends from the destination number")]
+    UnknownDestination,
+    /// A number is not a phone number.
+    #[error("{field} is not a phone number")]
+    BadNumber {
+        /// Which.
+        field: &'static str,
+    },
+    /// The message id is missing or too long.
+    #[error("inboundMessageId is missing or too long")]
+    BadMessageId,
+}
+
+impl Services {
+    /// Applies an inbound text: classification, transition, replies, all recorded.
+    pub async fn receive_sms(&self, sms: InboundSms) -> Result<InboundOutcome, InboundError> {
+        let to = PhoneNumber::parse(&sms.to).map_err(|_| InboundRejected::BadNumber {
+            field: "destinationNumber",
+        })?;
+        let from = PhoneNumber::parse(&sms.from).map_err(|_| InboundRejected::BadNumber {
+            field: "originationNumber",
+        })?;
+        let message_id = sms.inbound_message_id.trim().to_string();
+        if message_id.is_empty() || message_id.len() > 256 {
+            return Err(InboundRejected::BadMessageId.into());
+        }
+        let firm_id = self
+            .store
+            .firm_for_number(&to)
+            .await
+            .map_err(FlowError::from)?
+            .ok_or(InboundRejected::UnknownDestination)?;
+        let firm = self.firm(&firm_id).await?;
+        let text: String = sms.body.chars().take(MAX_INBOUND_TEXT).collect();
+
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self
+                .store
+                .get_consent(&firm.firm_id, &from)
+                .await
+                .map_err(FlowError::from)?;
+            let step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                &from,
+                ConsentEvent::SmsReceived {
+                    inbound_message_id: message_id.clone(),
+                    text: text.clone(),
+                    received_at: sms.received_at,
+                },
+                self.clock.now(),
+            );
+            if step.effect == Effect::Duplicate {
+                return self.redelivered(&firm, &from, current).await;
+            }
+            let mut write = ConsentWrite::new(
+                &firm.firm_id,
+                &from,
+                step.expected_version,
+                step.record.clone(),
+                step.events,
+            );
+            write.inbound_message_id = Some(message_id.clone());
+            match self.store.commit(write).await {
+                Ok(()) => {}
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::DuplicateInbound) => {
+                    let current = self
+                        .store
+                        .get_consent(&firm.firm_id, &from)
+                        .await
+                        .map_err(FlowError::from)?;
+                    return self.redelivered(&firm, &from, current).await;
+                }
+                Err(e) => return Err(FlowError::from(e).into()),
+            }
+            let mut replies = Vec::new();
+            for reply in &step.replies {
+                replies.push(self.send_reply(&firm, &from, *reply).await?);
+            }
+            let status = self
+                .store
+                .get_consent(&firm.firm_id, &from)
+                .await
+                .map_err(FlowError::from)?
+                .map(|r| r.status);
+            return Ok(InboundOutcome {
+                firm_id: firm.firm_id.clone(),
+                status,
+                classification: step.classification,
+                duplicate: false,
+                replies,
+            });
+        }
+        Err(FlowError::Contention.into())
+    }
+
+    /// A redelivered text changes nothing, but an opt-out confirmation still owed (the first
+    /// delivery died before sending it) goes out now; the gate lets only one through.
+    async fn redelivered(
+        &self,
+        firm: &Firm,
+        from: &PhoneNumber,
+        current: Option<ConsentRecord>,
+    ) -> Result<InboundOutcome, InboundError> {
+        let mut replies = Vec::new();
+        if let Some(record) = &current {
+            if record.status == ConsentStatus::OptedOut && !record.opt_out_confirmation_sent {
+                replies.push(self.send_reply(firm, from, Reply::OptOutConfirmation).await?);
+            }
+        }
+        Ok(InboundOutcome {
+            firm_id: firm.firm_id.clone(),
+            status: current.map(|r| r.status),
+            classification: None,
+            duplicate: true,
+            replies,
+        })
+    }
+
+    /// Renders and sends a reply through the gate.
+    pub(crate) async fn send_reply(
+        &self,
+        firm: &Firm,
+        to: &PhoneNumber,
+        reply: Reply,
+    ) -> Result<SendOutcome, FlowError> {
+        let (name, kind) = match reply {
+            Reply::OptInConfirmation => {
+                (TemplateName::SmsOptInConfirmation, MessageKind::OptInConfirmation)
+            }
+            Reply::OptOutConfirmation => {
+                (TemplateName::SmsOptOutConfirmation, MessageKind::OptOutConfirmation)
+            }
+            Reply::Help => (TemplateName::SmsHelp, MessageKind::HelpReply),
+        };
+        let rendered =
+            templates::render_sms(name, firm.templates.get(&name), &firm_vars(firm, None, ""))?;
+        self.gate
+            .send(
+                firm,
+                &SendRequest {
+                    to: to.clone(),
+                    kind,
+                    category: MessageCategory::Transactional,
+                    body: rendered.body,
+                    idempotency_key: None,
+                },
+            )
+            .await
+    }
+}
+
+/// An inbound text failed: rejected for good, or a failure worth retrying.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    /// The message can never be processed; retrying will not help.
+    #[error(transparent)]
+    Rejected(#[from] InboundRejected),
+    /// The service failed; see `FlowError::is_retryable`.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+}
+
+impl InboundError {
+    /// Whether a redelivery may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Rejected(_) => false,
+            Self::Flow(e) => e.is_retryable(),
+        }
+    }
+}

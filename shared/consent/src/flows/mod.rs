@@ -1,0 +1,204 @@
+//! The service's flows: each use case as a sequence of reads, model decisions and conditional
+//! writes over the ports. Handlers parse and respond; the rules stay in the model.
+
+pub mod admin;
+pub mod email_confirm;
+pub mod idempotency;
+pub mod inbound;
+pub mod onboarding;
+pub mod release;
+pub mod send;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::firm::Firm;
+use crate::phone::PhoneError;
+use crate::ports::{Clock, Mailer, SendError, Store, StoreError};
+use crate::templates::{TemplateError, TemplateVars};
+use crate::token::TokenKeyring;
+
+pub use send::SendGate;
+
+/// How many times a flow re-reads and re-decides after losing a race before giving up.
+pub const MAX_CONFLICT_RETRIES: usize = 8;
+
+/// Settings the flows need beyond the ports.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where the email confirmation page lives, without a trailing slash
+    /// (`https://consent.example.com`); links are `{base}/confirm/{token}`.
+    pub confirm_base_url: String,
+    /// How long an email confirmation link works.
+    pub token_ttl: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            confirm_base_url: "http://127.0.0.1:3000".to_string(),
+            token_ttl: Duration::days(14),
+        }
+    }
+}
+
+/// Everything a flow uses. Built once (at cold start in Lambda) and shared.
+#[derive(Clone)]
+pub struct Services {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The one way out for SMS.
+    pub gate: SendGate,
+    /// Email out.
+    pub mailer: Arc<dyn Mailer>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Confirmation token keys.
+    pub tokens: Arc<TokenKeyring>,
+    /// Settings.
+    pub config: Arc<ServiceConfig>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Wires the flows to their ports. The SMS sender goes into the gate and nowhere else.
+    pub fn new(
+        store: Arc<dyn Store>,
+        sms: Arc<dyn crate::ports::SmsSender>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        tokens: TokenKeyring,
+        config: ServiceConfig,
+    ) -> Self {
+        Self {
+            gate: SendGate::new(store.clone(), sms, clock.clone()),
+            store,
+            mailer,
+            clock,
+            tokens: Arc::new(tokens),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Reads a firm or fails with `FirmNotFound`.
+    pub async fn firm(&self, firm_id: &str) -> Result<Firm, FlowError> {
+        crate::firm::validate_firm_id(firm_id).map_err(|_| FlowError::FirmNotFound)?;
+        self.store
+            .get_firm(firm_id)
+            .await?
+            .ok_or(FlowError::FirmNotFound)
+    }
+}
+
+/// The template variables of a firm (and a contact's first name).
+pub fn firm_vars(firm: &Firm, first_name: Option<&str>, confirm_url: &str) -> TemplateVars {
+    TemplateVars {
+        firm_name: firm.name.clone(),
+        first_name: first_name.unwrap_or_default().to_string(),
+        confirm_url: confirm_url.to_string(),
+        support_phone: firm.support_phone.clone(),
+        support_email: firm.support_email.clone(),
+        website: firm.website.clone(),
+    }
+}
+
+/// A flow failed. Client mistakes carry a code; the rest are the service's problem.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// No such firm.
+    #[error("no firm with this id")]
+    FirmNotFound,
+    /// No consent record for this number.
+    #[error("no consent record for this number")]
+    ConsentNotFound,
+    /// The phone number is not one we can text.
+    #[error(transparent)]
+    InvalidPhone(#[from] PhoneError),
+    /// A field is missing or wrong.
+    #[error("{field}: {message}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Double opt-in off without acknowledging the risk.
+    #[error("turning double opt-in off requires acknowledge_risk: true")]
+    RiskNotAcknowledged,
+    /// No template by that name.
+    #[error("no template by that name")]
+    UnknownTemplate,
+    /// A template override was refused.
+    #[error(transparent)]
+    TemplateInvalid(#[from] TemplateError),
+    /// The firm's number already belongs to another firm.
+    #[error("the sms_number is already used by another firm")]
+    NumberInUse,
+    /// The idempotency key was used with another payload.
+    #[error("this idempotency key was used with a different request")]
+    IdempotencyMismatch,
+    /// The same request is being processed.
+    #[error("the same request is in progress")]
+    InProgress {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The SMS or email provider failed.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// Lost the race too many times.
+    #[error("too much contention on one record")]
+    Contention,
+}
+
+impl FlowError {
+    /// The stable error code clients see.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::FirmNotFound => "firm_not_found",
+            Self::ConsentNotFound => "consent_not_found",
+            Self::InvalidPhone(_) => "invalid_phone",
+            Self::InvalidField { .. } => "invalid_request",
+            Self::RiskNotAcknowledged => "risk_not_acknowledged",
+            Self::UnknownTemplate => "template_not_found",
+            Self::TemplateInvalid(_) => "template_invalid",
+            Self::NumberInUse => "sms_number_in_use",
+            Self::IdempotencyMismatch => "idempotency_key_reused",
+            Self::InProgress { .. } => "request_in_progress",
+            Self::Store(_) | Self::Contention => "service_unavailable",
+            Self::Send(_) => "provider_unavailable",
+        }
+    }
+
+    /// Whether the client is at fault (4xx) rather than the service (5xx).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, Self::Store(_) | Self::Send(_) | Self::Contention)
+    }
+
+    /// Whether trying the same request again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_retryable(),
+            Self::Send(e) => e.is_retryable(),
+            Self::Contention | Self::InProgress { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// A field error.
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field,
+            message: message.into(),
+        }
+    }
+}

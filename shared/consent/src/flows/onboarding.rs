@@ -1,0 +1,342 @@
+//! Contact created: record a pending consent and send the one opt-in request by SMS and email.
+
+use serde::Serialize;
+
+use super::send::{SendOutcome, SendRequest};
+use super::{FlowError, MAX_CONFLICT_RETRIES, Services, firm_vars};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::firm::Firm;
+use crate::gate::{MessageCategory, MessageKind};
+use crate::phone::PhoneNumber;
+use crate::ports::{ConsentWrite, Contact, OutgoingEmail, StoreError};
+use crate::record::{ConsentRecord, ConsentStatus, Delivery};
+use crate::templates::{self, TemplateName};
+use crate::token::ConfirmationClaims;
+use crate::transition::{self, ConsentEvent, Effect};
+
+/// Longest contact id, name, source or email accepted.
+const MAX_FIELD_LEN: usize = 256;
+
+/// A contact as the CRM sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewContact {
+    /// The CRM's id.
+    pub contact_id: String,
+    /// The phone as typed.
+    pub phone: String,
+    /// Email.
+    pub email: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Where the contact came from.
+    pub source: Option<String>,
+    /// The contact's own time zone (IANA).
+    pub time_zone: Option<String>,
+}
+
+/// What became of one channel of the opt-in request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestDelivery {
+    /// Went out now.
+    Sent,
+    /// Held until the recipient's window opens.
+    Deferred,
+    /// Not sent (already requested before, opted out, no email, ...).
+    Skipped,
+}
+
+/// The result of creating a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactCreated {
+    /// The CRM's id.
+    pub contact_id: String,
+    /// E.164.
+    pub phone: PhoneNumber,
+    /// The consent status now.
+    pub status: ConsentStatus,
+    /// The SMS opt-in request.
+    pub sms: RequestDelivery,
+    /// The email opt-in request.
+    pub email: RequestDelivery,
+    /// Whether this contact was new (`false`: the same request again, nothing re-sent).
+    pub created: bool,
+}
+
+impl Services {
+    /// Handles a new contact: once per number ever, a pending record and the opt-in requests.
+    pub async fn create_contact(
+        &self,
+        firm_id: &str,
+        input: NewContact,
+    ) -> Result<ContactCreated, FlowError> {
+        let firm = self.firm(firm_id).await?;
+        let contact = validate(&firm, input, self.clock.now())?;
+        let phone = contact.phone.clone();
+
+        if let Some(existing) = self
+            .store
+            .get_contact(&firm.firm_id, &contact.contact_id)
+            .await?
+            .filter(|c| c.phone == phone)
+        {
+            // The same request again: finish what a failed earlier attempt left undone (never
+            // repeating what went out), and send nothing else.
+            let record = self.store.get_consent(&firm.firm_id, &phone).await?;
+            let (status, sms, email) = match record {
+                Some(record) => self.finish_requests(&firm, &existing, record).await?,
+                None => (ConsentStatus::Pending, RequestDelivery::Skipped, RequestDelivery::Skipped),
+            };
+            return Ok(ContactCreated {
+                contact_id: existing.contact_id,
+                phone,
+                status,
+                sms,
+                email,
+                created: false,
+            });
+        }
+
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self.store.get_consent(&firm.firm_id, &phone).await?;
+            let now = self.clock.now();
+            let step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                &phone,
+                ConsentEvent::ContactCreated {
+                    contact_id: contact.contact_id.clone(),
+                    source: contact.source.clone(),
+                    email: contact.email.clone(),
+                    double_opt_in: firm.double_opt_in,
+                    time_zone: contact.time_zone.clone(),
+                },
+                now,
+            );
+            let mut write = ConsentWrite::new(
+                &firm.firm_id,
+                &phone,
+                step.expected_version,
+                step.record.clone(),
+                step.events,
+            );
+            write.contact = Some(contact.clone());
+            match self.store.commit(write).await {
+                Ok(()) => {}
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let Some(record) = step.record else {
+                return Err(FlowError::Contention);
+            };
+            // Only the call that created the pending record sends the request: "once, ever".
+            let (status, sms, email) = match step.effect {
+                Effect::Created(ConsentStatus::Pending) => {
+                    self.finish_requests(&firm, &contact, record).await?
+                }
+                _ => (record.status, RequestDelivery::Skipped, RequestDelivery::Skipped),
+            };
+            return Ok(ContactCreated {
+                contact_id: contact.contact_id,
+                phone,
+                status,
+                sms,
+                email,
+                created: true,
+            });
+        }
+        Err(FlowError::Contention)
+    }
+
+    /// Sends whichever opt-in request of a pending record has not been attempted yet.
+    async fn finish_requests(
+        &self,
+        firm: &Firm,
+        contact: &Contact,
+        record: ConsentRecord,
+    ) -> Result<(ConsentStatus, RequestDelivery, RequestDelivery), FlowError> {
+        let pending = record.status == ConsentStatus::Pending;
+        let sms = match &record.opt_in_sms {
+            Delivery::NotSent if pending => self.send_sms_request(firm, contact).await?,
+            Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
+            Delivery::Deferred { .. } => RequestDelivery::Deferred,
+            Delivery::NotSent | Delivery::Skipped => RequestDelivery::Skipped,
+        };
+        let email = match (&record.opt_in_email, contact.email.as_deref()) {
+            (Delivery::NotSent, Some(address)) if pending => {
+                self.send_email_request(firm, contact, address).await?
+            }
+            (Delivery::Sent { .. } | Delivery::Claimed { .. }, _) => RequestDelivery::Sent,
+            _ => RequestDelivery::Skipped,
+        };
+        let status = self
+            .store
+            .get_consent(&firm.firm_id, &contact.phone)
+            .await?
+            .map_or(record.status, |r| r.status);
+        Ok((status, sms, email))
+    }
+
+    async fn send_sms_request(
+        &self,
+        firm: &Firm,
+        contact: &Contact,
+    ) -> Result<RequestDelivery, FlowError> {
+        let vars = firm_vars(firm, contact.first_name.as_deref(), "");
+        let rendered = templates::render_sms(
+            TemplateName::SmsOptInRequest,
+            firm.templates.get(&TemplateName::SmsOptInRequest),
+            &vars,
+        )?;
+        let outcome = self
+            .gate
+            .send(
+                firm,
+                &SendRequest {
+                    to: contact.phone.clone(),
+                    kind: MessageKind::OptInRequest,
+                    category: MessageCategory::Transactional,
+                    body: rendered.body,
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        Ok(match outcome {
+            SendOutcome::Sent { .. } => RequestDelivery::Sent,
+            SendOutcome::Deferred { .. } => RequestDelivery::Deferred,
+            SendOutcome::Blocked { .. } => RequestDelivery::Skipped,
+        })
+    }
+
+    async fn send_email_request(
+        &self,
+        firm: &Firm,
+        contact: &Contact,
+        address: &str,
+    ) -> Result<RequestDelivery, FlowError> {
+        let now = self.clock.now();
+        let token = self.tokens.sign(&ConfirmationClaims {
+            firm_id: firm.firm_id.clone(),
+            phone: contact.phone.clone(),
+            contact_id: contact.contact_id.clone(),
+            expires_at: now + self.config.token_ttl,
+        });
+        let confirm_url = format!(
+            "{}/confirm/{token}",
+            self.config.confirm_base_url.trim_end_matches('/')
+        );
+        let vars = firm_vars(firm, contact.first_name.as_deref(), &confirm_url);
+        let rendered =
+            templates::render_email(firm.templates.get(&TemplateName::EmailOptInRequest), &vars)?;
+        let email = OutgoingEmail {
+            to: address.to_string(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+        };
+        let message_id = self.mailer.send_email(&email).await?;
+        let at = self.clock.now();
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(current) = self.store.get_consent(&firm.firm_id, &contact.phone).await? else {
+                return Err(FlowError::ConsentNotFound);
+            };
+            let mut next = current.clone();
+            next.version += 1;
+            next.updated_at = at;
+            next.opt_in_email = Delivery::Sent {
+                provider_message_id: message_id.clone(),
+                at,
+            };
+            let event = AuditEvent::new(
+                at,
+                AuditKind::EmailSent {
+                    to: email.to.clone(),
+                    subject: email.subject.clone(),
+                    text: email.text.clone(),
+                    html: email.html.clone(),
+                    provider_message_id: message_id.clone(),
+                },
+            );
+            let write = ConsentWrite::new(
+                &firm.firm_id,
+                &contact.phone,
+                Some(current.version),
+                Some(next),
+                vec![event],
+            );
+            match self.store.commit(write).await {
+                Ok(()) => return Ok(RequestDelivery::Sent),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+}
+
+/// Checks a new contact's fields and builds the stored contact.
+fn validate(
+    firm: &Firm,
+    input: NewContact,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Contact, FlowError> {
+    let contact_id = input.contact_id.trim().to_string();
+    if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
+        return Err(FlowError::field("contact_id", "must be 1 to 256 characters"));
+    }
+    let phone = PhoneNumber::parse(&input.phone)?;
+    let email = clean(input.email);
+    if let Some(address) = &email {
+        if !looks_like_email(address) {
+            return Err(FlowError::field("email", "is not an email address"));
+        }
+    }
+    let time_zone = clean(input.time_zone);
+    if let Some(zone) = &time_zone {
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(FlowError::field(
+                "time_zone",
+                "must be an IANA time zone name such as America/Chicago",
+            ));
+        }
+    }
+    for (field, value) in [
+        ("first_name", &input.first_name),
+        ("last_name", &input.last_name),
+        ("source", &input.source),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_FIELD_LEN) {
+            return Err(FlowError::field(field, "is longer than 256 characters"));
+        }
+    }
+    Ok(Contact {
+        firm_id: firm.firm_id.clone(),
+        contact_id,
+        phone,
+        email,
+        first_name: clean(input.first_name),
+        last_name: clean(input.last_name),
+        source: clean(input.source),
+        time_zone,
+        created_at: now,
+    })
+}
+
+fn clean(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A plausibility check only: the provider is the judge of deliverability.
+pub fn looks_like_email(address: &str) -> bool {
+    address.len() <= MAX_FIELD_LEN
+        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+        && address
+            .split_once('@')
+            .is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            })
+}

@@ -1,0 +1,480 @@
+//! The send gate: the one path by which any SMS leaves the service. It decides with the gate
+//! policy, claims the decision in the store (so a concurrent STOP is ordered before or after it),
+//! hands the message to the provider, and records the outcome.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{FlowError, MAX_CONFLICT_RETRIES};
+use crate::audit::{AuditEvent, AuditKind};
+use crate::firm::Firm;
+use crate::gate::{self, BlockReason, GateDecision, GateQuestion, MessageCategory, MessageKind};
+use crate::phone::PhoneNumber;
+use crate::ports::{
+    Clock, ConsentWrite, DeferredSend, OutgoingSms, SendError, SmsSender, Store, StoreError,
+};
+use crate::quiet_hours::SendWindow;
+use crate::record::{ConsentRecord, Delivery};
+use crate::transition::{self, ConsentEvent};
+
+/// One message for the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// What the message is.
+    pub kind: MessageKind,
+    /// Marketing or transactional.
+    pub category: MessageCategory,
+    /// The text.
+    pub body: String,
+    /// The caller's idempotency key, kept in the audit trail.
+    pub idempotency_key: Option<String>,
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum SendOutcome {
+    /// Handed to the provider.
+    Sent {
+        /// The provider's id.
+        message_id: String,
+    },
+    /// Held until the window opens.
+    Deferred {
+        /// When it goes.
+        not_before: DateTime<Utc>,
+    },
+    /// Refused.
+    Blocked {
+        /// Why.
+        reason: BlockReason,
+    },
+}
+
+/// The gate with the only SMS sender in the service.
+#[derive(Clone)]
+pub struct SendGate {
+    store: Arc<dyn Store>,
+    sms: Arc<dyn SmsSender>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SendGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendGate").finish_non_exhaustive()
+    }
+}
+
+/// A gate decision claimed in the store, ready to hand over.
+struct Claimed {
+    allowed_event_id: String,
+    record: ConsentRecord,
+}
+
+impl SendGate {
+    /// A gate over a store and the SMS sender.
+    pub fn new(store: Arc<dyn Store>, sms: Arc<dyn SmsSender>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, sms, clock }
+    }
+
+    /// Sends one message through the gate.
+    pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
+        let mut prefetched = None;
+        self.send_with(firm, request, &mut prefetched).await
+    }
+
+    /// Sends many messages, reading all their records in one batch; results in order. A
+    /// failure of one message is reported in its place and does not stop the others.
+    pub async fn send_batch(
+        &self,
+        firm: &Firm,
+        requests: &[SendRequest],
+    ) -> Result<Vec<Result<SendOutcome, FlowError>>, FlowError> {
+        let mut phones: Vec<PhoneNumber> = requests.iter().map(|r| r.to.clone()).collect();
+        phones.sort();
+        phones.dedup();
+        let mut records: HashMap<PhoneNumber, ConsentRecord> =
+            self.store.get_consents(&firm.firm_id, &phones).await?;
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            let mut prefetched = Some(records.remove(&request.to));
+            let result = self.send_with(firm, request, &mut prefetched).await;
+            // Keep the newest copy of the record for later messages to the same number.
+            if let Some(Some(record)) = prefetched {
+                records.insert(request.to.clone(), record);
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// The gate's loop: decide on the record read (or prefetched), claim the decision under the
+    /// record's version, and on a lost race re-read and re-decide.
+    async fn send_with(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        prefetched: &mut Option<Option<ConsentRecord>>,
+    ) -> Result<SendOutcome, FlowError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let record = match prefetched.take() {
+                Some(record) => record,
+                None => self.store.get_consent(&firm.firm_id, &request.to).await?,
+            };
+            let now = self.clock.now();
+            let window = recipient_window(firm, &request.to, record.as_ref());
+            let decision = gate::decide(GateQuestion {
+                record: record.as_ref(),
+                double_opt_in: firm.double_opt_in,
+                kind: request.kind,
+                window: &window,
+                now,
+            });
+            let attempt = match decision {
+                GateDecision::Allow => self.claim(firm, request, record.as_ref(), now).await,
+                GateDecision::Defer { not_before } => self
+                    .defer(firm, request, record.as_ref(), not_before, now)
+                    .await
+                    .map(|record| Step::Done(SendOutcome::Deferred { not_before }, record)),
+                GateDecision::Block { reason } => self
+                    .block(firm, request, record.as_ref(), reason, now)
+                    .await
+                    .map(|record| Step::Done(SendOutcome::Blocked { reason }, record)),
+            };
+            match attempt {
+                Ok(Step::Done(outcome, record)) => {
+                    *prefetched = Some(record);
+                    return Ok(outcome);
+                }
+                Ok(Step::Claimed(claimed)) => {
+                    let (outcome, record) = self.hand_over(firm, request, claimed).await?;
+                    *prefetched = Some(record);
+                    return Ok(outcome);
+                }
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+
+    /// Records the allow decision (and marks the one-time messages as claimed) before sending.
+    async fn claim(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<&ConsentRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
+        let Some(current) = record else {
+            // The policy never allows a message to an unknown number.
+            return self
+                .block(firm, request, None, BlockReason::UnknownRecipient, now)
+                .await
+                .map(|r| {
+                    Step::Done(
+                        SendOutcome::Blocked {
+                            reason: BlockReason::UnknownRecipient,
+                        },
+                        r,
+                    )
+                });
+        };
+        let mut next = bumped(current, now);
+        match request.kind {
+            MessageKind::OptInRequest => next.opt_in_sms = Delivery::Claimed { at: now },
+            MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
+            _ => {}
+        }
+        let allowed = AuditEvent::new(
+            now,
+            AuditKind::MessageAllowed {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                from: firm.sms_number.to_string(),
+                double_opt_in: firm.double_opt_in,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
+        let allowed_event_id = allowed.id.clone();
+        self.store
+            .commit(ConsentWrite::new(
+                &firm.firm_id,
+                &request.to,
+                Some(current.version),
+                Some(next.clone()),
+                vec![allowed],
+            ))
+            .await?;
+        Ok(Step::Claimed(Claimed {
+            allowed_event_id,
+            record: next,
+        }))
+    }
+
+    /// Hands a claimed message to the provider and records what happened.
+    async fn hand_over(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        claimed: Claimed,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        let sms = OutgoingSms {
+            from: firm.sms_number.clone(),
+            to: request.to.clone(),
+            body: request.body.clone(),
+        };
+        let sent = self.sms.send_sms(&sms).await;
+        let now = self.clock.now();
+        let allowed_event_id = claimed.allowed_event_id;
+        let kind = request.kind;
+        match sent {
+            Ok(message_id) => {
+                let id = message_id.clone();
+                let record = self
+                    .update(firm, &request.to, Some(claimed.record), |record| {
+                        if let Some(record) = record.filter(|_| kind == MessageKind::OptInRequest) {
+                            record.opt_in_sms = Delivery::Sent {
+                                provider_message_id: id.clone(),
+                                at: now,
+                            };
+                        }
+                        vec![AuditEvent::new(
+                            now,
+                            AuditKind::MessageSent {
+                                allowed_event_id: allowed_event_id.clone(),
+                                provider_message_id: id.clone(),
+                            },
+                        )]
+                    })
+                    .await?;
+                Ok((SendOutcome::Sent { message_id }, record))
+            }
+            Err(SendError::RecipientOptedOut) => {
+                // The carrier knows of an opt-out we did not: record it so our record never
+                // says opted in while the carrier says opted out.
+                let record = self
+                    .carrier_opt_out(firm, &request.to, &allowed_event_id)
+                    .await?;
+                Ok((
+                    SendOutcome::Blocked {
+                        reason: BlockReason::OptedOut,
+                    },
+                    record,
+                ))
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                // Give the one-time message back so a retry can send it.
+                self.update(firm, &request.to, Some(claimed.record), |record| {
+                    match (kind, record) {
+                        (MessageKind::OptInRequest, Some(record)) => {
+                            record.opt_in_sms = Delivery::NotSent
+                        }
+                        (MessageKind::OptOutConfirmation, Some(record)) => {
+                            record.opt_out_confirmation_sent = false
+                        }
+                        _ => {}
+                    }
+                    vec![AuditEvent::new(
+                        now,
+                        AuditKind::MessageFailed {
+                            allowed_event_id: allowed_event_id.clone(),
+                            error: reason.clone(),
+                        },
+                    )]
+                })
+                .await?;
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn carrier_opt_out(
+        &self,
+        firm: &Firm,
+        phone: &PhoneNumber,
+        allowed_event_id: &str,
+    ) -> Result<Option<ConsentRecord>, FlowError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self.store.get_consent(&firm.firm_id, phone).await?;
+            let now = self.clock.now();
+            let mut step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                phone,
+                ConsentEvent::CarrierOptOut,
+                now,
+            );
+            let mut events = vec![AuditEvent::new(
+                now,
+                AuditKind::MessageFailed {
+                    allowed_event_id: allowed_event_id.to_string(),
+                    error: SendError::RecipientOptedOut.to_string(),
+                },
+            )];
+            events.append(&mut step.events);
+            let record = step.record.clone().or(current.clone()).map(|mut r| {
+                if step.record.is_none() {
+                    r.version += 1;
+                    r.updated_at = now;
+                }
+                r
+            });
+            let write = ConsentWrite::new(
+                &firm.firm_id,
+                phone,
+                current.as_ref().map(|r| r.version),
+                record.clone(),
+                events,
+            );
+            match self.store.commit(write).await {
+                Ok(()) => return Ok(record),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+
+    /// Re-reads (unless a fresh copy is given) and writes a bookkeeping change with its events,
+    /// retrying on lost races.
+    async fn update(
+        &self,
+        firm: &Firm,
+        phone: &PhoneNumber,
+        mut fresh: Option<ConsentRecord>,
+        change: impl Fn(Option<&mut ConsentRecord>) -> Vec<AuditEvent>,
+    ) -> Result<Option<ConsentRecord>, FlowError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = match fresh.take() {
+                Some(record) => Some(record),
+                None => self.store.get_consent(&firm.firm_id, phone).await?,
+            };
+            let now = self.clock.now();
+            let mut next = current.as_ref().map(|record| bumped(record, now));
+            let events = change(next.as_mut());
+            let expected = current.as_ref().map(|r| r.version);
+            let write = ConsentWrite::new(&firm.firm_id, phone, expected, next.clone(), events);
+            match self.store.commit(write).await {
+                Ok(()) => return Ok(next),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
+    }
+
+    async fn defer(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<&ConsentRecord>,
+        not_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        let next = record.map(|current| {
+            let mut next = bumped(current, now);
+            if request.kind == MessageKind::OptInRequest {
+                next.opt_in_sms = Delivery::Deferred { not_before };
+            }
+            next
+        });
+        let event = AuditEvent::new(
+            now,
+            AuditKind::MessageDeferred {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                not_before,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
+        let mut write = ConsentWrite::new(
+            &firm.firm_id,
+            &request.to,
+            record.map(|r| r.version),
+            next.clone(),
+            vec![event],
+        );
+        write.deferred = Some(DeferredSend {
+            id: ulid::Ulid::new().to_string(),
+            firm_id: firm.firm_id.clone(),
+            to: request.to.clone(),
+            kind: request.kind,
+            category: request.category,
+            body: request.body.clone(),
+            not_before,
+            idempotency_key: request.idempotency_key.clone(),
+        });
+        self.store.commit(write).await?;
+        Ok(next)
+    }
+
+    async fn block(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<&ConsentRecord>,
+        reason: BlockReason,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        let next = record.map(|current| bumped(current, now));
+        let event = AuditEvent::new(
+            now,
+            AuditKind::MessageBlocked {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                reason,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
+        self.store
+            .commit(ConsentWrite::new(
+                &firm.firm_id,
+                &request.to,
+                record.map(|r| r.version),
+                next.clone(),
+                vec![event],
+            ))
+            .await?;
+        Ok(next)
+    }
+}
+
+enum Step {
+    Done(SendOutcome, Option<ConsentRecord>),
+    Claimed(Claimed),
+}
+
+/// The record's next version, for a write that keeps its consent state.
+fn bumped(record: &ConsentRecord, now: DateTime<Utc>) -> ConsentRecord {
+    let mut next = record.clone();
+    next.version += 1;
+    next.updated_at = now;
+    next
+}
+
+/// The recipient's sending window: the contact's zone if the record has one, the area code's,
+/// else the firm's.
+pub fn recipient_window(
+    firm: &Firm,
+    phone: &PhoneNumber,
+    record: Option<&ConsentRecord>,
+) -> SendWindow {
+    let contact_zone = record
+        .and_then(|r| r.time_zone.as_deref())
+        .and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+    let firm_zone = firm
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+    SendWindow::for_recipient(phone, contact_zone, firm_zone)
+}

@@ -1,0 +1,560 @@
+//! In-memory adapters: a store that enforces the same conditions as DynamoDB, an outbox that
+//! records what was "sent", and a settable clock. Tests and the local server use them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditEvent;
+use crate::firm::Firm;
+use crate::phone::PhoneNumber;
+use crate::ports::{
+    Clock, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore,
+    IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError,
+    SmsSender, StoreError, StoredResponse,
+};
+use crate::record::ConsentRecord;
+
+/// An idempotency record as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct IdempotencyItem {
+    payload_hash: String,
+    response: Option<StoredResponse>,
+    in_progress_until: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the in-memory store holds; serializable so the local server can persist it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreState {
+    firms: BTreeMap<String, Firm>,
+    routes: BTreeMap<String, String>,
+    firm_events: BTreeMap<String, Vec<AuditEvent>>,
+    consents: BTreeMap<String, ConsentRecord>,
+    events: BTreeMap<String, Vec<AuditEvent>>,
+    contacts: BTreeMap<String, Contact>,
+    inbound_ids: HashSet<String>,
+    idempotency: BTreeMap<String, IdempotencyItem>,
+    deferred: BTreeMap<String, DeferredSend>,
+}
+
+fn consent_key(firm_id: &str, phone: &PhoneNumber) -> String {
+    format!("{firm_id}#{phone}")
+}
+
+/// Called with the state after every successful write (the local server persists it).
+pub type WriteObserver = Box<dyn Fn(&StoreState) + Send + Sync>;
+
+/// The in-memory store.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<StoreState>,
+    observer: Option<WriteObserver>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store starting from `state`, calling `observer` after every write.
+    pub fn with_state(state: StoreState, observer: Option<WriteObserver>) -> Self {
+        Self {
+            state: Mutex::new(state),
+            observer,
+        }
+    }
+
+    /// A copy of everything stored.
+    pub fn snapshot(&self) -> StoreState {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StoreState> {
+        // A panic while holding the lock cannot leave a half-applied write: every write
+        // checks all conditions before it changes anything.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn written(&self, state: &StoreState) {
+        if let Some(observer) = &self.observer {
+            observer(state);
+        }
+    }
+}
+
+#[async_trait]
+impl FirmStore for MemoryStore {
+    async fn get_firm(&self, firm_id: &str) -> Result<Option<Firm>, StoreError> {
+        Ok(self.lock().firms.get(firm_id).cloned())
+    }
+
+    async fn put_firm(
+        &self,
+        firm: &Firm,
+        expected_version: Option<u64>,
+        previous_number: Option<&PhoneNumber>,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let stored = state.firms.get(&firm.firm_id).map(|f| f.version);
+        if stored != expected_version {
+            return Err(StoreError::VersionConflict {
+                operation: "put_firm",
+            });
+        }
+        let number = firm.sms_number.as_str();
+        if state
+            .routes
+            .get(number)
+            .is_some_and(|owner| owner != &firm.firm_id)
+        {
+            return Err(StoreError::NumberInUse);
+        }
+        if let Some(previous) = previous_number.filter(|p| *p != &firm.sms_number) {
+            state.routes.remove(previous.as_str());
+        }
+        state
+            .routes
+            .insert(number.to_string(), firm.firm_id.clone());
+        state.firms.insert(firm.firm_id.clone(), firm.clone());
+        state
+            .firm_events
+            .entry(firm.firm_id.clone())
+            .or_default()
+            .extend(events.iter().cloned());
+        self.written(&state);
+        Ok(())
+    }
+
+    async fn firm_for_number(&self, sms_number: &PhoneNumber) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().routes.get(sms_number.as_str()).cloned())
+    }
+
+    async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(self
+            .lock()
+            .firm_events
+            .get(firm_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn get_consent(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        Ok(self.lock().consents.get(&consent_key(firm_id, phone)).cloned())
+    }
+
+    async fn get_consents(
+        &self,
+        firm_id: &str,
+        phones: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
+        let state = self.lock();
+        Ok(phones
+            .iter()
+            .filter_map(|phone| {
+                state
+                    .consents
+                    .get(&consent_key(firm_id, phone))
+                    .map(|r| (phone.clone(), r.clone()))
+            })
+            .collect())
+    }
+
+    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let key = consent_key(&write.firm_id, &write.phone);
+        let stored = state.consents.get(&key).map(|r| r.version);
+        if stored != write.expected_version {
+            return Err(StoreError::VersionConflict { operation: "commit" });
+        }
+        let inbound_key = write
+            .inbound_message_id
+            .as_ref()
+            .map(|id| format!("{}#{id}", write.firm_id));
+        if inbound_key
+            .as_ref()
+            .is_some_and(|k| state.inbound_ids.contains(k))
+        {
+            return Err(StoreError::DuplicateInbound);
+        }
+        // All conditions hold: apply everything.
+        if let Some(k) = inbound_key {
+            state.inbound_ids.insert(k);
+        }
+        if let Some(record) = write.record {
+            state.consents.insert(key.clone(), record);
+        }
+        state.events.entry(key).or_default().extend(write.events);
+        if let Some(contact) = write.contact {
+            state
+                .contacts
+                .insert(format!("{}#{}", contact.firm_id, contact.contact_id), contact);
+        }
+        if let Some(deferred) = write.deferred {
+            state.deferred.insert(deferred.id.clone(), deferred);
+        }
+        self.written(&state);
+        Ok(())
+    }
+
+    async fn events(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut events = self
+            .lock()
+            .events
+            .get(&consent_key(firm_id, phone))
+            .cloned()
+            .unwrap_or_default();
+        events.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(events)
+    }
+
+    async fn get_contact(
+        &self,
+        firm_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        Ok(self
+            .lock()
+            .contacts
+            .get(&format!("{firm_id}#{contact_id}"))
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        now: DateTime<Utc>,
+        in_progress_until: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let mut state = self.lock();
+        if let Some(item) = state.idempotency.get(key) {
+            let expired = item.expires_at.is_some_and(|at| at <= now);
+            if !expired {
+                if item.payload_hash != payload_hash {
+                    return Ok(IdempotencyClaim::PayloadMismatch);
+                }
+                if let Some(response) = &item.response {
+                    return Ok(IdempotencyClaim::Completed(response.clone()));
+                }
+                if item.in_progress_until > now {
+                    return Ok(IdempotencyClaim::InProgress {
+                        until: item.in_progress_until,
+                    });
+                }
+            }
+        }
+        state.idempotency.insert(
+            key.to_string(),
+            IdempotencyItem {
+                payload_hash: payload_hash.to_string(),
+                response: None,
+                in_progress_until,
+                expires_at: None,
+            },
+        );
+        self.written(&state);
+        Ok(IdempotencyClaim::Claimed)
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        response: &StoredResponse,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        match state.idempotency.get_mut(key) {
+            Some(item) if item.payload_hash == payload_hash && item.response.is_none() => {
+                item.response = Some(response.clone());
+                item.expires_at = Some(expires_at);
+            }
+            _ => {
+                return Err(StoreError::VersionConflict {
+                    operation: "complete_idempotency",
+                });
+            }
+        }
+        self.written(&state);
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state
+            .idempotency
+            .get(key)
+            .is_some_and(|item| item.response.is_none())
+        {
+            state.idempotency.remove(key);
+            self.written(&state);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeferredStore for MemoryStore {
+    async fn due_deferred(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeferredSend>, StoreError> {
+        let mut due: Vec<DeferredSend> = self
+            .lock()
+            .deferred
+            .values()
+            .filter(|d| d.not_before <= now)
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.not_before, &a.id).cmp(&(b.not_before, &b.id)));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn take_deferred(&self, send: &DeferredSend) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let taken = state.deferred.remove(&send.id).is_some();
+        if taken {
+            self.written(&state);
+        }
+        Ok(taken)
+    }
+}
+
+/// An SMS the outbox took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentSms {
+    /// Recipient.
+    pub to: String,
+    /// Sender.
+    pub from: String,
+    /// Text.
+    pub body: String,
+    /// The id it was given.
+    pub message_id: String,
+    /// When.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// An email the outbox took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentEmail {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML.
+    pub html: String,
+    /// The id it was given.
+    pub message_id: String,
+    /// When.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What the outbox holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxContents {
+    /// SMS, oldest first.
+    pub sms: Vec<SentSms>,
+    /// Emails, oldest first.
+    pub email: Vec<SentEmail>,
+}
+
+#[derive(Default)]
+struct OutboxState {
+    contents: OutboxContents,
+    failing_sms: u32,
+    failing_email: u32,
+    opted_out_at_carrier: HashSet<String>,
+}
+
+/// An SMS sender and mailer that keeps what it is given, and can fail on command.
+pub struct MemoryOutbox {
+    state: Mutex<OutboxState>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryOutbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryOutbox").finish_non_exhaustive()
+    }
+}
+
+impl MemoryOutbox {
+    /// An empty outbox stamping sends with `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::new(OutboxState::default()),
+            clock,
+        }
+    }
+
+    /// Everything sent so far.
+    pub fn contents(&self) -> OutboxContents {
+        self.lock().contents.clone()
+    }
+
+    /// SMS sent to `to`.
+    pub fn sms_to(&self, to: &str) -> Vec<SentSms> {
+        self.lock()
+            .contents
+            .sms
+            .iter()
+            .filter(|s| s.to == to)
+            .cloned()
+            .collect()
+    }
+
+    /// Makes the next `count` SMS sends fail (retryably).
+    pub fn fail_next_sms(&self, count: u32) {
+        self.lock().failing_sms = count;
+    }
+
+    /// Makes the next `count` email sends fail (retryably).
+    pub fn fail_next_email(&self, count: u32) {
+        self.lock().failing_email = count;
+    }
+
+    /// Makes sends to `phone` fail as the carrier would for a number opted out with it.
+    pub fn opt_out_at_carrier(&self, phone: &PhoneNumber) {
+        self.lock()
+            .opted_out_at_carrier
+            .insert(phone.as_str().to_string());
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The outbox's injected failure.
+#[derive(Debug, thiserror::Error)]
+#[error("injected provider failure")]
+struct InjectedFailure;
+
+#[async_trait]
+impl SmsSender for MemoryOutbox {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        let mut state = self.lock();
+        if state.opted_out_at_carrier.contains(sms.to.as_str()) {
+            return Err(SendError::RecipientOptedOut);
+        }
+        if state.failing_sms > 0 {
+            state.failing_sms -= 1;
+            return Err(SendError::Provider {
+                operation: "send_sms",
+                retryable: true,
+                source: Box::new(InjectedFailure),
+            });
+        }
+        let message_id = format!("local-sms-{}", ulid::Ulid::new());
+        state.contents.sms.push(SentSms {
+            to: sms.to.to_string(),
+            from: sms.from.to_string(),
+            body: sms.body.clone(),
+            message_id: message_id.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(message_id)
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryOutbox {
+    async fn send_email(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        let mut state = self.lock();
+        if state.failing_email > 0 {
+            state.failing_email -= 1;
+            return Err(SendError::Provider {
+                operation: "send_email",
+                retryable: true,
+                source: Box::new(InjectedFailure),
+            });
+        }
+        let message_id = format!("local-email-{}", ulid::Ulid::new());
+        state.contents.email.push(SentEmail {
+            to: email.to.clone(),
+            subject: email.subject.clone(),
+            text: email.text.clone(),
+            html: email.html.clone(),
+            message_id: message_id.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(message_id)
+    }
+}
+
+/// A clock that can be set to an instant, from which it keeps running (or stands still).
+#[derive(Debug, Default)]
+pub struct SettableClock {
+    offset: Mutex<Option<(DateTime<Utc>, std::time::Instant)>>,
+    frozen: bool,
+}
+
+impl SettableClock {
+    /// A clock on real time until set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A clock standing still at `at` until set again (for deterministic tests).
+    pub fn frozen(at: DateTime<Utc>) -> Self {
+        Self {
+            offset: Mutex::new(Some((at, std::time::Instant::now()))),
+            frozen: true,
+        }
+    }
+
+    /// Sets now to `at` (`None`: back to real time).
+    pub fn set(&self, at: Option<DateTime<Utc>>) {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner()) =
+            at.map(|at| (at, std::time::Instant::now()));
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let now = self.now();
+        self.set(Some(now + by));
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> DateTime<Utc> {
+        match *self.offset.lock().unwrap_or_else(|p| p.into_inner()) {
+            None => Utc::now(),
+            Some((at, _)) if self.frozen => at,
+            Some((at, since)) => {
+                at + Duration::from_std(since.elapsed()).unwrap_or_else(|_| Duration::zero())
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Ports: the narrow traits through which the model stores and sends. Adapters implement them.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::AuditEvent;
+use crate::firm::Firm;
+use crate::gate::{MessageCategory, MessageKind};
+use crate::phone::PhoneNumber;
+use crate::record::ConsentRecord;
+
+/// A boxed error from an adapter's backend, kept whole (never flattened into a string).
+pub type BackendError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item changed since it was read (or exists when it must not): re-read and re-decide.
+    #[error("{operation}: the record changed since it was read")]
+    VersionConflict {
+        /// The store operation.
+        operation: &'static str,
+    },
+    /// The firm's sending number already routes to another firm.
+    #[error("the number is already used by another firm")]
+    NumberInUse,
+    /// This inbound message id was already applied.
+    #[error("the inbound message was already applied")]
+    DuplicateInbound,
+    /// The backend failed.
+    #[error("{operation} failed")]
+    Backend {
+        /// The store operation.
+        operation: &'static str,
+        /// Whether trying again may succeed (throttling, 5xx, timeouts).
+        retryable: bool,
+        /// The backend's error.
+        #[source]
+        source: BackendError,
+    },
+}
+
+impl StoreError {
+    /// Whether the caller may retry the whole operation.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::VersionConflict { .. } => true,
+            Self::Backend { retryable, .. } => *retryable,
+            Self::NumberInUse | Self::DuplicateInbound => false,
+        }
+    }
+}
+
+/// A contact as the CRM created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The firm.
+    pub firm_id: String,
+    /// The CRM's id.
+    pub contact_id: String,
+    /// The number, E.164.
+    pub phone: PhoneNumber,
+    /// Email, if given.
+    pub email: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Where the contact came from.
+    pub source: Option<String>,
+    /// The contact's own time zone (IANA), if the CRM knows it.
+    pub time_zone: Option<String>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message the gate held until the recipient's window opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeferredSend {
+    /// ULID.
+    pub id: String,
+    /// The firm.
+    pub firm_id: String,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// What kind of message.
+    pub kind: MessageKind,
+    /// Marketing or transactional.
+    pub category: MessageCategory,
+    /// The text.
+    pub body: String,
+    /// When it may go.
+    pub not_before: DateTime<Utc>,
+    /// The caller's idempotency key, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// One conditional write to a number's consent partition: the new record and its audit events
+/// together, or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentWrite {
+    /// The firm.
+    pub firm_id: String,
+    /// The number.
+    pub phone: PhoneNumber,
+    /// The version the record must have (`None`: it must not exist).
+    pub expected_version: Option<u64>,
+    /// The new record (`None`: append events only, under the same condition).
+    pub record: Option<ConsentRecord>,
+    /// Events to append.
+    pub events: Vec<AuditEvent>,
+    /// A contact to store with it.
+    pub contact: Option<Contact>,
+    /// A deferred send to store with it.
+    pub deferred: Option<DeferredSend>,
+    /// An inbound message id to mark as applied; the write fails with `DuplicateInbound` if it
+    /// already is.
+    pub inbound_message_id: Option<String>,
+}
+
+impl ConsentWrite {
+    /// A write of `events` (and `record`) conditioned on `expected_version`.
+    pub fn new(
+        firm_id: &str,
+        phone: &PhoneNumber,
+        expected_version: Option<u64>,
+        record: Option<ConsentRecord>,
+        events: Vec<AuditEvent>,
+    ) -> Self {
+        Self {
+            firm_id: firm_id.to_string(),
+            phone: phone.clone(),
+            expected_version,
+            record,
+            events,
+            contact: None,
+            deferred: None,
+            inbound_message_id: None,
+        }
+    }
+}
+
+/// Firms and their number routes.
+#[async_trait]
+pub trait FirmStore: Send + Sync {
+    /// Reads a firm.
+    async fn get_firm(&self, firm_id: &str) -> Result<Option<Firm>, StoreError>;
+    /// Writes a firm if its stored version is `expected_version` (`None`: must not exist), with
+    /// its number route (moved if the number changed) and its audit events.
+    async fn put_firm(
+        &self,
+        firm: &Firm,
+        expected_version: Option<u64>,
+        previous_number: Option<&PhoneNumber>,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError>;
+    /// The firm whose sending number this is.
+    async fn firm_for_number(&self, sms_number: &PhoneNumber) -> Result<Option<String>, StoreError>;
+    /// The firm's own audit events (settings, templates), oldest first.
+    async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Consent records, their audit events and contacts.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Reads a consent record, strongly consistent.
+    async fn get_consent(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<ConsentRecord>, StoreError>;
+    /// Reads many consent records at once, strongly consistent; missing numbers are absent.
+    async fn get_consents(
+        &self,
+        firm_id: &str,
+        phones: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError>;
+    /// Applies a write atomically, or fails with `VersionConflict` / `DuplicateInbound`.
+    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError>;
+    /// A number's audit events, oldest first.
+    async fn events(&self, firm_id: &str, phone: &PhoneNumber)
+    -> Result<Vec<AuditEvent>, StoreError>;
+    /// Reads a contact.
+    async fn get_contact(
+        &self,
+        firm_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError>;
+}
+
+/// A response kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: serde_json::Value,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The caller owns the key now and must complete or release it.
+    Claimed,
+    /// Done before: here is the response.
+    Completed(StoredResponse),
+    /// Another call holds it.
+    InProgress {
+        /// Until when.
+        until: DateTime<Utc>,
+    },
+    /// Used before with a different payload.
+    PayloadMismatch,
+}
+
+/// Idempotency records, in the Powertools manner: status, expiry, payload hash, conditional writes.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request whose payload hashes to `payload_hash`. An in-progress claim
+    /// older than `in_progress_until` of its holder is taken over (the holder crashed).
+    async fn claim(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        now: DateTime<Utc>,
+        in_progress_until: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError>;
+    /// Stores the response of a claimed key, kept until `expires_at`.
+    async fn complete(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        response: &StoredResponse,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Gives a claimed key up after a failure, so a retry may run.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Deferred sends, found by due time without scanning everything.
+#[async_trait]
+pub trait DeferredStore: Send + Sync {
+    /// Sends due at `now`, oldest first, at most `limit`.
+    async fn due_deferred(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeferredSend>, StoreError>;
+    /// Removes a deferred send; `true` if this caller removed it (so exactly one releaser sends).
+    async fn take_deferred(&self, send: &DeferredSend) -> Result<bool, StoreError>;
+}
+
+/// Everything the service stores.
+pub trait Store: FirmStore + ConsentStore + IdempotencyStore + DeferredStore {}
+
+impl<T: FirmStore + ConsentStore + IdempotencyStore + DeferredStore> Store for T {}
+
+/// A sending failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The carrier reports the recipient opted out (they texted STOP to the carrier).
+    #[error("the carrier reports the recipient opted out")]
+    RecipientOptedOut,
+    /// The provider refused or failed.
+    #[error("{operation} failed")]
+    Provider {
+        /// The provider operation.
+        operation: &'static str,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// The provider's error.
+        #[source]
+        source: BackendError,
+    },
+}
+
+impl SendError {
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Provider { retryable: true, .. })
+    }
+}
+
+/// An SMS ready to hand to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingSms {
+    /// The firm's number.
+    pub from: PhoneNumber,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The text.
+    pub body: String,
+}
+
+/// Hands SMS to the provider. Only the gate holds one.
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Sends; returns the provider's message id.
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError>;
+}
+
+/// An email ready to hand to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// Recipient address.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML.
+    pub html: String,
+}
+
+/// Hands email to the provider.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends; returns the provider's message id.
+    async fn send_email(&self, email: &OutgoingEmail) -> Result<String, SendError>;
+}
+
+/// The time, settable in tests and the local server.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
