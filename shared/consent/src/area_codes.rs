@@ -109,11 +109,20 @@ mod tests {
     #[test]
     fn looks_up_well_known_codes() {
         let sf = lookup("415").unwrap();
-        assert_eq!((sf.region, sf.zones.as_slice()), ("CA", &[America::Los_Angeles][..]));
+        assert_eq!(
+            (sf.region, sf.zones.as_slice()),
+            ("CA", &[America::Los_Angeles][..])
+        );
         let nyc = lookup("212").unwrap();
-        assert_eq!((nyc.region, nyc.zones.as_slice()), ("NY", &[America::New_York][..]));
+        assert_eq!(
+            (nyc.region, nyc.zones.as_slice()),
+            ("NY", &[America::New_York][..])
+        );
         let toronto = lookup("416").unwrap();
-        assert_eq!((toronto.region, toronto.zones.as_slice()), ("ON", &[America::Toronto][..]));
+        assert_eq!(
+            (toronto.region, toronto.zones.as_slice()),
+            ("ON", &[America::Toronto][..])
+        );
         assert_eq!(lookup("305").unwrap().region, "FL");
         assert_eq!(lookup("405").unwrap().region, "OK");
     }

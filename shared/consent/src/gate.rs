@@ -127,6 +127,9 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
             MessageKind::OptInRequest => false,
             // An opt-out confirmation answers an opt-out; while opted in there is none to answer.
             MessageKind::OptOutConfirmation => false,
+            // HELP is an answer that passes in every state, including a firm-attested number
+            // whose attestation stopped counting when double opt-in was switched back on.
+            MessageKind::HelpReply => true,
             _ => record.allows_texting(question.double_opt_in),
         },
     };

@@ -20,14 +20,15 @@ pub fn payload_hash(payload: &serde_json::Value) -> String {
 }
 
 impl Services {
-    /// Runs `work` once per key: a repeat with the same payload gets the stored response, a
-    /// different payload `IdempotencyMismatch`, a repeat during the work `InProgress`.
+    /// Runs `work` once per key: a repeat with the same payload gets the stored response (and
+    /// `true`: replayed), a different payload `IdempotencyMismatch`, a repeat during the work
+    /// `InProgress`.
     pub async fn idempotent<F, Fut>(
         &self,
         key: &str,
         payload: &serde_json::Value,
         work: F,
-    ) -> Result<StoredResponse, FlowError>
+    ) -> Result<(StoredResponse, bool), FlowError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<StoredResponse, FlowError>>,
@@ -40,7 +41,7 @@ impl Services {
             .await?
         {
             IdempotencyClaim::Claimed => {}
-            IdempotencyClaim::Completed(response) => return Ok(response),
+            IdempotencyClaim::Completed(response) => return Ok((response, true)),
             IdempotencyClaim::PayloadMismatch => return Err(FlowError::IdempotencyMismatch),
             IdempotencyClaim::InProgress { until } => {
                 let wait = (until - now).num_seconds().max(1);
@@ -53,7 +54,7 @@ impl Services {
             Ok(response) => {
                 let expires = self.clock.now() + Duration::hours(RESPONSE_TTL_HOURS);
                 self.store.complete(key, &hash, &response, expires).await?;
-                Ok(response)
+                Ok((response, false))
             }
             Err(error) => {
                 // Give the key back so the client's retry runs; a failed release only delays

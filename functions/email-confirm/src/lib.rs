@@ -1,0 +1,155 @@
+//! email-confirm: the page behind the email link. GET shows it and changes nothing (mail
+//! scanners fetch links); the button POSTs and confirms.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::get;
+use consent::flows::Services;
+use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView};
+use consent::record::ConsentStatus;
+use consent_http::{Page, escape, html_page};
+
+/// Longest token accepted in the path.
+const MAX_TOKEN_LEN: usize = 2048;
+
+/// The client address as the platform reports it (API Gateway's source IP, or the socket).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+/// The email-confirm routes.
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .route("/confirm/{token}", get(show).post(confirm))
+        .layer(consent_http::body_limit())
+        .with_state(services)
+}
+
+fn invalid_page() -> Page {
+    html_page(
+        StatusCode::BAD_REQUEST,
+        "This link is not valid",
+        "<p>We could not read this confirmation link. It may have been copied incompletely.</p>\
+         <p>You can still confirm by replying <strong>YES</strong> to the text message we sent you.</p>",
+    )
+}
+
+fn expired_page() -> Page {
+    html_page(
+        StatusCode::GONE,
+        "This link has expired",
+        "<p>Confirmation links work for a limited time, and this one has expired.</p>\
+         <p>You can still confirm by replying <strong>YES</strong> to the text message we sent you.</p>",
+    )
+}
+
+fn error_page(error: ConfirmError) -> Page {
+    match error {
+        ConfirmError::Invalid => invalid_page(),
+        ConfirmError::Expired => expired_page(),
+        ConfirmError::Flow(e) => {
+            tracing::error!(error = ?e, "email confirmation failed");
+            html_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>Something went wrong on our side. Please try again in a minute.</p>",
+            )
+        }
+    }
+}
+
+async fn show(State(services): State<Services>, Path(token): Path<String>) -> Page {
+    if token.len() > MAX_TOKEN_LEN {
+        return invalid_page();
+    }
+    match services.view_confirmation(&token).await {
+        Ok(view) => confirm_form(&view),
+        Err(error) => error_page(error),
+    }
+}
+
+fn confirm_form(view: &ConfirmationView) -> Page {
+    let firm = escape(&view.firm_name);
+    let phone = escape(&view.phone_masked);
+    let body = match view.status {
+        ConsentStatus::OptedIn => format!(
+            "<p>Texts from <strong>{firm}</strong> to {phone} are already confirmed. Nothing more to do.</p>"
+        ),
+        ConsentStatus::OptedOut => format!(
+            "<p>{phone} is unsubscribed from texts from <strong>{firm}</strong>.</p>\
+             <p>To receive texts again, reply <strong>START</strong> to our last text message: \
+             after a STOP, carriers only let a text from you re-subscribe.</p>"
+        ),
+        ConsentStatus::Pending => format!(
+            "<p><strong>{firm}</strong> would like to send text messages about your legal matter to {phone}.</p>\
+             <form method=\"post\"><button type=\"submit\">Yes, text me</button></form>\
+             <p class=\"muted\">Message frequency varies. Message and data rates may apply. \
+             Reply STOP to any text to opt out, HELP for help.</p>"
+        ),
+    };
+    html_page(StatusCode::OK, "Confirm text messages", &body)
+}
+
+async fn confirm(
+    State(services): State<Services>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Page {
+    if token.len() > MAX_TOKEN_LEN {
+        return invalid_page();
+    }
+    let ip = client_ip(&request);
+    let user_agent = user_agent(request.headers());
+    match services.confirm_email(&token, ip, user_agent).await {
+        Ok((view, result)) => result_page(&view, result),
+        Err(error) => error_page(error),
+    }
+}
+
+fn result_page(view: &ConfirmationView, result: ConfirmResult) -> Page {
+    let firm = escape(&view.firm_name);
+    let phone = escape(&view.phone_masked);
+    match result {
+        ConfirmResult::Confirmed => html_page(
+            StatusCode::OK,
+            "You're confirmed",
+            &format!(
+                "<p>Thank you. <strong>{firm}</strong> may now text {phone}.</p>\
+                 <p class=\"muted\">Reply STOP to any text to opt out, HELP for help.</p>"
+            ),
+        ),
+        ConfirmResult::AlreadyConfirmed => html_page(
+            StatusCode::OK,
+            "Already confirmed",
+            &format!("<p>Texts from <strong>{firm}</strong> to {phone} were already confirmed.</p>"),
+        ),
+        ConfirmResult::OptedOut => html_page(
+            StatusCode::OK,
+            "You're unsubscribed",
+            &format!(
+                "<p>{phone} is unsubscribed from texts from <strong>{firm}</strong>, so this link cannot turn them back on.</p>\
+                 <p>To receive texts again, reply <strong>START</strong> to our last text message.</p>"
+            ),
+        ),
+    }
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(512).collect())
+}
+
+/// The caller's address: set by the platform adapter (Lambda) as `ClientIp`, or the socket.
+fn client_ip(request: &Request) -> Option<String> {
+    if let Some(ClientIp(ip)) = request.extensions().get::<ClientIp>() {
+        return Some(ip.clone());
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}

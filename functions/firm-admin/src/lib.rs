@@ -1,0 +1,185 @@
+//! firm-admin: firm registration, the double opt-in switch, templates, and consent records.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use chrono::{DateTime, Utc};
+use consent::audit::AuditEvent;
+use consent::firm::{DoubleOptInChange, Firm};
+use consent::flows::Services;
+use consent::flows::admin::FirmSettings;
+use consent::templates::{Preview, TemplateOverride};
+use consent_http::{ApiError, ApiJson};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The firm-admin routes.
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .route("/v1/firms/{firm_id}", put(put_firm).get(get_firm))
+        .route("/v1/firms/{firm_id}/double-opt-in", put(put_double_opt_in))
+        .route("/v1/firms/{firm_id}/templates", get(list_templates))
+        .route(
+            "/v1/firms/{firm_id}/templates/{name}",
+            put(put_template).delete(delete_template),
+        )
+        .route("/v1/firms/{firm_id}/consents/{phone}", get(get_consent))
+        .layer(consent_http::body_limit())
+        .with_state(services)
+}
+
+/// Body of `PUT /v1/firms/{firm_id}`.
+#[derive(Debug, Deserialize)]
+pub struct FirmBody {
+    name: String,
+    sms_number: String,
+    support_email: String,
+    support_phone: String,
+    website: String,
+    #[serde(default)]
+    time_zone: Option<String>,
+}
+
+/// A firm as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct FirmView {
+    firm_id: String,
+    name: String,
+    sms_number: String,
+    support_email: String,
+    support_phone: String,
+    website: String,
+    time_zone: Option<String>,
+    double_opt_in: bool,
+    double_opt_in_changed: Option<DoubleOptInChange>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Firm> for FirmView {
+    fn from(firm: Firm) -> Self {
+        Self {
+            firm_id: firm.firm_id,
+            name: firm.name,
+            sms_number: firm.sms_number.to_string(),
+            support_email: firm.support_email,
+            support_phone: firm.support_phone,
+            website: firm.website,
+            time_zone: firm.time_zone,
+            double_opt_in: firm.double_opt_in,
+            double_opt_in_changed: firm.double_opt_in_changed,
+            created_at: firm.created_at,
+            updated_at: firm.updated_at,
+        }
+    }
+}
+
+async fn put_firm(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+    ApiJson(body): ApiJson<FirmBody>,
+) -> Result<Response, ApiError> {
+    let settings = FirmSettings {
+        name: body.name,
+        sms_number: body.sms_number,
+        support_email: body.support_email,
+        support_phone: body.support_phone,
+        website: body.website,
+        time_zone: body.time_zone,
+    };
+    let (firm, created) = services.put_firm(&firm_id, settings).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(FirmView::from(firm))).into_response())
+}
+
+async fn get_firm(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+) -> Result<axum::Json<FirmView>, ApiError> {
+    Ok(axum::Json(services.firm(&firm_id).await?.into()))
+}
+
+/// Body of `PUT /v1/firms/{firm_id}/double-opt-in`.
+#[derive(Debug, Deserialize)]
+pub struct DoubleOptInBody {
+    enabled: bool,
+    changed_by: String,
+    #[serde(default)]
+    acknowledge_risk: bool,
+}
+
+async fn put_double_opt_in(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+    ApiJson(body): ApiJson<DoubleOptInBody>,
+) -> Result<axum::Json<FirmView>, ApiError> {
+    let firm = services
+        .set_double_opt_in(&firm_id, body.enabled, &body.changed_by, body.acknowledge_risk)
+        .await?;
+    Ok(axum::Json(firm.into()))
+}
+
+async fn list_templates(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let templates = services.templates(&firm_id).await?;
+    Ok(axum::Json(json!({ "templates": templates })))
+}
+
+async fn put_template(
+    State(services): State<Services>,
+    Path((firm_id, name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TemplateOverride>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let preview = services.put_template(&firm_id, &name, body).await?;
+    let view = match preview {
+        Preview::Sms(sms) => json!({
+            "name": name,
+            "default": false,
+            "preview": { "body": sms.body },
+            "segments": sms.segments.segments,
+            "encoding": sms.segments.encoding,
+        }),
+        Preview::Email(email) => json!({
+            "name": name,
+            "default": false,
+            "preview": { "subject": email.subject, "text": email.text, "html": email.html },
+        }),
+    };
+    Ok(axum::Json(view))
+}
+
+async fn delete_template(
+    State(services): State<Services>,
+    Path((firm_id, name)): Path<(String, String)>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let view = services.reset_template(&firm_id, &name).await?;
+    Ok(axum::Json(json!(view)))
+}
+
+/// A consent record as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ConsentRecordView {
+    phone: String,
+    status: consent::record::ConsentStatus,
+    basis: consent::record::ConsentBasis,
+    updated_at: DateTime<Utc>,
+    events: Vec<AuditEvent>,
+}
+
+async fn get_consent(
+    State(services): State<Services>,
+    Path((firm_id, phone)): Path<(String, String)>,
+) -> Result<axum::Json<ConsentRecordView>, ApiError> {
+    let view = services.consent(&firm_id, &phone).await?;
+    Ok(axum::Json(ConsentRecordView {
+        phone: view.record.phone.to_string(),
+        status: view.record.status,
+        basis: view.record.basis,
+        updated_at: view.record.status_changed_at,
+        events: view.events,
+    }))
+}

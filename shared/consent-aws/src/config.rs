@@ -1,0 +1,405 @@
+//! Configuration from environment variables, read once at start. Parsing is separate from
+//! reading the environment, so it is tested without touching the process's environment.
+
+use aws_config::SdkConfig;
+use chrono::Duration;
+use consent::flows::ServiceConfig;
+use consent::ports::BackendError;
+use consent::token::{TokenKeyError, TokenKeyring};
+
+/// The DynamoDB table.
+pub const TABLE_NAME: &str = "TABLE_NAME";
+/// Where the email confirmation page lives (`https://consent.example.com`).
+pub const CONFIRM_BASE_URL: &str = "CONFIRM_BASE_URL";
+/// The address emails come from (an SES identity).
+pub const SES_FROM_ADDRESS: &str = "SES_FROM_ADDRESS";
+/// The SES configuration set, optional.
+pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
+/// The token keys inline, `kid:base64secret[,kid:base64secret]` (local use).
+pub const TOKEN_KEYS: &str = "TOKEN_KEYS";
+/// A Secrets Manager secret holding the token keys.
+pub const TOKEN_KEYS_SECRET_ARN: &str = "TOKEN_KEYS_SECRET_ARN";
+/// An SSM SecureString parameter holding the token keys.
+pub const TOKEN_KEYS_PARAMETER: &str = "TOKEN_KEYS_PARAMETER";
+/// How many days an email confirmation link works, optional.
+pub const TOKEN_TTL_DAYS: &str = "TOKEN_TTL_DAYS";
+
+/// How the token keys are named when none of their three variables is set.
+const TOKEN_KEYS_ANY: &str = "TOKEN_KEYS or TOKEN_KEYS_SECRET_ARN or TOKEN_KEYS_PARAMETER";
+/// The default life of a confirmation link.
+pub const DEFAULT_TOKEN_TTL_DAYS: i64 = 14;
+/// The longest life of a confirmation link accepted.
+const MAX_TOKEN_TTL_DAYS: i64 = 365;
+/// The field of a JSON secret that holds the key spec.
+const SECRET_JSON_FIELD: &str = "TOKEN_KEYS";
+
+/// The configuration is incomplete or wrong. Never carries secret material.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Required variables are not set (all of them, in one error).
+    #[error("missing environment variables: {}", .0.join(", "))]
+    Missing(Vec<&'static str>),
+    /// A variable is set to something unusable.
+    #[error("{name}: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The token keys do not parse.
+    #[error("{name}: invalid token keys")]
+    TokenKeys {
+        /// The variable they came from.
+        name: &'static str,
+        /// Why.
+        #[source]
+        source: TokenKeyError,
+    },
+    /// The token keys could not be read from Secrets Manager or SSM.
+    #[error("{name}: could not read the token keys")]
+    TokenKeysUnavailable {
+        /// The variable naming the secret.
+        name: &'static str,
+        /// The SDK's error.
+        #[source]
+        source: BackendError,
+    },
+}
+
+/// Where the token keys come from.
+#[derive(Clone)]
+pub enum TokenKeySource {
+    /// Given inline (already parsed).
+    Inline(TokenKeyring),
+    /// A Secrets Manager secret id or ARN.
+    SecretsManager(String),
+    /// An SSM parameter name (SecureString).
+    Parameter(String),
+}
+
+// Debug never shows key material.
+impl std::fmt::Debug for TokenKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inline(ring) => f
+                .debug_tuple("Inline")
+                .field(&ring.current.id)
+                .finish_non_exhaustive(),
+            Self::SecretsManager(id) => f.debug_tuple("SecretsManager").field(id).finish(),
+            Self::Parameter(name) => f.debug_tuple("Parameter").field(name).finish(),
+        }
+    }
+}
+
+/// Everything the AWS functions read from their environment.
+#[derive(Debug, Clone)]
+pub struct AwsConfig {
+    /// The DynamoDB table.
+    pub table_name: String,
+    /// The confirmation page's base URL, without a trailing slash.
+    pub confirm_base_url: String,
+    /// The sender address.
+    pub ses_from_address: String,
+    /// The SES configuration set, if any.
+    pub ses_configuration_set: Option<String>,
+    /// Where the token keys come from.
+    pub token_keys: TokenKeySource,
+    /// How long a confirmation link works.
+    pub token_ttl: Duration,
+}
+
+impl AwsConfig {
+    /// Reads the process's environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses the configuration from `lookup` (a variable's value by name); blank counts as
+    /// unset. Every missing variable is named in one error.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_string())
+                .filter(|value| !value.is_empty())
+        };
+        let mut missing = Vec::new();
+        let mut required = |name: &'static str| {
+            let value = get(name);
+            if value.is_none() {
+                missing.push(name);
+            }
+            value.unwrap_or_default()
+        };
+        let table_name = required(TABLE_NAME);
+        let confirm_base_url = required(CONFIRM_BASE_URL);
+        let ses_from_address = required(SES_FROM_ADDRESS);
+        let sources: Vec<(&'static str, String)> =
+            [TOKEN_KEYS, TOKEN_KEYS_SECRET_ARN, TOKEN_KEYS_PARAMETER]
+                .into_iter()
+                .filter_map(|name| get(name).map(|value| (name, value)))
+                .collect();
+        if sources.is_empty() {
+            missing.push(TOKEN_KEYS_ANY);
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::Missing(missing));
+        }
+
+        let token_keys = match sources.as_slice() {
+            [(name, value)] => token_key_source(name, value)?,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: TOKEN_KEYS,
+                    reason: format!("set only one of {TOKEN_KEYS_ANY}"),
+                });
+            }
+        };
+        let confirm_base_url = parse_base_url(&confirm_base_url)?;
+        if !ses_from_address.contains('@') {
+            return Err(ConfigError::Invalid {
+                name: SES_FROM_ADDRESS,
+                reason: "not an email address".to_string(),
+            });
+        }
+        let token_ttl = match get(TOKEN_TTL_DAYS) {
+            None => Duration::days(DEFAULT_TOKEN_TTL_DAYS),
+            Some(days) => parse_ttl_days(&days)?,
+        };
+        Ok(Self {
+            table_name,
+            confirm_base_url,
+            ses_from_address,
+            ses_configuration_set: get(SES_CONFIGURATION_SET),
+            token_keys,
+            token_ttl,
+        })
+    }
+
+    /// The flows' settings.
+    pub fn service_config(&self) -> ServiceConfig {
+        ServiceConfig {
+            confirm_base_url: self.confirm_base_url.clone(),
+            token_ttl: self.token_ttl,
+        }
+    }
+
+    /// The token keys, read from Secrets Manager or SSM when the config names a secret.
+    pub async fn token_keyring(&self, sdk: &SdkConfig) -> Result<TokenKeyring, ConfigError> {
+        match &self.token_keys {
+            TokenKeySource::Inline(ring) => Ok(ring.clone()),
+            TokenKeySource::SecretsManager(id) => {
+                let spec = read_secret(sdk, id).await?;
+                parse_keyring(TOKEN_KEYS_SECRET_ARN, &spec)
+            }
+            TokenKeySource::Parameter(name) => {
+                let spec = read_parameter(sdk, name).await?;
+                parse_keyring(TOKEN_KEYS_PARAMETER, &spec)
+            }
+        }
+    }
+}
+
+fn token_key_source(name: &'static str, value: &str) -> Result<TokenKeySource, ConfigError> {
+    Ok(match name {
+        TOKEN_KEYS => TokenKeySource::Inline(parse_keyring(name, value)?),
+        TOKEN_KEYS_SECRET_ARN => TokenKeySource::SecretsManager(value.to_string()),
+        _ => TokenKeySource::Parameter(value.to_string()),
+    })
+}
+
+/// Parses a key spec, plain or as the `TOKEN_KEYS` field of a JSON object (the shape the
+/// Secrets Manager console writes).
+fn parse_keyring(name: &'static str, spec: &str) -> Result<TokenKeyring, ConfigError> {
+    let spec = spec.trim();
+    let spec = if spec.starts_with('{') {
+        serde_json::from_str::<serde_json::Value>(spec)
+            .ok()
+            .and_then(|json| {
+                json.get(SECRET_JSON_FIELD)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("a JSON secret must have a string field \"{SECRET_JSON_FIELD}\""),
+            })?
+    } else {
+        spec.to_string()
+    };
+    TokenKeyring::from_secret_spec(&spec).map_err(|source| ConfigError::TokenKeys { name, source })
+}
+
+fn parse_base_url(value: &str) -> Result<String, ConfigError> {
+    let url = value.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(url.to_string())
+        }
+        _ => Err(ConfigError::Invalid {
+            name: CONFIRM_BASE_URL,
+            reason: format!("'{value}' is not an http(s) URL"),
+        }),
+    }
+}
+
+fn parse_ttl_days(value: &str) -> Result<Duration, ConfigError> {
+    match value.parse::<i64>() {
+        Ok(days) if (1..=MAX_TOKEN_TTL_DAYS).contains(&days) => Ok(Duration::days(days)),
+        _ => Err(ConfigError::Invalid {
+            name: TOKEN_TTL_DAYS,
+            reason: format!("'{value}' is not a whole number of days from 1 to {MAX_TOKEN_TTL_DAYS}"),
+        }),
+    }
+}
+
+async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, ConfigError> {
+    let unavailable = |source: BackendError| ConfigError::TokenKeysUnavailable {
+        name: TOKEN_KEYS_SECRET_ARN,
+        source,
+    };
+    let output = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| unavailable(Box::new(e)))?;
+    output
+        .secret_string
+        .ok_or_else(|| unavailable(Box::new(NoSecretString)))
+}
+
+async fn read_parameter(sdk: &SdkConfig, name: &str) -> Result<String, ConfigError> {
+    let unavailable = |source: BackendError| ConfigError::TokenKeysUnavailable {
+        name: TOKEN_KEYS_PARAMETER,
+        source,
+    };
+    let output = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| unavailable(Box::new(e)))?;
+    output
+        .parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| unavailable(Box::new(NoSecretString)))
+}
+
+/// The secret or parameter has no text value (a binary secret, say).
+#[derive(Debug, thiserror::Error)]
+#[error("the secret has no text value")]
+pub struct NoSecretString;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const SECRET: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+    fn parse(vars: &[(&str, &str)]) -> Result<AwsConfig, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AwsConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    fn complete() -> Vec<(&'static str, String)> {
+        vec![
+            (TABLE_NAME, "consent".to_string()),
+            (CONFIRM_BASE_URL, "https://consent.example.com/".to_string()),
+            (SES_FROM_ADDRESS, "noreply@example.com".to_string()),
+            (TOKEN_KEYS, format!("k1:{SECRET}")),
+        ]
+    }
+
+    fn parse_owned(vars: &[(&'static str, String)]) -> Result<AwsConfig, ConfigError> {
+        let borrowed: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        parse(&borrowed)
+    }
+
+    #[test]
+    fn names_every_missing_variable_at_once() {
+        let error = parse(&[("TABLE_NAME", "  ")]).err();
+        let Some(ConfigError::Missing(names)) = &error else {
+            panic!("expected Missing, got {error:?}");
+        };
+        assert_eq!(
+            names,
+            &vec![TABLE_NAME, CONFIRM_BASE_URL, SES_FROM_ADDRESS, TOKEN_KEYS_ANY]
+        );
+        let shown = error.map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            shown,
+            "missing environment variables: TABLE_NAME, CONFIRM_BASE_URL, SES_FROM_ADDRESS, \
+             TOKEN_KEYS or TOKEN_KEYS_SECRET_ARN or TOKEN_KEYS_PARAMETER"
+        );
+    }
+
+    #[test]
+    fn parses_a_complete_config() {
+        let config = parse_owned(&complete()).expect("complete config");
+        assert_eq!(config.table_name, "consent");
+        assert_eq!(config.confirm_base_url, "https://consent.example.com");
+        assert_eq!(config.token_ttl, Duration::days(14));
+        assert!(config.ses_configuration_set.is_none());
+        assert!(matches!(config.token_keys, TokenKeySource::Inline(ref r) if r.current.id == "k1"));
+        // Debug output names the key id, never the secret.
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn reads_optional_values_and_secret_sources() {
+        let mut vars = complete();
+        vars.retain(|(k, _)| *k != TOKEN_KEYS);
+        vars.push((TOKEN_KEYS_PARAMETER, "/consent/token-keys".to_string()));
+        vars.push((TOKEN_TTL_DAYS, "7".to_string()));
+        vars.push((SES_CONFIGURATION_SET, "tracking".to_string()));
+        let config = parse_owned(&vars).expect("config");
+        assert_eq!(config.token_ttl, Duration::days(7));
+        assert_eq!(config.ses_configuration_set.as_deref(), Some("tracking"));
+        assert!(
+            matches!(config.token_keys, TokenKeySource::Parameter(ref p) if p == "/consent/token-keys")
+        );
+    }
+
+    #[test]
+    fn refuses_bad_values_without_echoing_secrets() {
+        let with = |name: &'static str, value: &str| {
+            let mut vars = complete();
+            vars.retain(|(k, _)| *k != name);
+            vars.push((name, value.to_string()));
+            parse_owned(&vars).err()
+        };
+        assert!(matches!(
+            with(TOKEN_TTL_DAYS, "0"),
+            Some(ConfigError::Invalid { name: TOKEN_TTL_DAYS, .. })
+        ));
+        assert!(matches!(
+            with(CONFIRM_BASE_URL, "consent.example.com"),
+            Some(ConfigError::Invalid { name: CONFIRM_BASE_URL, .. })
+        ));
+        let bad_key = with(TOKEN_KEYS, "k1:c2hvcnQ=");
+        assert!(matches!(bad_key, Some(ConfigError::TokenKeys { name: TOKEN_KEYS, .. })));
+        assert!(!format!("{bad_key:?}").contains("c2hvcnQ="));
+        assert!(matches!(
+            with(TOKEN_KEYS_SECRET_ARN, "arn:aws:secretsmanager:us-east-1:1:secret:k"),
+            Some(ConfigError::Invalid { name: TOKEN_KEYS, .. })
+        ));
+    }
+
+    #[test]
+    fn reads_a_json_secret() {
+        let ring = parse_keyring(TOKEN_KEYS_SECRET_ARN, &format!(r#"{{"TOKEN_KEYS":"k9:{SECRET}"}}"#))
+            .expect("json secret");
+        assert_eq!(ring.current.id, "k9");
+        assert!(parse_keyring(TOKEN_KEYS_SECRET_ARN, r#"{"other":1}"#).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! The single-table key layout: every item's `pk`/`sk`, in one place.
+//!
+//! | item                 | `pk`                          | `sk`                 | other attributes                                                    |
+//! |----------------------|-------------------------------|----------------------|---------------------------------------------------------------------|
+//! | firm                 | `FIRM#<firm_id>`              | `FIRM`               | `doc`, `version`                                                    |
+//! | firm audit event     | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
+//! | contact              | `FIRM#<firm_id>`              | `CONTACT#<contact>`  | `doc`, `phone`                                                      |
+//! | number route         | `NUMBER#<e164>`               | `ROUTE`              | `firm_id`                                                           |
+//! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `status`                                          |
+//! | consent audit event  | `CONSENT#<firm_id>#<e164>`    | `EVT#<ulid>`         | `doc`, `type`                                                       |
+//! | inbound marker       | `INBOUND#<firm_id>#<msg_id>`  | `INBOUND`            | `ttl` (30 days)                                                     |
+//! | idempotency record   | `IDEM#<key>`                  | `IDEM`               | `payload_hash`, `in_progress_until`, `response`, `expires_at`, `ttl` |
+//! | deferred send        | `DEFERRED#<id>`               | `DEFERRED`           | `doc`, `gsi1pk` = `DUE`, `gsi1sk` = `<not_before>#<id>`             |
+//!
+//! - `doc` is the item's model type as JSON (the model types are serde types); attributes that
+//!   conditions or queries use are native attributes beside it.
+//! - Times used in conditions (`in_progress_until`, `expires_at`) are numbers: microseconds since
+//!   the epoch. `ttl` is seconds since the epoch, as DynamoDB's TTL sweeper wants.
+//! - Audit events never get a `ttl`: they are the proof, kept for good.
+//! - Firm ids are limited to `[A-Za-z0-9_-]` and numbers are E.164, so `#` separates key parts
+//!   unambiguously.
+//! - Due deferred sends are found through the GSI `gsi1` without a scan: all of them live in the
+//!   one GSI partition `DUE`, sorted by `gsi1sk` = not-before as fixed-width RFC 3339 (UTC,
+//!   nanoseconds, so text order is time order) then `#<id>`. "Due at `now`" is one query,
+//!   `gsi1pk = DUE AND gsi1sk < "<now>$"` ascending (`$` sorts right after `#`), so nothing old is
+//!   ever missed and the order is (not_before, id). Deferred sends are few (quiet-hour holds, each
+//!   deleted when released), so one partition is far below a GSI partition's write limit; if that
+//!   ever changed, the partition would be split into `DUE#<n>` shards queried and merged.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use consent::phone::PhoneNumber;
+
+/// The partition key attribute.
+pub const PK: &str = "pk";
+/// The sort key attribute.
+pub const SK: &str = "sk";
+/// The model type as JSON.
+pub const DOC: &str = "doc";
+/// The version conditions compare.
+pub const VERSION: &str = "version";
+/// DynamoDB's TTL attribute (seconds since the epoch).
+pub const TTL: &str = "ttl";
+/// The owning firm of a number route.
+pub const FIRM_ID: &str = "firm_id";
+/// An audit event's type name (for people reading the table).
+pub const TYPE: &str = "type";
+/// The GSI for due deferred sends.
+pub const GSI1: &str = "gsi1";
+/// The GSI's partition key attribute.
+pub const GSI1PK: &str = "gsi1pk";
+/// The GSI's sort key attribute.
+pub const GSI1SK: &str = "gsi1sk";
+/// The one GSI partition holding every deferred send.
+pub const DUE_PARTITION: &str = "DUE";
+/// Idempotency: hash of the request payload.
+pub const PAYLOAD_HASH: &str = "payload_hash";
+/// Idempotency: until when a claim holds (microseconds since the epoch).
+pub const IN_PROGRESS_UNTIL: &str = "in_progress_until";
+/// Idempotency: the stored response, JSON.
+pub const RESPONSE: &str = "response";
+/// Idempotency: when a completed response expires (microseconds since the epoch).
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// Sort key prefix of audit events.
+pub const EVENT_PREFIX: &str = "EVT#";
+/// How long an inbound marker is kept (a carrier redelivers within minutes or hours).
+pub const INBOUND_MARKER_DAYS: i64 = 30;
+
+/// A full item key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+}
+
+/// The firm's settings item.
+pub fn firm(firm_id: &str) -> Key {
+    Key::new(firm_partition(firm_id), "FIRM")
+}
+
+/// The partition of a firm (settings, firm events, contacts).
+pub fn firm_partition(firm_id: &str) -> String {
+    format!("FIRM#{firm_id}")
+}
+
+/// A firm audit event.
+pub fn firm_event(firm_id: &str, event_id: &str) -> Key {
+    Key::new(firm_partition(firm_id), event_sk(event_id))
+}
+
+/// A contact of a firm.
+pub fn contact(firm_id: &str, contact_id: &str) -> Key {
+    Key::new(firm_partition(firm_id), format!("CONTACT#{contact_id}"))
+}
+
+/// The number → firm route.
+pub fn route(number: &PhoneNumber) -> Key {
+    Key::new(format!("NUMBER#{}", number.as_str()), "ROUTE")
+}
+
+/// The partition of one number's consent at one firm (record and events).
+pub fn consent_partition(firm_id: &str, phone: &PhoneNumber) -> String {
+    format!("CONSENT#{firm_id}#{}", phone.as_str())
+}
+
+/// The consent record.
+pub fn consent(firm_id: &str, phone: &PhoneNumber) -> Key {
+    Key::new(consent_partition(firm_id, phone), "RECORD")
+}
+
+/// A consent audit event.
+pub fn consent_event(firm_id: &str, phone: &PhoneNumber, event_id: &str) -> Key {
+    Key::new(consent_partition(firm_id, phone), event_sk(event_id))
+}
+
+/// The marker that an inbound message was applied.
+pub fn inbound(firm_id: &str, inbound_message_id: &str) -> Key {
+    Key::new(format!("INBOUND#{firm_id}#{inbound_message_id}"), "INBOUND")
+}
+
+/// An idempotency record.
+pub fn idempotency(key: &str) -> Key {
+    Key::new(format!("IDEM#{key}"), "IDEM")
+}
+
+/// A deferred send.
+pub fn deferred(id: &str) -> Key {
+    Key::new(format!("DEFERRED#{id}"), "DEFERRED")
+}
+
+/// The GSI sort key of a deferred send: fixed-width time, then the id.
+pub fn due_sort_key(not_before: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", sortable_time(not_before))
+}
+
+/// The exclusive upper bound of GSI sort keys due at `now` (`$` sorts right after `#`).
+pub fn due_upper_bound(now: DateTime<Utc>) -> String {
+    format!("{}$", sortable_time(now))
+}
+
+/// RFC 3339 in UTC with exactly nine fractional digits, so text order is time order.
+pub fn sortable_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// Microseconds since the epoch, the unit of times that conditions compare.
+pub fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// Seconds since the epoch for `ttl`, rounded up so an item never goes before its time.
+pub fn ttl_seconds(at: DateTime<Utc>) -> i64 {
+    let seconds = at.timestamp();
+    if at.timestamp_subsec_nanos() > 0 {
+        seconds.saturating_add(1)
+    } else {
+        seconds
+    }
+}
+
+fn event_sk(event_id: &str) -> String {
+    format!("{EVENT_PREFIX}{event_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn due_sort_keys_sort_by_time_then_id() {
+        let early = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("valid time");
+        let later = early + chrono::Duration::nanoseconds(500_000_000);
+        let a = due_sort_key(early, "B");
+        let b = due_sort_key(later, "A");
+        assert!(a < b, "{a} < {b}");
+        assert!(due_sort_key(early, "A") < due_sort_key(early, "B"));
+        // Due exactly at `now` is included; a nanosecond later is not.
+        assert!(due_sort_key(early, "ZZZ") < due_upper_bound(early));
+        assert!(
+            due_sort_key(early + chrono::Duration::nanoseconds(1), "0") > due_upper_bound(early)
+        );
+    }
+
+    #[test]
+    fn ttl_rounds_up() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid time");
+        assert_eq!(ttl_seconds(at), at.timestamp());
+        assert_eq!(
+            ttl_seconds(at + chrono::Duration::milliseconds(1)),
+            at.timestamp() + 1
+        );
+    }
+}

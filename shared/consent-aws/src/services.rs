@@ -1,0 +1,70 @@
+//! Wiring at cold start: one SDK config, the clients built from it once, and the flows'
+//! `Services` over the AWS adapters.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use consent::flows::Services;
+use consent::ports::{Clock, SystemClock};
+
+use crate::config::{AwsConfig, ConfigError};
+use crate::email::SesMailer;
+use crate::sms::SnsSmsSender;
+use crate::store::DynamoStore;
+
+/// The three service clients, built once from one SDK config.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// SNS (SMS).
+    pub sns: aws_sdk_sns::Client,
+    /// SES v2 (email).
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+impl AwsClients {
+    /// The clients of `sdk`.
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
+        }
+    }
+}
+
+/// The default SDK config (environment, profile, instance role; `AWS_ENDPOINT_URL` honoured).
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+/// The flows over the AWS adapters, from an SDK config and a parsed configuration.
+pub async fn services(
+    sdk: &SdkConfig,
+    config: &AwsConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Services, ConfigError> {
+    let tokens = config.token_keyring(sdk).await?;
+    let clients = AwsClients::new(sdk);
+    Ok(Services::new(
+        Arc::new(DynamoStore::new(clients.dynamodb, config.table_name.clone())),
+        Arc::new(SnsSmsSender::new(clients.sns)),
+        Arc::new(SesMailer::new(
+            clients.ses,
+            config.ses_from_address.clone(),
+            config.ses_configuration_set.clone(),
+        )),
+        clock,
+        tokens,
+        config.service_config(),
+    ))
+}
+
+/// Everything a Lambda function needs at cold start: the environment is checked first (so a
+/// missing variable fails before any network call), then the SDK config is loaded once.
+pub async fn services_from_env() -> Result<Services, ConfigError> {
+    let config = AwsConfig::from_env()?;
+    let sdk = load_sdk_config().await;
+    services(&sdk, &config, Arc::new(SystemClock)).await
+}

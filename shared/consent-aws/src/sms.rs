@@ -1,0 +1,80 @@
+//! The SNS SMS sender: one `Publish` per message, straight to the phone number.
+
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::error::ProvideErrorMetadata;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use consent::ports::{OutgoingSms, SendError, SmsSender};
+
+use crate::errors::{MissingMessageId, provider_error};
+
+/// The SMS type attribute: transactional messages get the more reliable route.
+pub const SMS_TYPE_ATTRIBUTE: &str = "AWS.SNS.SMS.SMSType";
+/// The origination number attribute: the firm's own number, so replies route back to it.
+pub const ORIGINATION_NUMBER_ATTRIBUTE: &str = "AWS.MM.SMS.OriginationNumber";
+
+/// Error codes with which SNS reports a recipient who opted out with the carrier. `Publish`
+/// usually accepts such a message and drops it (the delivery log says so), so this is only
+/// the synchronous case.
+const OPTED_OUT_CODES: &[&str] = &["OptedOut", "OptedOutException"];
+
+/// Sends SMS through SNS `Publish`.
+#[derive(Debug, Clone)]
+pub struct SnsSmsSender {
+    client: Client,
+}
+
+impl SnsSmsSender {
+    /// A sender through `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| SendError::Provider {
+            operation: "publish",
+            retryable: false,
+            source: Box::new(e),
+        })
+}
+
+#[async_trait]
+impl SmsSender for SnsSmsSender {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        const OP: &str = "publish";
+        let output = self
+            .client
+            .publish()
+            .phone_number(sms.to.as_str())
+            .message(&sms.body)
+            .message_attributes(SMS_TYPE_ATTRIBUTE, string_attribute("Transactional")?)
+            .message_attributes(
+                ORIGINATION_NUMBER_ATTRIBUTE,
+                string_attribute(sms.from.as_str())?,
+            )
+            .send()
+            .await;
+        match output {
+            Ok(output) => output
+                .message_id
+                .ok_or_else(|| SendError::Provider {
+                    operation: OP,
+                    retryable: false,
+                    source: Box::new(MissingMessageId),
+                }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.code().is_some_and(|c| OPTED_OUT_CODES.contains(&c))) =>
+            {
+                Err(SendError::RecipientOptedOut)
+            }
+            Err(e) => Err(provider_error(OP, e)),
+        }
+    }
+}

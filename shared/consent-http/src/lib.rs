@@ -1,0 +1,10 @@
+//! HTTP plumbing shared by the HTTP functions: JSON in and out, errors as
+//! `{"error":{"code","message"}}` responses, body limits, and headers for HTML pages.
+
+mod error;
+mod json;
+mod pages;
+
+pub use error::{ApiError, fallback};
+pub use json::{ApiJson, MAX_BODY_BYTES, body_limit};
+pub use pages::{Page, escape, html_page};
