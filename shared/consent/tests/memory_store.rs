@@ -259,17 +259,23 @@ async fn a_write_stores_its_contact_and_deferred_send_with_the_record() {
 }
 
 #[tokio::test]
-async fn events_are_returned_oldest_first() {
+async fn events_come_back_in_the_order_they_were_appended() {
     let store = MemoryStore::new();
-    let later = AuditEvent::new(now() + Duration::seconds(5), AuditKind::EmailSkipped {
-        reason: "later".to_string(),
-    });
-    let earlier = event("earlier");
     store
-        .commit(ConsentWrite::new(FIRM, &client(), None, None, vec![later, earlier]))
+        .commit(ConsentWrite::new(
+            FIRM,
+            &client(),
+            None,
+            None,
+            vec![event("first"), event("second")],
+        ))
         .await
         .unwrap();
-    assert_eq!(event_reasons(&store).await, ["earlier", "later"]);
+    store
+        .commit(write(None, None, "third"))
+        .await
+        .unwrap();
+    assert_eq!(event_reasons(&store).await, ["first", "second", "third"]);
 }
 
 // --- firms -----------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+//! The local server: every function's routes in one process on the embedded store, plus the
+//! `/dev` routes that stand in for the carrier, the outbox and the clock.
+
+pub mod dev;
+pub mod persist;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use consent::flows::{ServiceConfig, Services};
+use consent::memory::{MemoryOutbox, MemoryStore, SettableClock};
+use consent::ports::Clock;
+
+/// The demo firm registered by `--demo`.
+pub const DEMO_FIRM_ID: &str = "demo";
+/// The demo firm's sending number.
+pub const DEMO_SMS_NUMBER: &str = "+12025550100";
+
+/// The running service and the local stand-ins it sends through.
+#[derive(Clone)]
+pub struct Local {
+    /// The flows.
+    pub services: Services,
+    /// What was "sent".
+    pub outbox: Arc<MemoryOutbox>,
+    /// The settable clock.
+    pub clock: Arc<SettableClock>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local").finish_non_exhaustive()
+    }
+}
+
+/// Failure to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be used.
+    #[error(transparent)]
+    Persist(#[from] persist::PersistError),
+}
+
+impl Local {
+    /// The service on the embedded store kept in `data_dir`, with links pointing at `base_url`.
+    pub fn open(data_dir: &Path, base_url: &str) -> Result<Self, StartError> {
+        let store = persist::open_store(data_dir)?;
+        let tokens = persist::token_keys(data_dir)?;
+        let clock = Arc::new(SettableClock::new());
+        let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
+        let services = Services::new(
+            Arc::new(store) as Arc<MemoryStore>,
+            outbox.clone(),
+            outbox.clone(),
+            clock.clone(),
+            tokens,
+            ServiceConfig {
+                confirm_base_url: base_url.to_string(),
+                ..ServiceConfig::default()
+            },
+        );
+        Ok(Self {
+            services,
+            outbox,
+            clock,
+        })
+    }
+
+    /// Every route: the five functions' and the `/dev` ones.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(contact_created::router(self.services.clone()))
+            .merge(firm_admin::router(self.services.clone()))
+            .merge(send_gate::router(self.services.clone()))
+            .merge(email_confirm::router(self.services.clone()))
+            .merge(dev::router(self.clone()))
+            .fallback(consent_http::fallback)
+    }
+
+    /// Registers the demo firm (kept if it exists).
+    pub async fn register_demo(&self) -> Result<(), consent::flows::FlowError> {
+        if self.services.store.get_firm(DEMO_FIRM_ID).await?.is_some() {
+            return Ok(());
+        }
+        self.services
+            .put_firm(
+                DEMO_FIRM_ID,
+                consent::flows::admin::FirmSettings {
+                    name: "Demo Law LLP".to_string(),
+                    sms_number: DEMO_SMS_NUMBER.to_string(),
+                    support_email: "help@demo-law.example".to_string(),
+                    support_phone: "(202) 555-0199".to_string(),
+                    website: "https://demo-law.example".to_string(),
+                    time_zone: None,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}

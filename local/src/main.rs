@@ -1,0 +1,69 @@
+//! `consent-local`: the whole service on one machine, on the embedded store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use consent_local::Local;
+
+/// Runs every function of the consent service locally on the embedded store.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (loopback only by default).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Where the embedded store keeps its state.
+    #[arg(long, default_value = ".consent-local")]
+    data_dir: PathBuf,
+    /// Registers a demo firm and number to try the whole flow at once.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let base_url = format!("http://{}", args.addr);
+    let local = Local::open(&args.data_dir, &base_url)?;
+    if args.demo {
+        local.register_demo().await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let release = local.clone();
+    // Deferred sends go out when their window opens, driven by the (settable) clock.
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(error) = release.services.release_due().await {
+                tracing::warn!(error = %error, "releasing deferred sends failed");
+            }
+        }
+    });
+    println!("consent service listening on {base_url}  (data in {})", args.data_dir.display());
+    if args.demo {
+        println!(
+            "demo firm '{}' texts from {}; open {base_url}/ to try it",
+            consent_local::DEMO_FIRM_ID,
+            consent_local::DEMO_SMS_NUMBER
+        );
+    }
+    axum::serve(
+        listener,
+        local
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

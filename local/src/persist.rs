@@ -1,0 +1,115 @@
+//! The embedded store on disk: the in-memory store's state is written to `store.json` after
+//! every write (to a temporary file, then renamed, so a crash leaves the old or the new state,
+//! never half of one), and read back at start.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use consent::memory::{MemoryStore, StoreState};
+use consent::token::TokenKeyring;
+
+/// The data directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stored state could not be read.
+    #[error("{path} is not a state file of this version: {source}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The token key file is not valid.
+    #[error("{path}: {message}")]
+    BadKey {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PersistError + '_ {
+    move |source| PersistError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens (or creates) the store kept in `dir`.
+pub fn open_store(dir: &Path) -> Result<MemoryStore, PersistError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join("store.json");
+    let state = match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice::<StoreState>(&bytes).map_err(|source| {
+            PersistError::Corrupt {
+                path: path.clone(),
+                source,
+            }
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => StoreState::default(),
+        Err(e) => return Err(io(&path)(e)),
+    };
+    let target = path.clone();
+    Ok(MemoryStore::with_state(
+        state,
+        Some(Box::new(move |state: &StoreState| {
+            if let Err(error) = write_atomically(&target, state) {
+                // The write already happened in memory; say loudly that the disk copy is behind.
+                tracing::error!(error = %error, "could not persist the local store");
+            }
+        })),
+    ))
+}
+
+fn write_atomically(path: &Path, state: &StoreState) -> Result<(), PersistError> {
+    let temp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec(state).map_err(|source| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut file = fs::File::create(&temp).map_err(io(&temp))?;
+    file.write_all(&bytes).map_err(io(&temp))?;
+    file.sync_all().map_err(io(&temp))?;
+    fs::rename(&temp, path).map_err(io(path))?;
+    Ok(())
+}
+
+/// The token signing keys kept in `dir/token-keys` (made on first start), so links survive
+/// restarts.
+pub fn token_keys(dir: &Path) -> Result<TokenKeyring, PersistError> {
+    let path = dir.join("token-keys");
+    let spec = match fs::read_to_string(&path) {
+        Ok(spec) => spec,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut secret = [0u8; 32];
+            let random = Path::new("/dev/urandom");
+            fs::File::open(random)
+                .and_then(|mut f| f.read_exact(&mut secret))
+                .map_err(io(random))?;
+            let spec = format!(
+                "local1:{}",
+                base64::engine::general_purpose::STANDARD.encode(secret)
+            );
+            fs::write(&path, &spec).map_err(io(&path))?;
+            spec
+        }
+        Err(e) => return Err(io(&path)(e)),
+    };
+    TokenKeyring::from_secret_spec(spec.trim()).map_err(|e| PersistError::BadKey {
+        path,
+        message: e.to_string(),
+    })
+}

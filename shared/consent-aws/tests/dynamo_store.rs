@@ -1,0 +1,1068 @@
+//! The AWS adapters against moto server: every store condition behaves as in the in-memory
+//! store (each script runs on both and must give the same outcomes), and what SNS and SES were
+//! asked to send is what moto recorded.
+//!
+//! Each test starts its own moto server on a free loopback port (`$MOTO_SERVER`, or the repo's
+//! `.venv/bin/moto_server`) and panics if it cannot: these tests are never skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use consent::audit::{AuditEvent, AuditKind};
+use consent::firm::Firm;
+use consent::gate::{MessageCategory, MessageKind};
+use consent::memory::MemoryStore;
+use consent::phone::PhoneNumber;
+use consent::ports::{
+    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, IdempotencyClaim,
+    IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError,
+    StoredResponse, SystemClock,
+};
+use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use consent_aws::config::{self, AwsConfig, ConfigError, TokenKeySource};
+use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity, ensure_table};
+
+// ---------------------------------------------------------------------------------------------
+// The emulator.
+
+/// How long moto may take to answer before the test gives up.
+const READY_TIMEOUT: StdDuration = StdDuration::from_secs(20);
+
+/// A moto server of this test's own, killed when dropped.
+struct Moto {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Moto {
+    async fn start() -> Self {
+        let program = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
+            });
+        // A port taken between our probe and moto's bind makes moto exit: try another.
+        let mut last_failure = String::new();
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("no free loopback port for moto");
+            let log = std::env::temp_dir().join(format!("consent-aws-moto-{port}.log"));
+            let log_file = std::fs::File::create(&log).expect("cannot create the moto log file");
+            let log_err = log_file.try_clone().expect("cannot clone the moto log file");
+            let child = Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(log_file)
+                .stderr(log_err)
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start moto server at {}: {e}. Set MOTO_SERVER, or create the \
+                         venv: python3 -m venv .venv && .venv/bin/pip install -r \
+                         requirements-test.txt",
+                        program.display()
+                    )
+                });
+            let mut moto = Moto {
+                child,
+                addr: format!("127.0.0.1:{port}"),
+                log,
+            };
+            match moto.wait_ready().await {
+                Ok(()) => return moto,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("moto server did not start: {last_failure}");
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        while started.elapsed() < READY_TIMEOUT {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "it exited with {status}; see {}",
+                    self.log.display()
+                ));
+            }
+            if let Ok((200, _)) = http_get(&self.addr, "/moto-api/").await {
+                return Ok(());
+            }
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+        }
+        Err(format!(
+            "no answer within {READY_TIMEOUT:?}; see {}",
+            self.log.display()
+        ))
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The SDK config for this server, independent of the process's environment.
+    fn sdk(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .endpoint_url(self.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "moto",
+            )))
+            .behavior_version(BehaviorVersion::latest())
+            .build()
+    }
+
+    /// What moto recorded (`GET /moto-api/data.json`).
+    async fn data(&self) -> serde_json::Value {
+        let (status, body) = http_get(&self.addr, "/moto-api/data.json")
+            .await
+            .expect("moto data.json");
+        assert_eq!(status, 200, "data.json answered {status}: {body}");
+        serde_json::from_str(&body).expect("data.json is JSON")
+    }
+
+    async fn store(&self, table: &str) -> DynamoStore {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk());
+        ensure_table(&client, table)
+            .await
+            .expect("the table can be created");
+        DynamoStore::new(client, table)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// A minimal HTTP/1.0 GET (the server closes the connection after the answer).
+async fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures.
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn phone(n: u32) -> PhoneNumber {
+    let text = format!("+1415555{n:04}");
+    PhoneNumber::from_e164(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn record(firm: &str, phone: &PhoneNumber, version: u64, status: ConsentStatus) -> ConsentRecord {
+    ConsentRecord {
+        firm_id: firm.to_string(),
+        phone: phone.clone(),
+        status,
+        basis: ConsentBasis::OptInRequested,
+        version,
+        created_at: t0(),
+        status_changed_at: t0(),
+        updated_at: t0(),
+        opt_in_sms: Delivery::NotSent,
+        opt_in_email: Delivery::NotSent,
+        opt_out_confirmation_sent: false,
+        recent_inbound_ids: Vec::new(),
+        time_zone: None,
+        audit_head: None,
+    }
+}
+
+fn event(note: &str) -> AuditEvent {
+    AuditEvent::new(
+        t0(),
+        AuditKind::EmailSkipped {
+            reason: note.to_string(),
+        },
+    )
+}
+
+fn firm(id: &str, number: &PhoneNumber, version: u64) -> Firm {
+    Firm {
+        firm_id: id.to_string(),
+        name: format!("{id} LLP"),
+        sms_number: number.clone(),
+        support_email: "help@example.com".to_string(),
+        support_phone: "+14155550100".to_string(),
+        website: "https://example.com".to_string(),
+        double_opt_in: true,
+        double_opt_in_changed: None,
+        time_zone: None,
+        templates: BTreeMap::new(),
+        created_at: t0(),
+        updated_at: t0(),
+        version,
+    }
+}
+
+fn deferred(id: &str, not_before: DateTime<Utc>) -> DeferredSend {
+    DeferredSend {
+        id: id.to_string(),
+        firm_id: "f1".to_string(),
+        to: phone(1),
+        kind: MessageKind::FirmMessage,
+        category: MessageCategory::Marketing,
+        body: format!("deferred {id}"),
+        not_before,
+        idempotency_key: None,
+    }
+}
+
+/// A comparable outcome: the value, or which typed error.
+fn outcome<T: Debug>(result: Result<T, StoreError>) -> String {
+    match result {
+        Ok(value) => format!("ok {value:?}"),
+        Err(StoreError::VersionConflict { operation }) => format!("version_conflict {operation}"),
+        Err(StoreError::NumberInUse) => "number_in_use".to_string(),
+        Err(StoreError::DuplicateInbound) => "duplicate_inbound".to_string(),
+        Err(error @ StoreError::Backend { .. }) => panic!("backend failure: {error:?}"),
+    }
+}
+
+/// Runs `script` on a fresh in-memory store and on DynamoDB; both must give the same outcomes.
+async fn same_on_both<F, Fut>(dynamo: DynamoStore, script: F) -> Vec<String>
+where
+    F: Fn(Arc<dyn Store>) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let memory = script(Arc::new(MemoryStore::new())).await;
+    let aws = script(Arc::new(dynamo)).await;
+    assert_eq!(aws, memory, "DynamoDB and the in-memory store disagree");
+    aws
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consent records.
+
+#[tokio::test]
+async fn commit_enforces_the_version_like_the_memory_store() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("commit-version").await, |store| async move {
+        let p = phone(1);
+        let mut out = Vec::new();
+        let write = |expected, rec: Option<ConsentRecord>, note: &str| {
+            ConsentWrite::new("f1", &p, expected, rec, vec![event(note)])
+        };
+        let pending = record("f1", &p, 1, ConsentStatus::Pending);
+        let opted_in = record("f1", &p, 2, ConsentStatus::OptedIn);
+        // Create; create again; update from the right and a stale version.
+        out.push(outcome(store.commit(write(None, Some(pending.clone()), "a")).await));
+        out.push(outcome(store.commit(write(None, Some(pending.clone()), "lost")).await));
+        out.push(outcome(store.commit(write(Some(1), Some(opted_in.clone()), "b")).await));
+        out.push(outcome(store.commit(write(Some(1), Some(opted_in.clone()), "lost")).await));
+        // Events only, under the record's version; a wrong version writes nothing.
+        out.push(outcome(store.commit(write(Some(2), None, "c")).await));
+        out.push(outcome(store.commit(write(Some(7), None, "lost")).await));
+        out.push(outcome(store.commit(write(None, None, "lost")).await));
+        // Events only for a number with no record, which must stay absent.
+        let q = phone(2);
+        out.push(outcome(
+            store
+                .commit(ConsentWrite::new("f1", &q, None, None, vec![event("d")]))
+                .await,
+        ));
+        out.push(outcome(
+            store
+                .commit(ConsentWrite::new("f1", &q, Some(1), None, vec![event("lost")]))
+                .await,
+        ));
+        let current = store.get_consent("f1", &p).await;
+        out.push(outcome(current.map(|r| r.map(|r| (r.version, r.status)))));
+        out.push(outcome(store.get_consent("f1", &q).await));
+        let notes = |events: Vec<AuditEvent>| {
+            events
+                .into_iter()
+                .map(|e| match e.kind {
+                    AuditKind::EmailSkipped { reason } => reason,
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        out.push(outcome(store.events("f1", &p).await.map(notes)));
+        out.push(outcome(store.events("f1", &q).await.map(notes)));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            "ok ()",
+            "version_conflict commit",
+            "ok ()",
+            "version_conflict commit",
+            "ok ()",
+            "version_conflict commit",
+            "version_conflict commit",
+            "ok ()",
+            "version_conflict commit",
+            "ok Some((2, OptedIn))",
+            "ok None",
+            r#"ok ["a", "b", "c"]"#,
+            r#"ok ["d"]"#,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn inbound_ids_apply_once_and_version_wins_over_duplicate() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("commit-inbound").await, |store| async move {
+        let p = phone(1);
+        let mut out = Vec::new();
+        let with_inbound = |expected, version, id: &str, firm: &str| ConsentWrite {
+            inbound_message_id: Some(id.to_string()),
+            ..ConsentWrite::new(
+                firm,
+                &p,
+                expected,
+                Some(record(firm, &p, version, ConsentStatus::OptedIn)),
+                vec![event(id)],
+            )
+        };
+        out.push(outcome(store.commit(with_inbound(None, 1, "m1", "f1")).await));
+        // The same message again, with the right version: a duplicate, nothing written.
+        out.push(outcome(store.commit(with_inbound(Some(1), 2, "m1", "f1")).await));
+        // A stale version and a duplicate: the version conflict is reported.
+        out.push(outcome(store.commit(with_inbound(Some(9), 2, "m1", "f1")).await));
+        out.push(outcome(store.commit(with_inbound(Some(1), 2, "m2", "f1")).await));
+        // The same message id at another firm is another message.
+        out.push(outcome(store.commit(with_inbound(None, 1, "m1", "f2")).await));
+        out.push(outcome(
+            store.get_consent("f1", &p).await.map(|r| r.map(|r| r.version)),
+        ));
+        out.push(outcome(store.events("f1", &p).await.map(|e| e.len())));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            "ok ()",
+            "duplicate_inbound",
+            "version_conflict commit",
+            "ok ()",
+            "ok ()",
+            "ok Some(2)",
+            "ok 2",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_commits_on_one_version_let_exactly_one_through() {
+    let moto = Moto::start().await;
+    let store = Arc::new(moto.store("commit-race").await);
+    let p = phone(1);
+    store
+        .commit(ConsentWrite::new(
+            "f1",
+            &p,
+            None,
+            Some(record("f1", &p, 1, ConsentStatus::Pending)),
+            vec![event("created")],
+        ))
+        .await
+        .expect("create");
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            let p = p.clone();
+            tokio::spawn(async move {
+                store
+                    .commit(ConsentWrite::new(
+                        "f1",
+                        &p,
+                        Some(1),
+                        Some(record("f1", &p, 2, ConsentStatus::OptedIn)),
+                        vec![event(&format!("racer {i}"))],
+                    ))
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(()) => won += 1,
+            Err(StoreError::VersionConflict { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.events("f1", &p).await.expect("events").len(), 2);
+}
+
+#[tokio::test]
+async fn contacts_and_deferred_sends_are_written_with_the_record() {
+    let moto = Moto::start().await;
+    let store = moto.store("commit-extras").await;
+    let p = phone(1);
+    let contact = Contact {
+        firm_id: "f1".to_string(),
+        contact_id: "c-1".to_string(),
+        phone: p.clone(),
+        email: Some("ana@example.com".to_string()),
+        first_name: Some("Ana".to_string()),
+        last_name: None,
+        source: Some("web".to_string()),
+        time_zone: Some("America/Chicago".to_string()),
+        created_at: t0(),
+    };
+    let send = deferred("01DEFERRED", t0() + Duration::hours(2));
+    // A failed write stores neither.
+    let failed = store
+        .commit(ConsentWrite {
+            contact: Some(contact.clone()),
+            deferred: Some(send.clone()),
+            ..ConsentWrite::new("f1", &p, Some(3), None, vec![event("x")])
+        })
+        .await;
+    assert!(matches!(failed, Err(StoreError::VersionConflict { .. })));
+    assert_eq!(store.get_contact("f1", "c-1").await.expect("read"), None);
+    assert!(
+        store
+            .due_deferred(t0() + Duration::days(1), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+
+    store
+        .commit(ConsentWrite {
+            contact: Some(contact.clone()),
+            deferred: Some(send.clone()),
+            ..ConsentWrite::new(
+                "f1",
+                &p,
+                None,
+                Some(record("f1", &p, 1, ConsentStatus::Pending)),
+                vec![event("created")],
+            )
+        })
+        .await
+        .expect("commit");
+    assert_eq!(
+        store.get_contact("f1", "c-1").await.expect("read"),
+        Some(contact)
+    );
+    assert_eq!(store.get_contact("f2", "c-1").await.expect("read"), None);
+    assert_eq!(
+        store
+            .due_deferred(t0() + Duration::hours(2), 10)
+            .await
+            .expect("due"),
+        vec![send]
+    );
+}
+
+#[tokio::test]
+async fn a_write_larger_than_one_transaction_is_refused_before_sending() {
+    let moto = Moto::start().await;
+    let store = moto.store("commit-too-big").await;
+    let p = phone(1);
+    let events = (0..100).map(|i| event(&i.to_string())).collect();
+    let result = store
+        .commit(ConsentWrite::new("f1", &p, None, None, events))
+        .await;
+    match result {
+        Err(StoreError::Backend {
+            retryable: false,
+            source,
+            ..
+        }) => assert!(source.to_string().contains("at most 100"), "{source}"),
+        other => panic!("expected a non-retryable backend error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn batch_get_reads_250_numbers_in_chunks() {
+    let moto = Moto::start().await;
+    let store = moto.store("batch-get").await;
+    for n in 0..250 {
+        let p = phone(n);
+        let status = if n % 2 == 0 {
+            ConsentStatus::OptedIn
+        } else {
+            ConsentStatus::Pending
+        };
+        store
+            .commit(ConsentWrite::new(
+                "f1",
+                &p,
+                None,
+                Some(record("f1", &p, 1, status)),
+                Vec::new(),
+            ))
+            .await
+            .expect("seed");
+    }
+    // 250 stored, 20 unknown, and a number asked for twice.
+    let mut asked: Vec<PhoneNumber> = (0..270).map(phone).collect();
+    asked.push(phone(7));
+    let found = store.get_consents("f1", &asked).await.expect("batch get");
+    assert_eq!(found.len(), 250);
+    for n in 0..250 {
+        let p = phone(n);
+        let record = found.get(&p).unwrap_or_else(|| panic!("{n} missing"));
+        assert_eq!(record.phone, p);
+        let expected = if n % 2 == 0 {
+            ConsentStatus::OptedIn
+        } else {
+            ConsentStatus::Pending
+        };
+        assert_eq!(record.status, expected);
+    }
+    assert!(!found.contains_key(&phone(260)));
+    // Another firm's records are not this firm's.
+    assert!(
+        store
+            .get_consents("f2", &asked)
+            .await
+            .expect("batch get")
+            .is_empty()
+    );
+    assert!(
+        store
+            .get_consents("f1", &[])
+            .await
+            .expect("empty batch")
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Firms.
+
+#[tokio::test]
+async fn firms_own_their_numbers_like_the_memory_store() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("firms").await, |store| async move {
+        let (n1, n2) = (phone(9001), phone(9002));
+        let mut out = Vec::new();
+        let put = |f: Firm, expected, previous: Option<PhoneNumber>, note: &str| {
+            let store = store.clone();
+            let events = vec![event(note)];
+            async move {
+                outcome(
+                    store
+                        .put_firm(&f, expected, previous.as_ref(), &events)
+                        .await,
+                )
+            }
+        };
+        out.push(put(firm("a", &n1, 1), None, None, "a1").await);
+        // Registering twice, and another firm on a's number.
+        out.push(put(firm("a", &n1, 1), None, None, "lost").await);
+        out.push(put(firm("b", &n1, 1), None, None, "lost").await);
+        out.push(put(firm("b", &n2, 1), None, None, "b1").await);
+        // A stale version and a taken number: the version conflict is reported.
+        out.push(put(firm("b", &n1, 2), None, Some(n2.clone()), "lost").await);
+        out.push(put(firm("b", &n1, 2), Some(1), Some(n2.clone()), "lost").await);
+        // a moves to a new number; its old one is free for b.
+        let n3 = phone(9003);
+        out.push(put(firm("a", &n3, 2), Some(1), Some(n1.clone()), "a2").await);
+        out.push(put(firm("b", &n1, 2), Some(1), Some(n2.clone()), "b2").await);
+        // Saving without a number change keeps the route.
+        out.push(put(firm("a", &n3, 3), Some(2), Some(n3.clone()), "a3").await);
+        for n in [&n1, &n2, &n3] {
+            out.push(outcome(store.firm_for_number(n).await));
+        }
+        out.push(outcome(
+            store.get_firm("a").await.map(|f| f.map(|f| (f.version, f.sms_number))),
+        ));
+        out.push(outcome(store.get_firm("zz").await));
+        let notes = |events: Vec<AuditEvent>| {
+            events
+                .into_iter()
+                .map(|e| match e.kind {
+                    AuditKind::EmailSkipped { reason } => reason,
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        out.push(outcome(store.firm_events("a").await.map(notes)));
+        out.push(outcome(store.firm_events("b").await.map(notes)));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            "ok ()",
+            "version_conflict put_firm",
+            "number_in_use",
+            "ok ()",
+            "version_conflict put_firm",
+            "number_in_use",
+            "ok ()",
+            "ok ()",
+            "ok ()",
+            r#"ok Some("b")"#,
+            "ok None",
+            r#"ok Some("a")"#,
+            "ok Some((3, PhoneNumber(+1415***9003)))",
+            "ok None",
+            r#"ok ["a1", "a2", "a3"]"#,
+            r#"ok ["b1", "b2"]"#,
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency.
+
+#[tokio::test]
+async fn idempotency_claims_like_the_memory_store() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("idempotency").await, |store| async move {
+        let now = t0();
+        let hold = Duration::seconds(30);
+        let response = StoredResponse {
+            status: 202,
+            body: serde_json::json!({"decision": "sent", "message_id": "m-1"}),
+        };
+        let mut out = Vec::new();
+        let claim = |key: &'static str, hash: &'static str, at: DateTime<Utc>| {
+            let store = store.clone();
+            async move { outcome(store.claim(key, hash, at, at + hold).await) }
+        };
+        out.push(claim("k1", "h1", now).await);
+        // Held: the same payload waits, another payload is refused.
+        out.push(claim("k1", "h1", now + Duration::seconds(5)).await);
+        out.push(claim("k1", "h2", now + Duration::seconds(5)).await);
+        // Completing needs the claim's payload, and happens once.
+        let expires = now + Duration::hours(24);
+        out.push(outcome(store.complete("k1", "h2", &response, expires).await));
+        out.push(outcome(store.complete("k1", "h1", &response, expires).await));
+        out.push(outcome(store.complete("k1", "h1", &response, expires).await));
+        out.push(outcome(store.complete("nope", "h1", &response, expires).await));
+        // Replayed, even after the hold lapsed; another payload is refused.
+        out.push(claim("k1", "h1", now + Duration::minutes(10)).await);
+        out.push(claim("k1", "h2", now + Duration::minutes(10)).await);
+        // A completed key is not released.
+        out.push(outcome(store.release("k1").await));
+        out.push(claim("k1", "h1", now + Duration::minutes(11)).await);
+        // Once expired, the key is free again, for any payload.
+        out.push(claim("k1", "h3", expires).await);
+        // A crashed holder: after its hold lapses, the same payload takes over, another
+        // payload is still refused.
+        out.push(claim("k2", "h1", now).await);
+        out.push(claim("k2", "h1", now + hold).await);
+        out.push(claim("k2", "h9", now + Duration::minutes(5)).await);
+        // Released after a failure: a retry claims again.
+        out.push(outcome(store.release("k2").await));
+        out.push(claim("k2", "h9", now + Duration::minutes(5)).await);
+        out.push(outcome(store.release("never-claimed").await));
+        out
+    })
+    .await;
+    let held_until = |secs: i64| {
+        format!(
+            "ok {:?}",
+            IdempotencyClaim::InProgress {
+                until: t0() + Duration::seconds(secs)
+            }
+        )
+    };
+    let completed = format!(
+        "ok {:?}",
+        IdempotencyClaim::Completed(StoredResponse {
+            status: 202,
+            body: serde_json::json!({"decision": "sent", "message_id": "m-1"}),
+        })
+    );
+    assert_eq!(
+        outcomes,
+        vec![
+            "ok Claimed".to_string(),
+            held_until(30),
+            "ok PayloadMismatch".to_string(),
+            "version_conflict complete_idempotency".to_string(),
+            "ok ()".to_string(),
+            "version_conflict complete_idempotency".to_string(),
+            "version_conflict complete_idempotency".to_string(),
+            completed.clone(),
+            "ok PayloadMismatch".to_string(),
+            "ok ()".to_string(),
+            completed,
+            "ok Claimed".to_string(),
+            "ok Claimed".to_string(),
+            "ok Claimed".to_string(),
+            "ok PayloadMismatch".to_string(),
+            "ok ()".to_string(),
+            "ok Claimed".to_string(),
+            "ok ()".to_string(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_key_give_it_to_one_caller() {
+    let moto = Moto::start().await;
+    let store = Arc::new(moto.store("idempotency-race").await);
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim("race", "h", t0(), t0() + Duration::seconds(30))
+                    .await
+            })
+        })
+        .collect();
+    let mut claimed = 0;
+    for task in tasks {
+        match task.await.expect("task").expect("claim") {
+            IdempotencyClaim::Claimed => claimed += 1,
+            IdempotencyClaim::InProgress { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(claimed, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deferred sends.
+
+#[tokio::test]
+async fn deferred_sends_come_due_in_order_and_are_taken_once() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("deferred").await, |store| async move {
+        let now = t0();
+        let p = phone(1);
+        let sends = [
+            deferred("D3", now - Duration::days(3)),
+            deferred("D1", now - Duration::minutes(1)),
+            deferred("D0", now - Duration::minutes(1)),
+            deferred("D2", now - Duration::milliseconds(1)),
+            deferred("D4", now),
+            deferred("D5", now + Duration::nanoseconds(1_000)),
+            deferred("D6", now + Duration::hours(10)),
+        ];
+        let mut version = None;
+        for (i, send) in sends.iter().enumerate() {
+            let next = u64::try_from(i + 1).unwrap_or(u64::MAX);
+            store
+                .commit(ConsentWrite {
+                    deferred: Some(send.clone()),
+                    ..ConsentWrite::new(
+                        "f1",
+                        &p,
+                        version,
+                        Some(record("f1", &p, next, ConsentStatus::OptedIn)),
+                        Vec::new(),
+                    )
+                })
+                .await
+                .expect("defer");
+            version = Some(next);
+        }
+        let ids = |sends: Vec<DeferredSend>| sends.into_iter().map(|s| s.id).collect::<Vec<_>>();
+        let mut out = vec![
+            outcome(store.due_deferred(now, 100).await.map(ids)),
+            outcome(store.due_deferred(now, 2).await.map(ids)),
+            outcome(store.due_deferred(now, 0).await.map(ids)),
+        ];
+        out.push(outcome(store.take_deferred(&sends[0]).await));
+        out.push(outcome(store.take_deferred(&sends[0]).await));
+        out.push(outcome(store.due_deferred(now, 100).await.map(ids)));
+        out.push(outcome(
+            store.due_deferred(now + Duration::days(1), 100).await.map(ids),
+        ));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            r#"ok ["D3", "D0", "D1", "D2", "D4"]"#,
+            r#"ok ["D3", "D0"]"#,
+            "ok []",
+            "ok true",
+            "ok false",
+            r#"ok ["D0", "D1", "D2", "D4"]"#,
+            r#"ok ["D0", "D1", "D2", "D4", "D5", "D6"]"#,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_releasers_take_a_deferred_send_once() {
+    let moto = Moto::start().await;
+    let store = Arc::new(moto.store("deferred-race").await);
+    let p = phone(1);
+    let send = deferred("RACE", t0());
+    store
+        .commit(ConsentWrite {
+            deferred: Some(send.clone()),
+            ..ConsentWrite::new("f1", &p, None, None, Vec::new())
+        })
+        .await
+        .expect("defer");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let send = send.clone();
+            tokio::spawn(async move { store.take_deferred(&send).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("take") {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table setup and backend errors.
+
+#[tokio::test]
+async fn ensure_table_is_idempotent_and_errors_keep_the_sdk_error() {
+    let moto = Moto::start().await;
+    let client = aws_sdk_dynamodb::Client::new(&moto.sdk());
+    ensure_table(&client, "twice").await.expect("first");
+    ensure_table(&client, "twice").await.expect("second");
+    let ttl = client
+        .describe_time_to_live()
+        .table_name("twice")
+        .send()
+        .await
+        .expect("ttl");
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        Some("ttl")
+    );
+
+    let missing = DynamoStore::new(client, "no-such-table");
+    match missing.get_consent("f1", &phone(1)).await {
+        Err(StoreError::Backend {
+            operation,
+            retryable,
+            source,
+        }) => {
+            assert_eq!(operation, "get_consent");
+            assert!(!retryable);
+            assert!(
+                source
+                    .downcast_ref::<aws_sdk_dynamodb::error::SdkError<
+                        aws_sdk_dynamodb::operation::get_item::GetItemError,
+                        aws_sdk_dynamodb::config::http::HttpResponse,
+                    >>()
+                    .is_some(),
+                "the SDK error is kept whole: {source:?}"
+            );
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending.
+
+#[tokio::test]
+async fn sns_publishes_to_the_phone_number() {
+    let moto = Moto::start().await;
+    let sender = SnsSmsSender::new(aws_sdk_sns::Client::new(&moto.sdk()));
+    let sms = OutgoingSms {
+        from: phone(9001),
+        to: phone(1),
+        body: "Smith LLP: reply YES to get texts. STOP to end, HELP for help.".to_string(),
+    };
+    let message_id = sender.send_sms(&sms).await.expect("publish");
+    assert!(!message_id.is_empty());
+    let data = moto.data().await;
+    let recorded = data["sns"]["SMS"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sns.SMS in {data}"));
+    assert!(
+        recorded.iter().any(|m| m["message_id"] == message_id.as_str()
+            && m["phone_number"] == "+14155550001"
+            && m["message"] == sms.body.as_str()),
+        "{recorded:?}"
+    );
+}
+
+#[tokio::test]
+async fn ses_sends_from_a_registered_identity() {
+    let moto = Moto::start().await;
+    let client = aws_sdk_sesv2::Client::new(&moto.sdk());
+    let mailer = SesMailer::new(client.clone(), "consent@example.com", None);
+    let email = OutgoingEmail {
+        to: "ana@example.com".to_string(),
+        subject: "Confirm texts from Smith LLP".to_string(),
+        text: "Open https://c.example.com/confirm/t".to_string(),
+        html: "<p>Open <a href=\"https://c.example.com/confirm/t\">the link</a></p>".to_string(),
+    };
+    // Before the identity exists SES refuses, and that is not worth retrying.
+    match mailer.send_email(&email).await {
+        Err(SendError::Provider {
+            operation,
+            retryable,
+            ..
+        }) => {
+            assert_eq!(operation, "send_email");
+            assert!(!retryable);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    ensure_sender_identity(&client, "consent@example.com")
+        .await
+        .expect("identity");
+    ensure_sender_identity(&client, "consent@example.com")
+        .await
+        .expect("identity again");
+    let message_id = mailer.send_email(&email).await.expect("send");
+    let data = moto.data().await;
+    let recorded = data["ses"]["Message"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no ses.Message in {data}"));
+    let sent = recorded
+        .iter()
+        .find(|m| m["id"] == message_id.as_str())
+        .unwrap_or_else(|| panic!("{message_id} not in {recorded:?}"));
+    assert_eq!(sent["source"], "consent@example.com");
+    assert_eq!(sent["destinations"]["ToAddresses"][0], "ana@example.com");
+    assert_eq!(sent["subject"], email.subject.as_str());
+    assert_eq!(sent["body"], email.html.as_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration.
+
+const SECRET: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+fn lookup(vars: HashMap<&'static str, String>) -> impl Fn(&str) -> Option<String> {
+    move |name| vars.get(name).cloned()
+}
+
+#[test]
+fn config_names_every_missing_variable() {
+    let error = AwsConfig::from_lookup(lookup(HashMap::from([(
+        config::SES_FROM_ADDRESS,
+        "a@example.com".to_string(),
+    )])))
+    .err();
+    let Some(error @ ConfigError::Missing(_)) = error else {
+        panic!("expected Missing, got {error:?}");
+    };
+    assert_eq!(
+        error.to_string(),
+        "missing environment variables: TABLE_NAME, CONFIRM_BASE_URL, \
+         TOKEN_KEYS or TOKEN_KEYS_SECRET_ARN or TOKEN_KEYS_PARAMETER"
+    );
+}
+
+#[tokio::test]
+async fn token_keys_come_from_secrets_manager_or_ssm() {
+    let moto = Moto::start().await;
+    let sdk = moto.sdk();
+    let secret = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("consent/token-keys")
+        .secret_string(format!("k2:{SECRET},k1:{SECRET}"))
+        .send()
+        .await
+        .expect("secret");
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name("/consent/token-keys")
+        .value(format!(r#"{{"TOKEN_KEYS":"p1:{SECRET}"}}"#))
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("parameter");
+    let base = || {
+        HashMap::from([
+            (config::TABLE_NAME, "wiring".to_string()),
+            (config::CONFIRM_BASE_URL, "https://c.example.com".to_string()),
+            (config::SES_FROM_ADDRESS, "consent@example.com".to_string()),
+        ])
+    };
+
+    let mut vars = base();
+    vars.insert(
+        config::TOKEN_KEYS_SECRET_ARN,
+        secret.arn().expect("arn").to_string(),
+    );
+    let from_secret = AwsConfig::from_lookup(lookup(vars)).expect("config");
+    assert!(matches!(
+        from_secret.token_keys,
+        TokenKeySource::SecretsManager(_)
+    ));
+    let ring = from_secret.token_keyring(&sdk).await.expect("keyring");
+    assert_eq!(ring.current.id, "k2");
+    assert_eq!(ring.previous.len(), 1);
+
+    let mut vars = base();
+    vars.insert(config::TOKEN_KEYS_PARAMETER, "/consent/token-keys".to_string());
+    let from_parameter = AwsConfig::from_lookup(lookup(vars)).expect("config");
+    assert_eq!(
+        from_parameter
+            .token_keyring(&sdk)
+            .await
+            .expect("keyring")
+            .current
+            .id,
+        "p1"
+    );
+
+    let mut vars = base();
+    vars.insert(config::TOKEN_KEYS_PARAMETER, "/consent/absent".to_string());
+    let absent = AwsConfig::from_lookup(lookup(vars)).expect("config");
+    assert!(matches!(
+        absent.token_keyring(&sdk).await,
+        Err(ConfigError::TokenKeysUnavailable { .. })
+    ));
+
+    // The whole wiring over moto: the flows read through the DynamoDB store.
+    ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), "wiring")
+        .await
+        .expect("table");
+    let services = consent_aws::services(&sdk, &from_secret, Arc::new(SystemClock))
+        .await
+        .expect("services");
+    assert!(
+        services
+            .store
+            .get_firm("nobody")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
