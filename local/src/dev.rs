@@ -20,7 +20,10 @@ use crate::{DEMO_FIRM_ID, DEMO_SMS_NUMBER, Local};
 pub fn router(local: Local) -> axum::Router {
     Router::new()
         .route("/", get(home))
-        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route(
+            "/health",
+            get(|| async { axum::Json(json!({ "status": "ok" })) }),
+        )
         .route("/dev/inbound-sms", post(inbound))
         .route("/dev/outbox", get(outbox))
         .route("/dev/clock", post(set_clock).get(get_clock))
@@ -133,8 +136,12 @@ async fn ui_reply(State(local): State<Local>, Form(form): Form<ReplyForm>) -> Re
     };
     match inbound_sms::receive(&local.services, sms, local.clock.now()).await {
         Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "inbound_rejected", e.to_string())
-            .into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "inbound_rejected",
+            e.to_string(),
+        )
+        .into_response(),
     }
 }
 

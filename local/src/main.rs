@@ -47,7 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
-    println!("consent service listening on {base_url}  (data in {})", args.data_dir.display());
+    println!(
+        "consent service listening on {base_url}  (data in {})",
+        args.data_dir.display()
+    );
     if args.demo {
         println!(
             "demo firm '{}' texts from {}; open {base_url}/ to try it",

@@ -42,7 +42,11 @@ pub struct ContactBody {
 }
 
 fn response_of(created: &ContactCreated) -> StoredResponse {
-    let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     StoredResponse {
         status: status.as_u16(),
         body: json!({
@@ -83,7 +87,10 @@ async fn create_contact(
             let payload = json!(body);
             let (mut response, replayed) = services
                 .idempotent(&scoped, &payload, || async {
-                    services.create_contact(&firm_id, contact).await.map(|c| response_of(&c))
+                    services
+                        .create_contact(&firm_id, contact)
+                        .await
+                        .map(|c| response_of(&c))
                 })
                 .await?;
             // A replay reports what the first call did, as the same request again: 200.

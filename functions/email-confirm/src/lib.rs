@@ -123,7 +123,9 @@ fn result_page(view: &ConfirmationView, result: ConfirmResult) -> Page {
         ConfirmResult::AlreadyConfirmed => html_page(
             StatusCode::OK,
             "Already confirmed",
-            &format!("<p>Texts from <strong>{firm}</strong> to {phone} were already confirmed.</p>"),
+            &format!(
+                "<p>Texts from <strong>{firm}</strong> to {phone} were already confirmed.</p>"
+            ),
         ),
         ConfirmResult::OptedOut => html_page(
             StatusCode::OK,

@@ -90,7 +90,11 @@ async fn put_firm(
         time_zone: body.time_zone,
     };
     let (firm, created) = services.put_firm(&firm_id, settings).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(FirmView::from(firm))).into_response())
 }
 
@@ -116,7 +120,12 @@ async fn put_double_opt_in(
     ApiJson(body): ApiJson<DoubleOptInBody>,
 ) -> Result<axum::Json<FirmView>, ApiError> {
     let firm = services
-        .set_double_opt_in(&firm_id, body.enabled, &body.changed_by, body.acknowledge_risk)
+        .set_double_opt_in(
+            &firm_id,
+            body.enabled,
+            &body.changed_by,
+            body.acknowledge_risk,
+        )
         .await?;
     Ok(axum::Json(firm.into()))
 }

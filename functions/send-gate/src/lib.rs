@@ -54,12 +54,16 @@ fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
         return Err(FlowError::field("body", "is empty").into());
     }
     if message.body.chars().count() > MAX_BODY_CHARS {
-        return Err(FlowError::field("body", format!("is longer than {MAX_BODY_CHARS} characters")).into());
+        return Err(FlowError::field(
+            "body",
+            format!("is longer than {MAX_BODY_CHARS} characters"),
+        )
+        .into());
     }
-    if let Some(key) = &message.idempotency_key {
-        if key.is_empty() || key.len() > MAX_KEY_LEN {
-            return Err(FlowError::field("idempotency_key", "must be 1 to 256 characters").into());
-        }
+    if let Some(key) = &message.idempotency_key
+        && (key.is_empty() || key.len() > MAX_KEY_LEN)
+    {
+        return Err(FlowError::field("idempotency_key", "must be 1 to 256 characters").into());
     }
     Ok(SendRequest {
         to,
@@ -96,15 +100,24 @@ async fn send_keyed(
     match &request.idempotency_key {
         Some(key) => {
             let scoped = format!("gate#{}#{key}", firm.firm_id);
-            let payload = json!({ "to": request.to, "body": request.body, "category": message.category });
+            let payload =
+                json!({ "to": request.to, "body": request.body, "category": message.category });
             services
                 .idempotent(&scoped, &payload, || async {
-                    services.gate.send(firm, &request).await.map(|o| outcome_response(&o))
+                    services
+                        .gate
+                        .send(firm, &request)
+                        .await
+                        .map(|o| outcome_response(&o))
                 })
                 .await
                 .map(|(response, _)| response)
         }
-        None => services.gate.send(firm, &request).await.map(|o| outcome_response(&o)),
+        None => services
+            .gate
+            .send(firm, &request)
+            .await
+            .map(|o| outcome_response(&o)),
     }
 }
 
@@ -134,36 +147,53 @@ async fn send_batch(
     }
     let firm = services.firm(&firm_id).await?;
     let mut results: Vec<Option<Value>> = vec![None; batch.messages.len()];
-    let mut plain = Vec::new();
-    let mut plain_at = Vec::new();
+    // Messages go out in request order: runs of unkeyed messages share one batch read; a keyed
+    // message goes alone, under its own idempotency record.
+    let mut run: Vec<(usize, SendRequest)> = Vec::new();
     for (index, raw) in batch.messages.into_iter().enumerate() {
         let parsed = serde_json::from_value::<MessageBody>(raw).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", e.to_string())
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                e.to_string(),
+            )
         });
-        let checked = parsed.and_then(|m| validate(&m).map(|r| (m, r)));
-        match checked {
+        match parsed.and_then(|m| validate(&m).map(|r| (m, r))) {
             Err(error) => results[index] = Some(error_body(&error)),
-            // Keyed messages go one by one, each under its own idempotency record.
             Ok((message, request)) if request.idempotency_key.is_some() => {
+                flush(&services, &firm, &mut run, &mut results).await?;
                 let result = send_keyed(&services, &firm, &message, request).await;
                 results[index] = Some(match result {
                     Ok(response) => response.body,
                     Err(error) => error_body(&error.into()),
                 });
             }
-            Ok((_, request)) => {
-                plain.push(request);
-                plain_at.push(index);
-            }
+            Ok((_, request)) => run.push((index, request)),
         }
     }
-    let outcomes = services.gate.send_batch(&firm, &plain).await?;
-    for (index, outcome) in plain_at.into_iter().zip(outcomes) {
+    flush(&services, &firm, &mut run, &mut results).await?;
+    let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(axum::Json(json!({ "results": results })).into_response())
+}
+
+/// Sends a run of unkeyed messages with one batch read, filling their results in.
+async fn flush(
+    services: &Services,
+    firm: &Firm,
+    run: &mut Vec<(usize, SendRequest)>,
+    results: &mut [Option<Value>],
+) -> Result<(), ApiError> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let (indexes, requests): (Vec<usize>, Vec<SendRequest>) =
+        std::mem::take(run).into_iter().unzip();
+    let outcomes = services.gate.send_batch(firm, &requests).await?;
+    for (index, outcome) in indexes.into_iter().zip(outcomes) {
         results[index] = Some(match outcome {
             Ok(outcome) => json!(outcome),
             Err(error) => error_body(&error.into()),
         });
     }
-    let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();
-    Ok(axum::Json(json!({ "results": results })).into_response())
+    Ok(())
 }

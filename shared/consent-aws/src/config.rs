@@ -251,7 +251,9 @@ fn parse_ttl_days(value: &str) -> Result<Duration, ConfigError> {
         Ok(days) if (1..=MAX_TOKEN_TTL_DAYS).contains(&days) => Ok(Duration::days(days)),
         _ => Err(ConfigError::Invalid {
             name: TOKEN_TTL_DAYS,
-            reason: format!("'{value}' is not a whole number of days from 1 to {MAX_TOKEN_TTL_DAYS}"),
+            reason: format!(
+                "'{value}' is not a whole number of days from 1 to {MAX_TOKEN_TTL_DAYS}"
+            ),
         }),
     }
 }
@@ -333,7 +335,12 @@ mod tests {
         };
         assert_eq!(
             names,
-            &vec![TABLE_NAME, CONFIRM_BASE_URL, SES_FROM_ADDRESS, TOKEN_KEYS_ANY]
+            &vec![
+                TABLE_NAME,
+                CONFIRM_BASE_URL,
+                SES_FROM_ADDRESS,
+                TOKEN_KEYS_ANY
+            ]
         );
         let shown = error.map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
@@ -380,25 +387,46 @@ mod tests {
         };
         assert!(matches!(
             with(TOKEN_TTL_DAYS, "0"),
-            Some(ConfigError::Invalid { name: TOKEN_TTL_DAYS, .. })
+            Some(ConfigError::Invalid {
+                name: TOKEN_TTL_DAYS,
+                ..
+            })
         ));
         assert!(matches!(
             with(CONFIRM_BASE_URL, "consent.example.com"),
-            Some(ConfigError::Invalid { name: CONFIRM_BASE_URL, .. })
+            Some(ConfigError::Invalid {
+                name: CONFIRM_BASE_URL,
+                ..
+            })
         ));
         let bad_key = with(TOKEN_KEYS, "k1:c2hvcnQ=");
-        assert!(matches!(bad_key, Some(ConfigError::TokenKeys { name: TOKEN_KEYS, .. })));
+        assert!(matches!(
+            bad_key,
+            Some(ConfigError::TokenKeys {
+                name: TOKEN_KEYS,
+                ..
+            })
+        ));
         assert!(!format!("{bad_key:?}").contains("c2hvcnQ="));
         assert!(matches!(
-            with(TOKEN_KEYS_SECRET_ARN, "arn:aws:secretsmanager:us-east-1:1:secret:k"),
-            Some(ConfigError::Invalid { name: TOKEN_KEYS, .. })
+            with(
+                TOKEN_KEYS_SECRET_ARN,
+                "arn:aws:secretsmanager:us-east-1:1:secret:k"
+            ),
+            Some(ConfigError::Invalid {
+                name: TOKEN_KEYS,
+                ..
+            })
         ));
     }
 
     #[test]
     fn reads_a_json_secret() {
-        let ring = parse_keyring(TOKEN_KEYS_SECRET_ARN, &format!(r#"{{"TOKEN_KEYS":"k9:{SECRET}"}}"#))
-            .expect("json secret");
+        let ring = parse_keyring(
+            TOKEN_KEYS_SECRET_ARN,
+            &format!(r#"{{"TOKEN_KEYS":"k9:{SECRET}"}}"#),
+        )
+        .expect("json secret");
         assert_eq!(ring.current.id, "k9");
         assert!(parse_keyring(TOKEN_KEYS_SECRET_ARN, r#"{"other":1}"#).is_err());
     }

@@ -88,7 +88,9 @@ mod tests {
 
     #[test]
     fn throttling_codes_are_retryable() {
-        assert!(is_retryable_code(Some("ProvisionedThroughputExceededException")));
+        assert!(is_retryable_code(Some(
+            "ProvisionedThroughputExceededException"
+        )));
         assert!(is_retryable_code(Some("RequestLimitExceeded")));
         assert!(is_retryable_code(Some("ThrottlingException")));
         assert!(!is_retryable_code(Some("ValidationException")));

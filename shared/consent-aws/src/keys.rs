@@ -45,6 +45,10 @@ pub const TTL: &str = "ttl";
 pub const FIRM_ID: &str = "firm_id";
 /// An audit event's type name (for people reading the table).
 pub const TYPE: &str = "type";
+/// A consent record's status (for people reading the table).
+pub const STATUS: &str = "status";
+/// A contact's number (for people reading the table).
+pub const PHONE: &str = "phone";
 /// The GSI for due deferred sends.
 pub const GSI1: &str = "gsi1";
 /// The GSI's partition key attribute.
@@ -178,7 +182,10 @@ mod tests {
 
     #[test]
     fn due_sort_keys_sort_by_time_then_id() {
-        let early = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("valid time");
+        let early = Utc
+            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+            .single()
+            .expect("valid time");
         let later = early + chrono::Duration::nanoseconds(500_000_000);
         let a = due_sort_key(early, "B");
         let b = due_sort_key(later, "A");
@@ -193,7 +200,10 @@ mod tests {
 
     #[test]
     fn ttl_rounds_up() {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid time");
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid time");
         assert_eq!(ttl_seconds(at), at.timestamp());
         assert_eq!(
             ttl_seconds(at + chrono::Duration::milliseconds(1)),

@@ -2,6 +2,8 @@
 //! mailer, and configuration from the environment. They store and send; no consent rule lives
 //! here.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod email;
 pub mod errors;

@@ -48,7 +48,10 @@ pub async fn services(
     let tokens = config.token_keyring(sdk).await?;
     let clients = AwsClients::new(sdk);
     Ok(Services::new(
-        Arc::new(DynamoStore::new(clients.dynamodb, config.table_name.clone())),
+        Arc::new(DynamoStore::new(
+            clients.dynamodb,
+            config.table_name.clone(),
+        )),
         Arc::new(SnsSmsSender::new(clients.sns)),
         Arc::new(SesMailer::new(
             clients.ses,

@@ -61,13 +61,11 @@ impl SmsSender for SnsSmsSender {
             .send()
             .await;
         match output {
-            Ok(output) => output
-                .message_id
-                .ok_or_else(|| SendError::Provider {
-                    operation: OP,
-                    retryable: false,
-                    source: Box::new(MissingMessageId),
-                }),
+            Ok(output) => output.message_id.ok_or_else(|| SendError::Provider {
+                operation: OP,
+                retryable: false,
+                source: Box::new(MissingMessageId),
+            }),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.code().is_some_and(|c| OPTED_OUT_CODES.contains(&c))) =>

@@ -22,8 +22,8 @@ use consent::audit::AuditEvent;
 use consent::firm::Firm;
 use consent::phone::PhoneNumber;
 use consent::ports::{
-    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore,
-    IdempotencyClaim, IdempotencyStore, StoreError, StoredResponse,
+    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore, IdempotencyClaim,
+    IdempotencyStore, StoreError, StoredResponse,
 };
 use consent::record::ConsentRecord;
 
@@ -105,7 +105,11 @@ impl DynamoStore {
     }
 
     /// Reads one item, strongly consistent.
-    async fn get_item(&self, operation: &'static str, key: &Key) -> Result<Option<Item>, StoreError> {
+    async fn get_item(
+        &self,
+        operation: &'static str,
+        key: &Key,
+    ) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -257,7 +261,10 @@ impl DynamoStore {
         const OP: &str = "claim_idempotency";
         let mut item = key_item(key);
         item.insert(keys::PAYLOAD_HASH.into(), s(payload_hash));
-        item.insert(keys::IN_PROGRESS_UNTIL.into(), n(keys::micros(in_progress_until)));
+        item.insert(
+            keys::IN_PROGRESS_UNTIL.into(),
+            n(keys::micros(in_progress_until)),
+        );
         item.insert(
             keys::TTL.into(),
             n(keys::ttl_seconds(
@@ -334,7 +341,11 @@ struct Condition {
     values: Item,
 }
 
-type ConditionParts = (Option<String>, Option<HashMap<String, String>>, Option<Item>);
+type ConditionParts = (
+    Option<String>,
+    Option<HashMap<String, String>>,
+    Option<Item>,
+);
 
 impl Condition {
     fn new(expression: &str) -> Self {
@@ -438,7 +449,10 @@ impl FirmStore for DynamoStore {
         self.transact(OP, items).await
     }
 
-    async fn firm_for_number(&self, sms_number: &PhoneNumber) -> Result<Option<String>, StoreError> {
+    async fn firm_for_number(
+        &self,
+        sms_number: &PhoneNumber,
+    ) -> Result<Option<String>, StoreError> {
         const OP: &str = "firm_for_number";
         self.get_item(OP, &keys::route(sms_number))
             .await?
@@ -515,7 +529,7 @@ impl ConsentStore for DynamoStore {
                 Some(record) => {
                     let mut item = doc_item(OP, &record_key, record)?;
                     item.insert(keys::VERSION.into(), n_u64(record.version));
-                    item.insert("status".into(), s(record.status.as_str()));
+                    item.insert(keys::STATUS.into(), s(record.status.as_str()));
                     self.put(OP, item, Some(condition))?
                 }
                 None => self.check(OP, &record_key, condition)?,
@@ -529,11 +543,14 @@ impl ConsentStore for DynamoStore {
         if let Some(contact) = &write.contact {
             let key = keys::contact(&contact.firm_id, &contact.contact_id);
             let mut item = doc_item(OP, &key, contact)?;
-            item.insert("phone".into(), s(contact.phone.as_str()));
+            item.insert(keys::PHONE.into(), s(contact.phone.as_str()));
             items.push((self.put(OP, item, None)?, Conflict::None));
         }
         if let Some(deferred) = &write.deferred {
-            items.push((self.put(OP, deferred_item(OP, deferred)?, None)?, Conflict::None));
+            items.push((
+                self.put(OP, deferred_item(OP, deferred)?, None)?,
+                Conflict::None,
+            ));
         }
         if let Some(id) = &write.inbound_message_id {
             let mut item = key_item(&keys::inbound(firm_id, id));
@@ -555,11 +572,15 @@ impl ConsentStore for DynamoStore {
         phone: &PhoneNumber,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         const OP: &str = "events";
-        self.query_prefix(OP, &keys::consent_partition(firm_id, phone), keys::EVENT_PREFIX)
-            .await?
-            .iter()
-            .map(|item| parse_doc(OP, "consent event", item))
-            .collect()
+        self.query_prefix(
+            OP,
+            &keys::consent_partition(firm_id, phone),
+            keys::EVENT_PREFIX,
+        )
+        .await?
+        .iter()
+        .map(|item| parse_doc(OP, "consent event", item))
+        .collect()
     }
 
     async fn get_contact(
@@ -578,7 +599,11 @@ impl ConsentStore for DynamoStore {
 impl DynamoStore {
     /// Reads up to 100 keys, strongly consistent, asking again for unprocessed keys with a
     /// short, growing pause.
-    async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get(
+        &self,
+        operation: &'static str,
+        keys: Vec<Item>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut pending = keys;
         for attempt in 0..BATCH_GET_ATTEMPTS {
@@ -586,6 +611,11 @@ impl DynamoStore {
                 return Ok(items);
             }
             if attempt > 0 {
+                tracing::debug!(
+                    unprocessed = pending.len(),
+                    attempt,
+                    "batch get: retrying unprocessed keys"
+                );
                 let millis = (25u64 << attempt).min(1_000);
                 tokio::time::sleep(StdDuration::from_millis(millis)).await;
             }
@@ -808,8 +838,15 @@ fn existing_claim(
         return Ok(Some(IdempotencyClaim::PayloadMismatch));
     }
     if let Some(AttributeValue::S(response)) = item.get(keys::RESPONSE) {
-        let response: StoredResponse = serde_json::from_str(response)
-            .map_err(|e| item_error(OP, ItemError::Document { kind: KIND, source: e }))?;
+        let response: StoredResponse = serde_json::from_str(response).map_err(|e| {
+            item_error(
+                OP,
+                ItemError::Document {
+                    kind: KIND,
+                    source: e,
+                },
+            )
+        })?;
         return Ok(Some(IdempotencyClaim::Completed(response)));
     }
     let until = optional_number(OP, KIND, item, keys::IN_PROGRESS_UNTIL)?.ok_or_else(|| {

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 use consent::ports::StoreError;
 
@@ -115,10 +115,11 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreErro
             .map_err(|e| backend(OP, e))?;
         if let Some(description) = output.table() {
             let table_active = description.table_status() == Some(&TableStatus::Active);
-            let indexes_active = description
-                .global_secondary_indexes()
-                .iter()
-                .all(|index| index.index_status().is_none_or(|s| *s == IndexStatus::Active));
+            let indexes_active = description.global_secondary_indexes().iter().all(|index| {
+                index
+                    .index_status()
+                    .is_none_or(|s| *s == IndexStatus::Active)
+            });
             if table_active && indexes_active {
                 return Ok(());
             }

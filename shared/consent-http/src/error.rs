@@ -82,18 +82,18 @@ impl From<FlowError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = json!({ "code": self.code, "message": self.message });
-        if let (Some(details), Some(map)) = (self.details, error.as_object_mut()) {
-            if let Some(fields) = details.as_object() {
-                for (k, v) in fields {
-                    map.insert(k.clone(), v.clone());
-                }
+        if let (Some(details), Some(map)) = (self.details, error.as_object_mut())
+            && let Some(fields) = details.as_object()
+        {
+            for (k, v) in fields {
+                map.insert(k.clone(), v.clone());
             }
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -270,7 +270,9 @@ static EVENT_IDS: Mutex<Option<ulid::Generator>> = Mutex::new(None);
 /// A ULID for `at`, strictly greater than every id this process made before, so events
 /// appended in one process keep their order even within one millisecond.
 fn next_event_id(at: DateTime<Utc>) -> String {
-    let mut guard = EVENT_IDS.lock().unwrap_or_else(|poison| poison.into_inner());
+    let mut guard = EVENT_IDS
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
     let generator = guard.get_or_insert_with(ulid::Generator::new);
     let time: std::time::SystemTime = at.into();
     match generator.generate_from_datetime(time) {

@@ -13,8 +13,8 @@ use crate::firm::Firm;
 use crate::phone::PhoneNumber;
 use crate::ports::{
     Clock, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore,
-    IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError,
-    SmsSender, StoreError, StoredResponse,
+    IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+    StoreError, StoredResponse,
 };
 use crate::record::ConsentRecord;
 
@@ -137,7 +137,10 @@ impl FirmStore for MemoryStore {
         Ok(())
     }
 
-    async fn firm_for_number(&self, sms_number: &PhoneNumber) -> Result<Option<String>, StoreError> {
+    async fn firm_for_number(
+        &self,
+        sms_number: &PhoneNumber,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self.lock().routes.get(sms_number.as_str()).cloned())
     }
 
@@ -158,7 +161,11 @@ impl ConsentStore for MemoryStore {
         firm_id: &str,
         phone: &PhoneNumber,
     ) -> Result<Option<ConsentRecord>, StoreError> {
-        Ok(self.lock().consents.get(&consent_key(firm_id, phone)).cloned())
+        Ok(self
+            .lock()
+            .consents
+            .get(&consent_key(firm_id, phone))
+            .cloned())
     }
 
     async fn get_consents(
@@ -183,7 +190,9 @@ impl ConsentStore for MemoryStore {
         let key = consent_key(&write.firm_id, &write.phone);
         let stored = state.consents.get(&key).map(|r| r.version);
         if stored != write.expected_version {
-            return Err(StoreError::VersionConflict { operation: "commit" });
+            return Err(StoreError::VersionConflict {
+                operation: "commit",
+            });
         }
         let inbound_key = write
             .inbound_message_id
@@ -204,9 +213,10 @@ impl ConsentStore for MemoryStore {
         }
         state.events.entry(key).or_default().extend(write.events);
         if let Some(contact) = write.contact {
-            state
-                .contacts
-                .insert(format!("{}#{}", contact.firm_id, contact.contact_id), contact);
+            state.contacts.insert(
+                format!("{}#{}", contact.firm_id, contact.contact_id),
+                contact,
+            );
         }
         if let Some(deferred) = write.deferred {
             state.deferred.insert(deferred.id.clone(), deferred);

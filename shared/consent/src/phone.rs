@@ -54,7 +54,9 @@ impl PhoneNumber {
     pub fn from_e164(input: &str) -> Result<Self, PhoneError> {
         let parsed = Self::parse(input)?;
         if parsed.0 != input {
-            return Err(PhoneError::Unparseable(input.chars().take(MAX_INPUT_LEN).collect()));
+            return Err(PhoneError::Unparseable(
+                input.chars().take(MAX_INPUT_LEN).collect(),
+            ));
         }
         Ok(parsed)
     }
@@ -140,7 +142,11 @@ mod tests {
             "1-415-555-0134",
             " +14155550134 ",
         ] {
-            assert_eq!(PhoneNumber::parse(input).unwrap().as_str(), "+14155550134", "{input}");
+            assert_eq!(
+                PhoneNumber::parse(input).unwrap().as_str(),
+                "+14155550134",
+                "{input}"
+            );
         }
     }
 
@@ -156,10 +162,22 @@ mod tests {
     fn rejects_bad_input_with_typed_errors() {
         assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
         assert_eq!(PhoneNumber::parse("   "), Err(PhoneError::Empty));
-        assert!(matches!(PhoneNumber::parse("hello"), Err(PhoneError::Unparseable(_))));
-        assert!(matches!(PhoneNumber::parse("123"), Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))));
-        assert!(matches!(PhoneNumber::parse("+1 000 000 0000"), Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))));
-        assert_eq!(PhoneNumber::parse(&"9".repeat(100)), Err(PhoneError::TooLong));
+        assert!(matches!(
+            PhoneNumber::parse("hello"),
+            Err(PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("123"),
+            Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse("+1 000 000 0000"),
+            Err(PhoneError::Invalid(_)) | Err(PhoneError::Unparseable(_))
+        ));
+        assert_eq!(
+            PhoneNumber::parse(&"9".repeat(100)),
+            Err(PhoneError::TooLong)
+        );
     }
 
     #[test]
@@ -173,8 +191,16 @@ mod tests {
 
     #[test]
     fn area_code_only_for_nanp() {
-        assert_eq!(PhoneNumber::parse("4155550134").unwrap().nanp_area_code(), Some("415"));
-        assert_eq!(PhoneNumber::parse("+442079460958").unwrap().nanp_area_code(), None);
+        assert_eq!(
+            PhoneNumber::parse("4155550134").unwrap().nanp_area_code(),
+            Some("415")
+        );
+        assert_eq!(
+            PhoneNumber::parse("+442079460958")
+                .unwrap()
+                .nanp_area_code(),
+            None
+        );
     }
 
     #[test]

@@ -159,7 +159,8 @@ pub trait FirmStore: Send + Sync {
         events: &[AuditEvent],
     ) -> Result<(), StoreError>;
     /// The firm whose sending number this is.
-    async fn firm_for_number(&self, sms_number: &PhoneNumber) -> Result<Option<String>, StoreError>;
+    async fn firm_for_number(&self, sms_number: &PhoneNumber)
+    -> Result<Option<String>, StoreError>;
     /// The firm's own audit events (settings, templates), oldest first.
     async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError>;
 }
@@ -182,8 +183,11 @@ pub trait ConsentStore: Send + Sync {
     /// Applies a write atomically, or fails with `VersionConflict` / `DuplicateInbound`.
     async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError>;
     /// A number's audit events, oldest first.
-    async fn events(&self, firm_id: &str, phone: &PhoneNumber)
-    -> Result<Vec<AuditEvent>, StoreError>;
+    async fn events(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
     /// Reads a contact.
     async fn get_contact(
         &self,
@@ -281,7 +285,13 @@ pub enum SendError {
 impl SendError {
     /// Whether trying again may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Provider { retryable: true, .. })
+        matches!(
+            self,
+            Self::Provider {
+                retryable: true,
+                ..
+            }
+        )
     }
 }
 

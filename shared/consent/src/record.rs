@@ -76,7 +76,10 @@ pub enum Delivery {
 impl Delivery {
     /// Whether this delivery is finished (sent or skipped for good).
     pub fn is_done(&self) -> bool {
-        matches!(self, Self::Sent { .. } | Self::Claimed { .. } | Self::Skipped)
+        matches!(
+            self,
+            Self::Sent { .. } | Self::Claimed { .. } | Self::Skipped
+        )
     }
 }
 
@@ -126,13 +129,18 @@ pub struct ConsentRecord {
 impl ConsentRecord {
     /// Whether an inbound message with this id was already applied.
     pub fn has_applied(&self, inbound_message_id: &str) -> bool {
-        self.recent_inbound_ids.iter().any(|id| id == inbound_message_id)
+        self.recent_inbound_ids
+            .iter()
+            .any(|id| id == inbound_message_id)
     }
 
     /// Remembers an applied inbound message id, forgetting the oldest past the limit.
     pub fn remember_inbound(&mut self, inbound_message_id: &str) {
         self.recent_inbound_ids.push(inbound_message_id.to_string());
-        let excess = self.recent_inbound_ids.len().saturating_sub(RECENT_INBOUND_IDS);
+        let excess = self
+            .recent_inbound_ids
+            .len()
+            .saturating_sub(RECENT_INBOUND_IDS);
         self.recent_inbound_ids.drain(..excess);
     }
 

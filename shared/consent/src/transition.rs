@@ -124,9 +124,19 @@ pub fn apply(
             });
             if current.is_none() {
                 if double_opt_in {
-                    step.create(firm_id, phone, ConsentStatus::Pending, ConsentBasis::OptInRequested);
+                    step.create(
+                        firm_id,
+                        phone,
+                        ConsentStatus::Pending,
+                        ConsentBasis::OptInRequested,
+                    );
                 } else {
-                    step.create(firm_id, phone, ConsentStatus::OptedIn, ConsentBasis::FirmAttested);
+                    step.create(
+                        firm_id,
+                        phone,
+                        ConsentStatus::OptedIn,
+                        ConsentBasis::FirmAttested,
+                    );
                     step.push(AuditKind::OptedIn {
                         from: None,
                         basis: ConsentBasis::FirmAttested,
@@ -176,7 +186,13 @@ pub fn apply(
                         matched: Some(matched.clone()),
                         inbound_message_id: Some(inbound_message_id.clone()),
                     });
-                    step.set_status(firm_id, phone, ConsentStatus::OptedOut, ConsentBasis::SmsReply, received_at);
+                    step.set_status(
+                        firm_id,
+                        phone,
+                        ConsentStatus::OptedOut,
+                        ConsentBasis::SmsReply,
+                        received_at,
+                    );
                     step.replies.push(Reply::OptOutConfirmation);
                 }
                 (
@@ -192,7 +208,13 @@ pub fn apply(
                             received_at,
                         },
                     });
-                    step.set_status(firm_id, phone, ConsentStatus::OptedIn, ConsentBasis::SmsReply, received_at);
+                    step.set_status(
+                        firm_id,
+                        phone,
+                        ConsentStatus::OptedIn,
+                        ConsentBasis::SmsReply,
+                        received_at,
+                    );
                     step.replies.push(Reply::OptInConfirmation);
                 }
                 // Opt-in with no request to answer, or while already opted in: consent must be
@@ -220,7 +242,13 @@ pub fn apply(
                         confirmed_at: now,
                     },
                 });
-                step.set_status(firm_id, phone, ConsentStatus::OptedIn, ConsentBasis::EmailConfirmation, now);
+                step.set_status(
+                    firm_id,
+                    phone,
+                    ConsentStatus::OptedIn,
+                    ConsentBasis::EmailConfirmation,
+                    now,
+                );
                 step.replies.push(Reply::OptInConfirmation);
             }
             // After a STOP only a text re-subscribes (carriers block the number until then);
@@ -241,7 +269,13 @@ pub fn apply(
                     matched: None,
                     inbound_message_id: None,
                 });
-                step.set_status(firm_id, phone, ConsentStatus::OptedOut, ConsentBasis::Carrier, now);
+                step.set_status(
+                    firm_id,
+                    phone,
+                    ConsentStatus::OptedOut,
+                    ConsentBasis::Carrier,
+                    now,
+                );
                 // The carrier has answered the contact already; ours would be blocked anyway.
                 if let Some(record) = step.record.as_mut() {
                     record.opt_out_confirmation_sent = true;
@@ -287,7 +321,13 @@ impl Step {
         self.events.push(AuditEvent::new(self.now, kind));
     }
 
-    fn create(&mut self, firm_id: &str, phone: &PhoneNumber, status: ConsentStatus, basis: ConsentBasis) {
+    fn create(
+        &mut self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+        status: ConsentStatus,
+        basis: ConsentBasis,
+    ) {
         self.created = true;
         self.record = Some(ConsentRecord {
             firm_id: firm_id.to_string(),

@@ -58,11 +58,9 @@ impl Services {
         firm_id: &str,
         settings: FirmSettings,
     ) -> Result<(Firm, bool), FlowError> {
-        validate_firm_id(firm_id)
-            .map_err(|e| FlowError::field("firm_id", e.to_string()))?;
-        let sms_number = PhoneNumber::parse(&settings.sms_number).map_err(|e| {
-            FlowError::field("sms_number", e.to_string())
-        })?;
+        validate_firm_id(firm_id).map_err(|e| FlowError::field("firm_id", e.to_string()))?;
+        let sms_number = PhoneNumber::parse(&settings.sms_number)
+            .map_err(|e| FlowError::field("sms_number", e.to_string()))?;
         let name = required("name", &settings.name)?;
         let support_email = required("support_email", &settings.support_email)?;
         if !super::onboarding::looks_like_email(&support_email) {
@@ -70,10 +68,13 @@ impl Services {
         }
         let support_phone = required("support_phone", &settings.support_phone)?;
         let website = required("website", &settings.website)?;
-        if let Some(zone) = &settings.time_zone {
-            if zone.parse::<chrono_tz::Tz>().is_err() {
-                return Err(FlowError::field("time_zone", "must be an IANA time zone name"));
-            }
+        if let Some(zone) = &settings.time_zone
+            && zone.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(FlowError::field(
+                "time_zone",
+                "must be an IANA time zone name",
+            ));
         }
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.store.get_firm(firm_id).await?;
@@ -117,7 +118,12 @@ impl Services {
             );
             match self
                 .store
-                .put_firm(&firm, current.map(|f| f.version), previous_number.as_ref(), &[event])
+                .put_firm(
+                    &firm,
+                    current.map(|f| f.version),
+                    previous_number.as_ref(),
+                    &[event],
+                )
                 .await
             {
                 Ok(()) => return Ok((firm, created)),
@@ -206,7 +212,11 @@ impl Services {
     }
 
     /// Puts a template back to the default.
-    pub async fn reset_template(&self, firm_id: &str, name: &str) -> Result<TemplateView, FlowError> {
+    pub async fn reset_template(
+        &self,
+        firm_id: &str,
+        name: &str,
+    ) -> Result<TemplateView, FlowError> {
         let name = TemplateName::parse(name).ok_or(FlowError::UnknownTemplate)?;
         self.change_firm(firm_id, |firm, _| {
             firm.templates.remove(&name);
@@ -252,7 +262,12 @@ impl Services {
             let event = AuditEvent::new(now, kind);
             match self
                 .store
-                .put_firm(&firm, Some(current.version), Some(&current.sms_number), &[event])
+                .put_firm(
+                    &firm,
+                    Some(current.version),
+                    Some(&current.sms_number),
+                    &[event],
+                )
                 .await
             {
                 Ok(()) => return Ok(firm),

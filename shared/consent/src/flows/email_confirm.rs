@@ -103,7 +103,10 @@ impl Services {
                 (_, Some(ConsentStatus::OptedOut)) => ConfirmResult::OptedOut,
                 _ => ConfirmResult::AlreadyConfirmed,
             };
-            let status = step.record.as_ref().map_or(ConsentStatus::Pending, |r| r.status);
+            let status = step
+                .record
+                .as_ref()
+                .map_or(ConsentStatus::Pending, |r| r.status);
             let write = ConsentWrite::new(
                 &firm.firm_id,
                 phone,

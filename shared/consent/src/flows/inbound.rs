@@ -157,10 +157,14 @@ impl Services {
         current: Option<ConsentRecord>,
     ) -> Result<InboundOutcome, InboundError> {
         let mut replies = Vec::new();
-        if let Some(record) = &current {
-            if record.status == ConsentStatus::OptedOut && !record.opt_out_confirmation_sent {
-                replies.push(self.send_reply(firm, from, Reply::OptOutConfirmation).await?);
-            }
+        if let Some(record) = &current
+            && record.status == ConsentStatus::OptedOut
+            && !record.opt_out_confirmation_sent
+        {
+            replies.push(
+                self.send_reply(firm, from, Reply::OptOutConfirmation)
+                    .await?,
+            );
         }
         Ok(InboundOutcome {
             firm_id: firm.firm_id.clone(),
@@ -179,12 +183,14 @@ impl Services {
         reply: Reply,
     ) -> Result<SendOutcome, FlowError> {
         let (name, kind) = match reply {
-            Reply::OptInConfirmation => {
-                (TemplateName::SmsOptInConfirmation, MessageKind::OptInConfirmation)
-            }
-            Reply::OptOutConfirmation => {
-                (TemplateName::SmsOptOutConfirmation, MessageKind::OptOutConfirmation)
-            }
+            Reply::OptInConfirmation => (
+                TemplateName::SmsOptInConfirmation,
+                MessageKind::OptInConfirmation,
+            ),
+            Reply::OptOutConfirmation => (
+                TemplateName::SmsOptOutConfirmation,
+                MessageKind::OptOutConfirmation,
+            ),
             Reply::Help => (TemplateName::SmsHelp, MessageKind::HelpReply),
         };
         let rendered =

@@ -87,7 +87,11 @@ impl Services {
             let record = self.store.get_consent(&firm.firm_id, &phone).await?;
             let (status, sms, email) = match record {
                 Some(record) => self.finish_requests(&firm, &existing, record).await?,
-                None => (ConsentStatus::Pending, RequestDelivery::Skipped, RequestDelivery::Skipped),
+                None => (
+                    ConsentStatus::Pending,
+                    RequestDelivery::Skipped,
+                    RequestDelivery::Skipped,
+                ),
             };
             return Ok(ContactCreated {
                 contact_id: existing.contact_id,
@@ -136,7 +140,11 @@ impl Services {
                 Effect::Created(ConsentStatus::Pending) => {
                     self.finish_requests(&firm, &contact, record).await?
                 }
-                _ => (record.status, RequestDelivery::Skipped, RequestDelivery::Skipped),
+                _ => (
+                    record.status,
+                    RequestDelivery::Skipped,
+                    RequestDelivery::Skipped,
+                ),
             };
             return Ok(ContactCreated {
                 contact_id: contact.contact_id,
@@ -239,7 +247,11 @@ impl Services {
         let message_id = self.mailer.send_email(&email).await?;
         let at = self.clock.now();
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let Some(current) = self.store.get_consent(&firm.firm_id, &contact.phone).await? else {
+            let Some(current) = self
+                .store
+                .get_consent(&firm.firm_id, &contact.phone)
+                .await?
+            else {
                 return Err(FlowError::ConsentNotFound);
             };
             let mut next = current.clone();
@@ -284,23 +296,26 @@ fn validate(
 ) -> Result<Contact, FlowError> {
     let contact_id = input.contact_id.trim().to_string();
     if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
-        return Err(FlowError::field("contact_id", "must be 1 to 256 characters"));
+        return Err(FlowError::field(
+            "contact_id",
+            "must be 1 to 256 characters",
+        ));
     }
     let phone = PhoneNumber::parse(&input.phone)?;
     let email = clean(input.email);
-    if let Some(address) = &email {
-        if !looks_like_email(address) {
-            return Err(FlowError::field("email", "is not an email address"));
-        }
+    if let Some(address) = &email
+        && !looks_like_email(address)
+    {
+        return Err(FlowError::field("email", "is not an email address"));
     }
     let time_zone = clean(input.time_zone);
-    if let Some(zone) = &time_zone {
-        if zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(FlowError::field(
-                "time_zone",
-                "must be an IANA time zone name such as America/Chicago",
-            ));
-        }
+    if let Some(zone) = &time_zone
+        && zone.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(FlowError::field(
+            "time_zone",
+            "must be an IANA time zone name such as America/Chicago",
+        ));
     }
     for (field, value) in [
         ("first_name", &input.first_name),
@@ -334,9 +349,10 @@ fn clean(value: Option<String>) -> Option<String> {
 pub fn looks_like_email(address: &str) -> bool {
     address.len() <= MAX_FIELD_LEN
         && !address.chars().any(|c| c.is_whitespace() || c.is_control())
-        && address
-            .split_once('@')
-            .is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-            })
+        && address.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
 }

@@ -1,0 +1,722 @@
+//! The scenarios, each an async function over a `TestService`, so the same flows run on the
+//! embedded store and on the AWS adapters.
+
+use axum::http::{Method, StatusCode};
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::{TestService, confirm_token};
+
+/// Registers this test's firm.
+pub async fn register_firm(t: &TestService) {
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("/v1/firms/{}", t.firm_id()),
+            Some(json!({
+                "name": "Hartwell & Pine LLP",
+                "sms_number": t.firm_number(),
+                "support_email": "help@hartwell.example",
+                "support_phone": "(202) 555-0199",
+                "website": "https://hartwell.example"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["double_opt_in"], true);
+}
+
+async fn create_contact(t: &TestService, contact_id: &str, phone: &str) -> (StatusCode, Value) {
+    t.call(
+        Method::POST,
+        &format!("/v1/firms/{}/contacts", t.firm_id()),
+        Some(json!({
+            "contact_id": contact_id,
+            "phone": phone,
+            "email": format!("{contact_id}@client.example"),
+            "first_name": "Maria",
+            "last_name": "Lopez",
+            "source": "intake form"
+        })),
+    )
+    .await
+}
+
+async fn send(t: &TestService, to: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+    let mut message = json!({ "to": to, "body": body });
+    if let Some(key) = key {
+        message["idempotency_key"] = json!(key);
+    }
+    t.call(
+        Method::POST,
+        &format!("/v1/firms/{}/messages", t.firm_id()),
+        Some(message),
+    )
+    .await
+}
+
+async fn consent(t: &TestService, phone: &str) -> (StatusCode, Value) {
+    t.call(
+        Method::GET,
+        &format!("/v1/firms/{}/consents/{}", t.firm_id(), phone),
+        None,
+    )
+    .await
+}
+
+async fn status_of(t: &TestService, phone: &str) -> String {
+    let (code, body) = consent(t, phone).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    body["status"].as_str().unwrap_or_default().to_string()
+}
+
+/// create → request sent → YES → gate allows → STOP → one confirmation → gate blocks → START → allows.
+pub async fn full_lifecycle(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    let national = format!("({}) {}-{}", &phone[2..5], &phone[5..8], &phone[8..]);
+
+    let (status, body) = create_contact(t, "c1", &national).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["phone"], phone);
+    assert_eq!(body["consent"]["status"], "pending");
+    assert_eq!(body["opt_in_request"]["sms"], "sent");
+    assert_eq!(body["opt_in_request"]["email"], "sent");
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(
+        sms[0].contains("Hartwell & Pine LLP") && sms[0].contains("YES"),
+        "{}",
+        sms[0]
+    );
+    assert_eq!(t.emails_to("c1@client.example").await.len(), 1);
+
+    // The same request again: 200, nothing re-sent.
+    let (status, body) = create_contact(t, "c1", &phone).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(t.sms_to(&phone).await.len(), 1);
+    assert_eq!(t.emails_to("c1@client.example").await.len(), 1);
+
+    // A second contact with the same number: nothing sent either.
+    let (status, body) = create_contact(t, "c1-spouse", &phone).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["opt_in_request"]["sms"], "skipped");
+    assert_eq!(t.sms_to(&phone).await.len(), 1);
+
+    let (status, body) = send(t, &phone, "Your hearing is Monday.", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body,
+        json!({ "decision": "blocked", "reason": "not_opted_in" })
+    );
+
+    t.reply(&phone, &t.firm_number(), "Yes!", "in-1").await;
+    assert_eq!(status_of(t, &phone).await, "opted_in");
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), 2, "{sms:?}");
+    assert!(sms[1].contains("confirmed"), "{}", sms[1]);
+
+    let (status, body) = send(t, &phone, "Your hearing is Monday.", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["decision"], "sent");
+    assert!(body["message_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert_eq!(
+        t.sms_to(&phone).await.last().map(String::as_str),
+        Some("Your hearing is Monday.")
+    );
+
+    t.reply(&phone, &t.firm_number(), "STOP", "in-2").await;
+    assert_eq!(status_of(t, &phone).await, "opted_out");
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), 4, "{sms:?}");
+    assert!(sms[3].contains("unsubscribed"), "{}", sms[3]);
+
+    // A second STOP, and a redelivery of the first: no second confirmation.
+    t.reply(&phone, &t.firm_number(), "stop texting me", "in-3")
+        .await;
+    t.reply(&phone, &t.firm_number(), "STOP", "in-2").await;
+    assert_eq!(t.sms_to(&phone).await.len(), 4);
+
+    let (status, body) = send(t, &phone, "Are you there?", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "opted_out");
+    assert_eq!(t.sms_to(&phone).await.len(), 4);
+
+    t.reply(&phone, &t.firm_number(), "START", "in-4").await;
+    assert_eq!(status_of(t, &phone).await, "opted_in");
+    let (status, body) = send(t, &phone, "Welcome back.", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let (_, record) = consent(t, &phone).await;
+    let types: Vec<&str> = record["events"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["type"].as_str()).collect())
+        .unwrap_or_default();
+    for expected in [
+        "contact_created",
+        "opted_in",
+        "opted_out",
+        "message_sent",
+        "message_blocked",
+        "email_sent",
+    ] {
+        assert!(
+            types.contains(&expected),
+            "{expected} missing from {types:?}"
+        );
+    }
+    assert_eq!(record["basis"], "sms_reply");
+}
+
+/// The email link: GET changes nothing, POST confirms, repeat says already confirmed; bad and
+/// expired tokens get their pages.
+pub async fn email_confirmation(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    create_contact(t, "c1", &phone).await;
+    let emails = t.emails_to("c1@client.example").await;
+    assert_eq!(emails.len(), 1);
+    let Some(token) = confirm_token(&emails[0].body) else {
+        panic!("no confirmation link in {}", emails[0].body);
+    };
+    let path = format!("/confirm/{token}");
+
+    let (status, page) = t.call(Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = page["html"].as_str().unwrap_or_default();
+    assert!(html.contains("<form method=\"post\""), "{html}");
+    assert!(html.contains("Hartwell &amp; Pine LLP"), "{html}");
+    assert!(html.contains("+1415***"), "masked phone expected: {html}");
+    assert!(
+        !html.contains(&phone),
+        "the page must not show the whole number"
+    );
+    assert_eq!(status_of(t, &phone).await, "pending");
+
+    let (status, page) = t
+        .call_with(
+            Method::POST,
+            &path,
+            None,
+            &[("user-agent", "Mozilla/5.0 test")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page["html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("confirmed")
+    );
+    assert_eq!(status_of(t, &phone).await, "opted_in");
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), 2, "request and confirmation: {sms:?}");
+
+    let (status, page) = t.call(Method::POST, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page["html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Already confirmed")
+    );
+    assert_eq!(t.sms_to(&phone).await.len(), 2);
+
+    let (_, record) = consent(t, &phone).await;
+    assert_eq!(record["basis"], "email_confirmation");
+    let evidence = record["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["type"] == "opted_in"))
+        .map(|e| e["evidence"].clone())
+        .unwrap_or_default();
+    assert_eq!(evidence["channel"], "email");
+    assert_eq!(evidence["user_agent"], "Mozilla/5.0 test");
+
+    // Tampered: change one character of the payload.
+    let mut tampered = token.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8_lossy(&tampered).to_string();
+    let (status, page) = t
+        .call(Method::POST, &format!("/confirm/{tampered}"), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page["html"].as_str().unwrap_or_default().contains("YES"));
+    let (status, _) = t.call(Method::GET, "/confirm/not-a-token", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Expired: a new contact's link, used 15 days later.
+    let other = t.phone(2);
+    create_contact(t, "c2", &other).await;
+    let emails = t.emails_to("c2@client.example").await;
+    let token = emails
+        .first()
+        .and_then(|e| confirm_token(&e.body))
+        .unwrap_or_default();
+    t.clock.advance(Duration::days(15));
+    let (status, page) = t
+        .call(Method::POST, &format!("/confirm/{token}"), None)
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(
+        page["html"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expired")
+    );
+    assert_eq!(status_of(t, &other).await, "pending");
+}
+
+/// After a STOP, the email link cannot re-subscribe; the page says to text START.
+pub async fn email_after_stop(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    create_contact(t, "c1", &phone).await;
+    let token = t
+        .emails_to("c1@client.example")
+        .await
+        .first()
+        .and_then(|e| confirm_token(&e.body))
+        .unwrap_or_default();
+    t.reply(&phone, &t.firm_number(), "Wrong number", "in-1")
+        .await;
+    assert_eq!(status_of(t, &phone).await, "opted_out");
+    let (status, page) = t
+        .call(Method::POST, &format!("/confirm/{token}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page["html"].as_str().unwrap_or_default().contains("START"));
+    assert_eq!(status_of(t, &phone).await, "opted_out");
+}
+
+/// HELP gets the help text; other replies are recorded and change nothing.
+pub async fn help_and_other_replies(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    create_contact(t, "c1", &phone).await;
+    t.reply(&phone, &t.firm_number(), "HELP", "in-1").await;
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), 2, "{sms:?}");
+    assert!(
+        sms[1].contains("(202) 555-0199") && sms[1].contains("STOP"),
+        "{}",
+        sms[1]
+    );
+    t.reply(&phone, &t.firm_number(), "Who is this?", "in-2")
+        .await;
+    t.reply(
+        &phone,
+        &t.firm_number(),
+        "Yes I'll call you tomorrow",
+        "in-3",
+    )
+    .await;
+    assert_eq!(t.sms_to(&phone).await.len(), 2);
+    assert_eq!(status_of(t, &phone).await, "pending");
+    let (_, record) = consent(t, &phone).await;
+    let texts: Vec<&str> = record["events"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter(|e| e["type"] == "reply_received")
+                .filter_map(|e| e["text"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        texts,
+        vec!["HELP", "Who is this?", "Yes I'll call you tomorrow"]
+    );
+}
+
+/// Double opt-in off needs an acknowledged risk; contacts are then firm-attested, and stop being
+/// textable when it is turned back on.
+pub async fn double_opt_in_off(t: &TestService) {
+    register_firm(t).await;
+    let path = format!("/v1/firms/{}/double-opt-in", t.firm_id());
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({ "enabled": false, "changed_by": "ops@hartwell.example" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "risk_not_acknowledged");
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({ "enabled": false, "changed_by": "ops@hartwell.example", "acknowledge_risk": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["double_opt_in"], false);
+    assert_eq!(
+        body["double_opt_in_changed"]["changed_by"],
+        "ops@hartwell.example"
+    );
+
+    let phone = t.phone(1);
+    let (status, body) = create_contact(t, "c1", &phone).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["consent"]["status"], "opted_in");
+    assert_eq!(body["opt_in_request"]["sms"], "skipped");
+    assert!(t.sms_to(&phone).await.is_empty());
+    let (_, record) = consent(t, &phone).await;
+    assert_eq!(record["basis"], "firm_attested");
+    let (status, _) = send(t, &phone, "Hello", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let (status, _) = t
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({ "enabled": true, "changed_by": "ops@hartwell.example" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(t, &phone, "Hello again", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "not_opted_in");
+}
+
+/// Templates: listed with defaults, overrides validated with a preview, used, reset.
+pub async fn templates(t: &TestService) {
+    register_firm(t).await;
+    let base = format!("/v1/firms/{}/templates", t.firm_id());
+    let (status, body) = t.call(Method::GET, &base, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = body["templates"].as_array().cloned().unwrap_or_default();
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().all(|t| t["default"] == true));
+
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("{base}/sms_opt_in_request"),
+            Some(json!({ "body": "Hi, text us back!" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "template_invalid");
+    let problems = body["error"]["problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        problems.len() >= 4,
+        "every missing element listed: {problems:?}"
+    );
+
+    let custom = "{{ firm_name }}: reply YES to get case updates by text. Msg & data rates may apply. HELP for help, STOP to end.";
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("{base}/sms_opt_in_request"),
+            Some(json!({ "body": custom })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["preview"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Hartwell & Pine LLP: reply YES")
+    );
+    assert_eq!(body["segments"], 1);
+
+    let (_, body) = t.call(Method::GET, &base, None).await;
+    let request = body["templates"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|t| t["name"] == "sms_opt_in_request")
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(request["default"], false);
+
+    let phone = t.phone(1);
+    create_contact(t, "c1", &phone).await;
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms, vec!["Hartwell & Pine LLP: reply YES to get case updates by text. Msg & data rates may apply. HELP for help, STOP to end.".to_string()]);
+
+    let (status, body) = t
+        .call(Method::DELETE, &format!("{base}/sms_opt_in_request"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["default"], true);
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("{base}/no_such_template"),
+            Some(json!({ "body": "x" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "template_not_found");
+
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("{base}/email_opt_in_request"),
+            Some(json!({
+                "subject": "Texts from {{ firm_name }}",
+                "text": "Confirm: {{ confirm_url }}",
+                "html": "<p>Hi {{ first_name }}, <a href=\"{{ confirm_url }}\">confirm</a></p>"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["preview"]["html"].as_str().is_some());
+}
+
+/// A batch: results in order, one per message, and the 1,000 limit.
+pub async fn batch(t: &TestService) {
+    register_firm(t).await;
+    let opted_in = t.phone(1);
+    let pending = t.phone(2);
+    let unknown = t.phone(3);
+    create_contact(t, "c1", &opted_in).await;
+    create_contact(t, "c2", &pending).await;
+    t.reply(&opted_in, &t.firm_number(), "yes", "in-1").await;
+    let path = format!("/v1/firms/{}/messages/batch", t.firm_id());
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({ "messages": [
+                { "to": opted_in, "body": "one" },
+                { "to": pending, "body": "two" },
+                { "to": unknown, "body": "three" },
+                { "to": "not a phone", "body": "four" },
+                { "to": opted_in, "body": "five", "idempotency_key": format!("b-{}", t.index) },
+                { "body": "no recipient" },
+            ]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 6, "{body}");
+    assert_eq!(results[0]["decision"], "sent");
+    assert_eq!(
+        results[1],
+        json!({ "decision": "blocked", "reason": "not_opted_in" })
+    );
+    assert_eq!(
+        results[2],
+        json!({ "decision": "blocked", "reason": "unknown_recipient" })
+    );
+    assert_eq!(results[3]["error"]["code"], "invalid_phone");
+    assert_eq!(results[4]["decision"], "sent");
+    assert_eq!(results[5]["error"]["code"], "invalid_request");
+    let sms = t.sms_to(&opted_in).await;
+    assert_eq!(
+        sms[sms.len() - 2..],
+        ["one".to_string(), "five".to_string()]
+    );
+
+    let too_many: Vec<Value> = (0..1001)
+        .map(|_| json!({ "to": opted_in, "body": "x" }))
+        .collect();
+    let (status, body) = t
+        .call(Method::POST, &path, Some(json!({ "messages": too_many })))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "batch_too_large");
+}
+
+/// Repeats with the same key send once; the same key with another payload is refused.
+pub async fn idempotent_repeats(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    create_contact(t, "c1", &phone).await;
+    t.reply(&phone, &t.firm_number(), "Y", "in-1").await;
+    t.reply(&phone, &t.firm_number(), "Y", "in-1").await;
+    assert_eq!(
+        t.sms_to(&phone).await.len(),
+        2,
+        "one request, one confirmation"
+    );
+
+    let key = format!("k-{}", t.index);
+    let (status, first) = send(t, &phone, "Reminder", Some(&key)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let (status, second) = send(t, &phone, "Reminder", Some(&key)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    assert_eq!(first, second);
+    assert_eq!(t.sms_to(&phone).await.len(), 3);
+    let (status, body) = send(t, &phone, "Different", Some(&key)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "idempotency_key_reused");
+
+    let other = t.phone(2);
+    let headers = [("idempotency-key", "create-1")];
+    let body = json!({ "contact_id": "c2", "phone": other, "email": "c2@client.example" });
+    let path = format!("/v1/firms/{}/contacts", t.firm_id());
+    let (status, first) = t
+        .call_with(Method::POST, &path, Some(body.clone()), &headers)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, second) = t.call_with(Method::POST, &path, Some(body), &headers).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(first, second);
+    assert_eq!(t.sms_to(&other).await.len(), 1);
+    assert_eq!(t.emails_to("c2@client.example").await.len(), 1);
+}
+
+/// Bad input gets a clear 4xx, never a 5xx.
+pub async fn bad_input(t: &TestService) {
+    register_firm(t).await;
+    let contacts = format!("/v1/firms/{}/contacts", t.firm_id());
+    let raw = |body: &'static str| {
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(contacts.clone())
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+    };
+    let Ok(request) = raw("{not json") else {
+        panic!("request")
+    };
+    let (status, body) = t.send_raw(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "malformed_json");
+
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &contacts,
+            Some(json!({ "contact_id": 5, "phone": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+
+    let (status, body) = t
+        .call(Method::POST, &contacts, Some(json!({ "contact_id": "c1" })))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &contacts,
+            Some(json!({ "contact_id": "c1", "phone": "555" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_phone");
+
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &contacts,
+            Some(json!({ "contact_id": "c1", "phone": t.phone(1), "time_zone": "Mars/Olympus" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, body) = t
+        .call(
+            Method::POST,
+            "/v1/firms/no-such-firm/contacts",
+            Some(json!({ "contact_id": "c1", "phone": t.phone(1) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "firm_not_found");
+
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &contacts,
+            Some(json!({ "contact_id": "c1", "phone": huge })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    let (status, body) = t.call(Method::GET, "/v1/nothing/here", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let (status, body) = consent(t, &t.phone(9)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/consents/garbage", t.firm_id()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("/v1/firms/{}", t.firm_id()),
+            Some(json!({ "name": "x" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            "/v1/firms/other-firm",
+            Some(json!({
+                "name": "Other", "sms_number": t.firm_number(), "support_email": "a@b.example",
+                "support_phone": "1", "website": "https://x.example"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "sms_number_in_use");
+}
+
+/// A firm message at night is deferred until 8:00 local and released through the gate again;
+/// an opt-out in between wins.
+pub async fn quiet_hours(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    let leaving = t.phone(2);
+    for (id, number) in [("c1", &phone), ("c2", &leaving)] {
+        create_contact(t, id, number).await;
+        t.reply(number, &t.firm_number(), "YES", &format!("in-{id}"))
+            .await;
+    }
+    // 06:00 UTC is 22:00 the evening before in California.
+    let night = crate::afternoon() + Duration::hours(12);
+    t.clock.set(Some(night));
+    let (status, body) = send(t, &phone, "Night message", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["decision"], "deferred");
+    assert_eq!(body["not_before"], "2026-12-02T16:00:00Z");
+    let (_, body) = send(t, &leaving, "Night message", None).await;
+    assert_eq!(body["decision"], "deferred");
+    t.reply(&leaving, &t.firm_number(), "STOP", "in-stop").await;
+    let before = t.sms_to(&phone).await.len();
+
+    // Not yet due: nothing released.
+    let report = t.services.release_due().await;
+    assert!(report.is_ok_and(|r| r.taken == 0));
+    t.clock.set(Some(night + Duration::hours(10)));
+    let report = match t.services.release_due().await {
+        Ok(report) => report,
+        Err(e) => panic!("release failed: {e}"),
+    };
+    assert_eq!((report.sent, report.blocked), (1, 1), "{report:?}");
+    let sms = t.sms_to(&phone).await;
+    assert_eq!(sms.len(), before + 1);
+    assert_eq!(sms.last().map(String::as_str), Some("Night message"));
+    assert!(
+        !t.sms_to(&leaving)
+            .await
+            .iter()
+            .any(|s| s == "Night message")
+    );
+    // Released once only.
+    let again = t.services.release_due().await;
+    assert!(again.is_ok_and(|r| r.taken == 0));
+}
