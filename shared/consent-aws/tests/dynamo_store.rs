@@ -28,9 +28,9 @@ use consent::gate::{MessageCategory, MessageKind};
 use consent::memory::MemoryStore;
 use consent::phone::PhoneNumber;
 use consent::ports::{
-    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, IdempotencyClaim,
-    IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError,
-    StoredResponse, SystemClock,
+    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, IdempotencyClaim, Mailer,
+    OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse,
+    SystemClock,
 };
 use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent_aws::config::{self, AwsConfig, ConfigError, TokenKeySource};

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use chrono::Duration;
 use common::{
     DAYTIME, FIRM_ID, FIRM_NUMBER, Harness, SentKind, contact, contact_with_email, firm_message,
@@ -13,7 +15,10 @@ use consent::flows::email_confirm::{ConfirmError, ConfirmResult};
 use consent::flows::onboarding::RequestDelivery;
 use consent::flows::send::{SendOutcome, SendRequest};
 use consent::gate::{BlockReason, MessageCategory, MessageKind};
-use consent::ports::{ConsentStore, StoredResponse};
+use consent::memory::{MemoryOutbox, MemoryStore};
+use consent::ports::{
+    ConsentStore, ConsentWrite, OutgoingSms, SendError, SmsSender, StoredResponse,
+};
 use consent::record::{ConsentBasis, ConsentStatus, Delivery};
 
 const MARIA: &str = "+14155550134";
@@ -91,7 +96,12 @@ async fn create_yes_stop_start_scenario() {
     assert_eq!(emails[0].to, EMAIL);
     assert!(emails[0].subject.contains("Hartwell & Pine LLP"));
     assert!(!token_in(&emails[0].text).is_empty());
-    let record = h.store.get_consent(FIRM_ID, &phone(MARIA)).await.unwrap().unwrap();
+    let record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(matches!(record.opt_in_sms, Delivery::Sent { .. }));
     assert!(matches!(record.opt_in_email, Delivery::Sent { .. }));
 
@@ -113,7 +123,9 @@ async fn create_yes_stop_start_scenario() {
     assert!(!yes.duplicate);
     assert_eq!(yes.replies.len(), 1);
     assert!(is_sent(&yes.replies[0]));
-    assert!(is_sent(&send_firm_message(&h, MARIA, "hearing moved").await));
+    assert!(is_sent(
+        &send_firm_message(&h, MARIA, "hearing moved").await
+    ));
 
     // STOP: opted out, exactly one confirmation, and the gate blocks.
     let stop = h
@@ -174,7 +186,10 @@ async fn create_yes_stop_start_scenario() {
         "message_sent",
         "message_blocked",
     ] {
-        assert!(types.contains(&expected), "{expected} missing from {types:?}");
+        assert!(
+            types.contains(&expected),
+            "{expected} missing from {types:?}"
+        );
     }
     assert_eq!(
         types.iter().filter(|t| **t == "message_blocked").count(),
@@ -196,25 +211,42 @@ async fn the_email_link_page_changes_nothing_and_the_button_confirms_once() {
     let view = h.services.view_confirmation(&token).await.unwrap();
     assert_eq!(view.status, ConsentStatus::Pending);
     assert_eq!(view.firm_name, "Hartwell & Pine LLP");
-    assert!(!view.phone_masked.contains("5550134"), "masked: {}", view.phone_masked);
+    assert!(
+        !view.phone_masked.contains("5550134"),
+        "masked: {}",
+        view.phone_masked
+    );
     h.services.view_confirmation(&token).await.unwrap();
     assert_eq!(h.store.snapshot(), before, "GET changes nothing");
 
     let (view, result) = h
         .services
-        .confirm_email(&token, Some("203.0.113.7".into()), Some("Mozilla/5.0".into()))
+        .confirm_email(
+            &token,
+            Some("203.0.113.7".into()),
+            Some("Mozilla/5.0".into()),
+        )
         .await
         .unwrap();
     assert_eq!(result, ConfirmResult::Confirmed);
     assert_eq!(view.status, ConsentStatus::OptedIn);
-    let record = h.store.get_consent(FIRM_ID, &phone(MARIA)).await.unwrap().unwrap();
+    let record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.basis, ConsentBasis::EmailConfirmation);
     assert_eq!(h.count(MARIA, SentKind::OptInConfirmation), 1);
 
     let (view, result) = h.services.confirm_email(&token, None, None).await.unwrap();
     assert_eq!(result, ConfirmResult::AlreadyConfirmed);
     assert_eq!(view.status, ConsentStatus::OptedIn);
-    assert_eq!(h.count(MARIA, SentKind::OptInConfirmation), 1, "no second confirmation");
+    assert_eq!(
+        h.count(MARIA, SentKind::OptInConfirmation),
+        1,
+        "no second confirmation"
+    );
     assert!(is_sent(&send_firm_message(&h, MARIA, "hello").await));
 }
 
@@ -302,7 +334,10 @@ async fn the_same_contact_created_twice_sends_nothing_again() {
     // Another contact sharing the number: the request went out once, ever, per number.
     let sharing = h
         .services
-        .create_contact(FIRM_ID, contact_with_email("c-2", "415.555.0134", "other@example.com"))
+        .create_contact(
+            FIRM_ID,
+            contact_with_email("c-2", "415.555.0134", "other@example.com"),
+        )
         .await
         .unwrap();
     assert!(sharing.created);
@@ -354,7 +389,11 @@ async fn a_mailer_failure_after_the_sms_is_retried_without_a_second_sms() {
         .create_contact(FIRM_ID, contact_with_email("c-1", MARIA, EMAIL))
         .await
         .unwrap();
-    assert_eq!(retried.sms, RequestDelivery::Sent, "the SMS went out the first time");
+    assert_eq!(
+        retried.sms,
+        RequestDelivery::Sent,
+        "the SMS went out the first time"
+    );
     assert_eq!(retried.email, RequestDelivery::Sent);
     assert_eq!(h.count(MARIA, SentKind::OptInRequest), 1, "no second SMS");
     assert_eq!(h.outbox.contents().email.len(), 1);
@@ -379,8 +418,17 @@ async fn an_sms_failure_of_the_request_is_retried_once() {
             .is_err()
     );
     assert_eq!(h.count(MARIA, SentKind::OptInRequest), 0);
-    let record = h.store.get_consent(FIRM_ID, &phone(MARIA)).await.unwrap().unwrap();
-    assert_eq!(record.opt_in_sms, Delivery::NotSent, "given back for the retry");
+    let record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.opt_in_sms,
+        Delivery::NotSent,
+        "given back for the retry"
+    );
     let retried = h
         .services
         .create_contact(FIRM_ID, contact("c-1", MARIA))
@@ -405,7 +453,11 @@ async fn a_failed_opt_out_confirmation_goes_out_once_on_redelivery() {
         Err(error) => assert!(error.is_retryable(), "{error:?}"),
         Ok(outcome) => panic!("expected a retryable failure, got {outcome:?}"),
     }
-    assert_eq!(status(&h, MARIA).await, Some(ConsentStatus::OptedOut), "the opt-out holds");
+    assert_eq!(
+        status(&h, MARIA).await,
+        Some(ConsentStatus::OptedOut),
+        "the opt-out holds"
+    );
     assert_eq!(h.count(MARIA, SentKind::OptOutConfirmation), 0);
 
     let redelivered = h.services.receive_sms(stop.clone()).await.unwrap();
@@ -452,7 +504,12 @@ async fn an_out_of_order_stop_does_not_override_a_newer_yes() {
         .unwrap();
     let stale = h
         .services
-        .receive_sms(inbound(MARIA, "in-stop", "STOP", later - Duration::minutes(1)))
+        .receive_sms(inbound(
+            MARIA,
+            "in-stop",
+            "STOP",
+            later - Duration::minutes(1),
+        ))
         .await
         .unwrap();
     assert_eq!(stale.status, Some(ConsentStatus::OptedIn));
@@ -566,7 +623,12 @@ async fn a_batch_of_mixed_recipients_is_answered_in_order() {
         .enumerate()
         .map(|(i, to)| firm_message(to, &format!("batch {i}")))
         .collect();
-    let results = h.services.gate.send_batch(&h.firm, &requests).await.unwrap();
+    let results = h
+        .services
+        .gate
+        .send_batch(&h.firm, &requests)
+        .await
+        .unwrap();
     let outcomes: Vec<SendOutcome> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(outcomes.len(), 5);
     assert!(is_sent(&outcomes[0]));
@@ -612,7 +674,12 @@ async fn a_batch_at_night_defers_the_allowed_and_still_blocks_the_rest() {
         .unwrap();
     h.set_now(t("2026-12-02T10:00:00Z"));
     let requests = [firm_message(opted, "a"), firm_message(pending, "b")];
-    let results = h.services.gate.send_batch(&h.firm, &requests).await.unwrap();
+    let results = h
+        .services
+        .gate
+        .send_batch(&h.firm, &requests)
+        .await
+        .unwrap();
     assert_eq!(
         results[0].as_ref().unwrap(),
         &SendOutcome::Deferred {
@@ -638,7 +705,12 @@ async fn a_carrier_opt_out_found_at_send_time_is_recorded() {
             reason: BlockReason::OptedOut
         }
     );
-    let record = h.store.get_consent(FIRM_ID, &phone(MARIA)).await.unwrap().unwrap();
+    let record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.status, ConsentStatus::OptedOut);
     assert_eq!(record.basis, ConsentBasis::Carrier);
     assert_eq!(
@@ -653,7 +725,9 @@ async fn a_carrier_opt_out_found_at_send_time_is_recorded() {
 async fn double_opt_in_off_attests_consent_and_switching_it_back_on_blocks() {
     let h = Harness::daytime().await;
     assert!(matches!(
-        h.services.set_double_opt_in(FIRM_ID, false, "ops@firm", false).await,
+        h.services
+            .set_double_opt_in(FIRM_ID, false, "ops@firm", false)
+            .await,
         Err(FlowError::RiskNotAcknowledged)
     ));
     h.services
@@ -726,9 +800,17 @@ async fn an_idempotent_request_runs_once() {
             body: serde_json::to_value(outcome).unwrap(),
         })
     };
-    let (first, replayed) = h.services.idempotent("key-1", &payload, send).await.unwrap();
+    let (first, replayed) = h
+        .services
+        .idempotent("key-1", &payload, send)
+        .await
+        .unwrap();
     assert!(!replayed);
-    let (second, replayed) = h.services.idempotent("key-1", &payload, send).await.unwrap();
+    let (second, replayed) = h
+        .services
+        .idempotent("key-1", &payload, send)
+        .await
+        .unwrap();
     assert!(replayed, "the stored response is replayed");
     assert_eq!(first, second);
     assert_eq!(h.count(MARIA, SentKind::FirmMessage), 1);
@@ -768,4 +850,110 @@ async fn the_gate_records_every_decision() {
         matches!(&e.kind, AuditKind::MessageBlocked { reason: BlockReason::OptedOut, body, category: MessageCategory::Marketing, .. } if body.ends_with("blocked"))
     });
     assert!(deferred && blocked, "{events:#?}");
+}
+
+/// An SMS sender that notes what the store says at the moment the provider gets a message.
+struct Observing {
+    store: Arc<MemoryStore>,
+    outbox: Arc<MemoryOutbox>,
+    seen: Mutex<Vec<(Delivery, bool)>>,
+}
+
+#[async_trait::async_trait]
+impl SmsSender for Observing {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        let record = self
+            .store
+            .get_consent(FIRM_ID, &sms.to)
+            .await
+            .unwrap()
+            .expect("the gate sends only to known numbers");
+        self.seen
+            .lock()
+            .unwrap()
+            .push((record.opt_in_sms, record.opt_out_confirmation_sent));
+        self.outbox.send_sms(sms).await
+    }
+}
+
+#[tokio::test]
+async fn one_time_messages_are_claimed_in_the_store_before_the_provider_gets_them() {
+    let observer: Arc<Mutex<Option<Arc<Observing>>>> = Arc::default();
+    let slot = observer.clone();
+    let h = Harness::with_sender(t(DAYTIME), move |store, outbox| {
+        let observing = Arc::new(Observing {
+            store,
+            outbox,
+            seen: Mutex::default(),
+        });
+        *slot.lock().unwrap() = Some(observing.clone());
+        observing
+    })
+    .await;
+    let observing = observer.lock().unwrap().clone().unwrap();
+
+    h.services
+        .create_contact(FIRM_ID, contact("c-1", MARIA))
+        .await
+        .unwrap();
+    let (request, _) = observing.seen.lock().unwrap()[0].clone();
+    assert!(
+        matches!(request, Delivery::Claimed { .. }),
+        "a crash during the send must not allow a second request: {request:?}"
+    );
+    h.services
+        .receive_sms(inbound(MARIA, "in-stop", "STOP", t(DAYTIME)))
+        .await
+        .unwrap();
+    let (_, confirmation_claimed) = observing.seen.lock().unwrap()[1].clone();
+    assert!(
+        confirmation_claimed,
+        "the opt-out confirmation is claimed first"
+    );
+    assert_eq!(h.count(MARIA, SentKind::OptInRequest), 1);
+    assert_eq!(h.count(MARIA, SentKind::OptOutConfirmation), 1);
+}
+
+#[tokio::test]
+async fn a_request_claimed_by_a_process_that_died_is_not_sent_again() {
+    let h = Harness::daytime().await;
+    h.outbox.fail_next_sms(1);
+    // The first attempt fails at the provider: the claim is given back.
+    assert!(
+        h.services
+            .create_contact(FIRM_ID, contact("c-1", MARIA))
+            .await
+            .is_err()
+    );
+    // Simulate a process that claimed the request and died before recording the send.
+    let mut record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
+    let expected = record.version;
+    record.version += 1;
+    record.opt_in_sms = Delivery::Claimed { at: t(DAYTIME) };
+    h.store
+        .commit(ConsentWrite::new(
+            FIRM_ID,
+            &phone(MARIA),
+            Some(expected),
+            Some(record),
+            Vec::new(),
+        ))
+        .await
+        .unwrap();
+    let retried = h
+        .services
+        .create_contact(FIRM_ID, contact("c-1", MARIA))
+        .await
+        .unwrap();
+    assert_ne!(retried.sms, RequestDelivery::Deferred);
+    assert_eq!(
+        h.count(MARIA, SentKind::OptInRequest),
+        0,
+        "never a second request"
+    );
 }

@@ -130,7 +130,10 @@ fn opted_out_blocks_everything_but_the_confirmation_and_help() {
                     );
                 }
             }
-            assert_eq!(ask_simple(Some(&r), MessageKind::HelpReply), GateDecision::Allow);
+            assert_eq!(
+                ask_simple(Some(&r), MessageKind::HelpReply),
+                GateDecision::Allow
+            );
         }
     }
 }
@@ -165,12 +168,7 @@ fn opted_out_blocks_even_with_an_opt_in_request_never_sent() {
 
 #[test]
 fn pending_lets_the_one_opt_in_request_through_until_it_is_claimed() {
-    let not_yet = [
-        Delivery::NotSent,
-        Delivery::Deferred {
-            not_before: day(),
-        },
-    ];
+    let not_yet = [Delivery::NotSent, Delivery::Deferred { not_before: day() }];
     for delivery in not_yet {
         let mut r = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
         r.opt_in_sms = delivery.clone();
@@ -210,7 +208,10 @@ fn pending_lets_help_through_and_blocks_the_rest_as_not_opted_in() {
     ] {
         let mut r = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
         r.opt_in_sms = delivery;
-        assert_eq!(ask_simple(Some(&r), MessageKind::HelpReply), GateDecision::Allow);
+        assert_eq!(
+            ask_simple(Some(&r), MessageKind::HelpReply),
+            GateDecision::Allow
+        );
         for kind in [
             MessageKind::FirmMessage,
             MessageKind::OptInConfirmation,
@@ -265,11 +266,23 @@ fn opted_in_never_gets_an_opt_in_request_or_an_opt_out_confirmation() {
 fn firm_attested_is_allowed_only_while_double_opt_in_is_off() {
     let r = record(ConsentStatus::OptedIn, ConsentBasis::FirmAttested);
     assert_eq!(
-        ask(Some(&r), false, MessageKind::FirmMessage, &always_open(), day()),
+        ask(
+            Some(&r),
+            false,
+            MessageKind::FirmMessage,
+            &always_open(),
+            day()
+        ),
         GateDecision::Allow
     );
     assert_eq!(
-        ask(Some(&r), true, MessageKind::FirmMessage, &always_open(), day()),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &always_open(),
+            day()
+        ),
         blocked(BlockReason::NotOptedIn),
         "double opt-in back on: the attestation no longer counts"
     );
@@ -281,7 +294,13 @@ fn help_reply_passes_for_a_firm_attested_number_after_double_opt_in_is_back_on()
     // firm-attested number with double opt-in back on is in effect not opted in.
     let r = record(ConsentStatus::OptedIn, ConsentBasis::FirmAttested);
     assert_eq!(
-        ask(Some(&r), true, MessageKind::HelpReply, &san_francisco(), night()),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::HelpReply,
+            &san_francisco(),
+            night()
+        ),
         GateDecision::Allow
     );
 }
@@ -331,7 +350,13 @@ fn firm_message_inside_quiet_hours_is_deferred_to_the_window_opening() {
     );
     // After 21:00 local: the next morning.
     assert_eq!(
-        ask(Some(&r), true, MessageKind::FirmMessage, &window, t("2026-12-02T05:30:00Z")),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-02T05:30:00Z")
+        ),
         GateDecision::Defer {
             not_before: t("2026-12-02T16:00:00Z")
         }
@@ -343,9 +368,20 @@ fn the_window_edges_are_open_at_eight_and_closed_at_nine_pm() {
     let window = san_francisco();
     let r = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
     let firm = |now| ask(Some(&r), true, MessageKind::FirmMessage, &window, now);
-    assert_eq!(firm(t("2026-12-01T16:00:00Z")), GateDecision::Allow, "08:00");
-    assert_eq!(firm(t("2026-12-02T04:59:59Z")), GateDecision::Allow, "20:59:59");
-    assert!(matches!(firm(t("2026-12-02T05:00:00Z")), GateDecision::Defer { .. }), "21:00");
+    assert_eq!(
+        firm(t("2026-12-01T16:00:00Z")),
+        GateDecision::Allow,
+        "08:00"
+    );
+    assert_eq!(
+        firm(t("2026-12-02T04:59:59Z")),
+        GateDecision::Allow,
+        "20:59:59"
+    );
+    assert!(
+        matches!(firm(t("2026-12-02T05:00:00Z")), GateDecision::Defer { .. }),
+        "21:00"
+    );
 }
 
 #[test]
@@ -356,13 +392,25 @@ fn florida_numbers_defer_from_eight_pm() {
     r.phone = miami;
     // 20:30 EST on 1 Dec → 08:00 EST on 2 Dec.
     assert_eq!(
-        ask(Some(&r), true, MessageKind::FirmMessage, &window, t("2026-12-02T01:30:00Z")),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-02T01:30:00Z")
+        ),
         GateDecision::Defer {
             not_before: t("2026-12-02T13:00:00Z")
         }
     );
     assert_eq!(
-        ask(Some(&r), true, MessageKind::FirmMessage, &window, t("2026-12-02T00:30:00Z")),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-02T00:30:00Z")
+        ),
         GateDecision::Allow,
         "19:30 EST"
     );
@@ -372,7 +420,13 @@ fn florida_numbers_defer_from_eight_pm() {
 fn the_opt_in_request_respects_quiet_hours() {
     let r = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
     assert_eq!(
-        ask(Some(&r), true, MessageKind::OptInRequest, &san_francisco(), night()),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::OptInRequest,
+            &san_francisco(),
+            night()
+        ),
         GateDecision::Defer {
             not_before: t("2026-12-01T16:00:00Z")
         }
@@ -385,11 +439,23 @@ fn a_block_wins_over_quiet_hours() {
     let opted_out = record(ConsentStatus::OptedOut, ConsentBasis::SmsReply);
     let pending = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
     assert_eq!(
-        ask(Some(&opted_out), true, MessageKind::FirmMessage, &window, night()),
+        ask(
+            Some(&opted_out),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            night()
+        ),
         blocked(BlockReason::OptedOut)
     );
     assert_eq!(
-        ask(Some(&pending), true, MessageKind::FirmMessage, &window, night()),
+        ask(
+            Some(&pending),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            night()
+        ),
         blocked(BlockReason::NotOptedIn)
     );
     assert_eq!(
@@ -405,7 +471,13 @@ fn the_contact_zone_decides_the_window() {
     let window = SendWindow::for_recipient(&phone(), Some(chrono_tz::America::New_York), None);
     let r = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
     assert_eq!(
-        ask(Some(&r), true, MessageKind::FirmMessage, &window, t("2026-12-01T12:30:00Z")),
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-01T12:30:00Z")
+        ),
         GateDecision::Defer {
             not_before: t("2026-12-01T13:00:00Z")
         }

@@ -181,7 +181,11 @@ enum Event {
     Created,
     /// The firm switches double opt-in.
     SwitchDoubleOptIn(bool),
-    Text { id: u8, text: &'static str, offset_secs: i64 },
+    Text {
+        id: u8,
+        text: &'static str,
+        offset_secs: i64,
+    },
     EmailConfirmed,
     CarrierOptOut,
     /// Someone asks the gate to send this kind of message.
@@ -272,7 +276,10 @@ impl PureWorld {
     fn send(&mut self, kind: MessageKind, now: DateTime<Utc>) -> GateDecision {
         let decision = self.decide(kind, &always_open(), now);
         if decision == GateDecision::Allow {
-            let record = self.record.as_mut().expect("the gate never allows an unknown number");
+            let record = self
+                .record
+                .as_mut()
+                .expect("the gate never allows an unknown number");
             record.version += 1;
             match kind {
                 MessageKind::OptInRequest => {
@@ -364,7 +371,10 @@ impl PureWorld {
         // Law (b): the same event again on the record it produced changes nothing more.
         if let Some(after) = &step.record {
             let again = apply(Some(after), self.firm, &self.phone, consent_event, now);
-            prop_assert!(again.replies.is_empty(), "second application replied: {again:?}");
+            prop_assert!(
+                again.replies.is_empty(),
+                "second application replied: {again:?}"
+            );
             if inbound_id.is_some() {
                 prop_assert_eq!(again.effect, Effect::Duplicate);
                 prop_assert!(!again.is_write(), "a duplicate text wrote {:?}", again);
@@ -387,11 +397,9 @@ impl PureWorld {
         let mut replies = Vec::new();
         if duplicate {
             // A redelivery sends only an opt-out confirmation still owed.
-            if self
-                .record
-                .as_ref()
-                .is_some_and(|r| r.status == ConsentStatus::OptedOut && !r.opt_out_confirmation_sent)
-            {
+            if self.record.as_ref().is_some_and(|r| {
+                r.status == ConsentStatus::OptedOut && !r.opt_out_confirmation_sent
+            }) {
                 replies.push(Reply::OptOutConfirmation);
             }
         } else {
@@ -446,7 +454,10 @@ impl PureWorld {
         if self.spec.status() != Some(ConsentStatus::OptedOut) {
             return Ok(());
         }
-        let record = self.record.as_ref().expect("an opted-out number has a record");
+        let record = self
+            .record
+            .as_ref()
+            .expect("an opted-out number has a record");
         for window in [always_open(), never_open()] {
             for kind in ALL_KINDS {
                 let decision = self.decide(kind, &window, now);
@@ -531,11 +542,25 @@ const NUMBERS: [&str; 3] = ["+14155550101", "+14155550102", "+12125550103"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { contact: u8, number: u8 },
-    Text { number: u8, id: u8, text: &'static str, offset_secs: i64 },
-    ConfirmEmail { number: u8 },
-    Send { number: u8 },
-    Batch { numbers: Vec<u8> },
+    Create {
+        contact: u8,
+        number: u8,
+    },
+    Text {
+        number: u8,
+        id: u8,
+        text: &'static str,
+        offset_secs: i64,
+    },
+    ConfirmEmail {
+        number: u8,
+    },
+    Send {
+        number: u8,
+    },
+    Batch {
+        numbers: Vec<u8>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -585,8 +610,10 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
     for (i, op) in ops.iter().enumerate() {
         let now = t(common::DAYTIME) + Duration::minutes(i64::try_from(i).unwrap());
         h.set_now(now);
-        let before: HashMap<&str, usize> =
-            NUMBERS.iter().map(|n| (*n, h.outbox.sms_to(n).len())).collect();
+        let before: HashMap<&str, usize> = NUMBERS
+            .iter()
+            .map(|n| (*n, h.outbox.sms_to(n).len()))
+            .collect();
         // The SMS kinds each number should receive during this op.
         let mut expected: HashMap<&str, Vec<SentKind>> = HashMap::new();
 
@@ -604,7 +631,10 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let email = format!("contact{contact}@example.com");
                 let created = h
                     .services
-                    .create_contact(FIRM_ID, contact_with_email(&format!("c-{contact}"), number, &email))
+                    .create_contact(
+                        FIRM_ID,
+                        contact_with_email(&format!("c-{contact}"), number, &email),
+                    )
                     .await
                     .map_err(|e| TestCaseError::fail(format!("create failed: {e:?}")))?;
                 prop_assert_eq!(Some(created.status), spec.status());
@@ -687,14 +717,18 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .send(&h.firm, &firm_message(number, &format!("op {i}")))
                     .await
                     .map_err(|e| TestCaseError::fail(format!("send failed: {e:?}")))?;
-                prop_assert!(same_decision(&outcome, &want), "{:?} vs {:?}", outcome, want);
+                prop_assert!(
+                    same_decision(&outcome, &want),
+                    "{:?} vs {:?}",
+                    outcome,
+                    want
+                );
                 if matches!(want, SendOutcome::Sent { .. }) {
                     expected.insert(number, vec![SentKind::FirmMessage]);
                 }
             }
             Op::Batch { numbers } => {
-                let numbers: Vec<&str> =
-                    numbers.iter().map(|n| NUMBERS[usize::from(*n)]).collect();
+                let numbers: Vec<&str> = numbers.iter().map(|n| NUMBERS[usize::from(*n)]).collect();
                 let requests: Vec<_> = numbers
                     .iter()
                     .enumerate()
@@ -711,9 +745,17 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     let outcome =
                         result.map_err(|e| TestCaseError::fail(format!("batch item: {e:?}")))?;
                     let want = expected_send(specs.entry(number).or_default().status());
-                    prop_assert!(same_decision(&outcome, &want), "{:?} vs {:?}", outcome, want);
+                    prop_assert!(
+                        same_decision(&outcome, &want),
+                        "{:?} vs {:?}",
+                        outcome,
+                        want
+                    );
                     if matches!(want, SendOutcome::Sent { .. }) {
-                        expected.entry(number).or_default().push(SentKind::FirmMessage);
+                        expected
+                            .entry(number)
+                            .or_default()
+                            .push(SentKind::FirmMessage);
                     }
                 }
             }
@@ -729,7 +771,12 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 .await
                 .map_err(|e| TestCaseError::fail(e.to_string()))?
                 .map(|r| r.status);
-            prop_assert_eq!(stored, specs.entry(number).or_default().status(), "{}", number);
+            prop_assert_eq!(
+                stored,
+                specs.entry(number).or_default().status(),
+                "{}",
+                number
+            );
         }
     }
 
@@ -740,9 +787,19 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
         let count = |kind| kinds.iter().filter(|k| **k == kind).count();
         prop_assert!(!kinds.contains(&SentKind::Unknown), "{:?}", kinds);
         // Exactly one opt-in request per number ever asked.
-        prop_assert_eq!(count(SentKind::OptInRequest), usize::from(spec.requested), "{}", number);
+        prop_assert_eq!(
+            count(SentKind::OptInRequest),
+            usize::from(spec.requested),
+            "{}",
+            number
+        );
         // Exactly one opt-out confirmation per opt-out episode.
-        prop_assert_eq!(count(SentKind::OptOutConfirmation), spec.episodes, "{}", number);
+        prop_assert_eq!(
+            count(SentKind::OptOutConfirmation),
+            spec.episodes,
+            "{}",
+            number
+        );
         // No firm message between an opt-out and the next opt-in.
         let mut opted_out = false;
         for kind in &kinds {

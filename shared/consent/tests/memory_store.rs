@@ -127,18 +127,30 @@ async fn event_reasons(store: &MemoryStore) -> Vec<String> {
 async fn a_record_that_must_not_exist_is_created_once() {
     let store = MemoryStore::new();
     store
-        .commit(write(None, Some(record(1, ConsentStatus::Pending)), "first"))
+        .commit(write(
+            None,
+            Some(record(1, ConsentStatus::Pending)),
+            "first",
+        ))
         .await
         .expect("the first create succeeds");
     let again = store
-        .commit(write(None, Some(record(1, ConsentStatus::OptedIn)), "second"))
+        .commit(write(
+            None,
+            Some(record(1, ConsentStatus::OptedIn)),
+            "second",
+        ))
         .await;
     assert!(
         matches!(again, Err(StoreError::VersionConflict { .. })),
         "{again:?}"
     );
     let stored = store.get_consent(FIRM, &client()).await.unwrap().unwrap();
-    assert_eq!(stored.status, ConsentStatus::Pending, "the loser wrote nothing");
+    assert_eq!(
+        stored.status,
+        ConsentStatus::Pending,
+        "the loser wrote nothing"
+    );
     assert_eq!(event_reasons(&store).await, ["first"]);
 }
 
@@ -146,11 +158,19 @@ async fn a_record_that_must_not_exist_is_created_once() {
 async fn a_write_with_the_wrong_expected_version_conflicts_and_writes_nothing() {
     let store = MemoryStore::new();
     store
-        .commit(write(None, Some(record(1, ConsentStatus::Pending)), "create"))
+        .commit(write(
+            None,
+            Some(record(1, ConsentStatus::Pending)),
+            "create",
+        ))
         .await
         .unwrap();
     store
-        .commit(write(Some(1), Some(record(2, ConsentStatus::OptedIn)), "v2"))
+        .commit(write(
+            Some(1),
+            Some(record(2, ConsentStatus::OptedIn)),
+            "v2",
+        ))
         .await
         .expect("the right version succeeds");
 
@@ -196,10 +216,17 @@ async fn an_inbound_message_id_is_applied_once() {
     first.inbound_message_id = Some("in-1".to_string());
     store.commit(first).await.unwrap();
 
-    let mut again = write(Some(1), Some(record(2, ConsentStatus::OptedIn)), "stop again");
+    let mut again = write(
+        Some(1),
+        Some(record(2, ConsentStatus::OptedIn)),
+        "stop again",
+    );
     again.inbound_message_id = Some("in-1".to_string());
     let result = store.commit(again).await;
-    assert!(matches!(result, Err(StoreError::DuplicateInbound)), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::DuplicateInbound)),
+        "{result:?}"
+    );
     assert!(!result.unwrap_err().is_retryable());
     let stored = store.get_consent(FIRM, &client()).await.unwrap().unwrap();
     assert_eq!(stored.version, 1, "nothing written");
@@ -218,7 +245,10 @@ async fn an_inbound_message_id_is_applied_once() {
     // An id is scoped to its firm.
     let mut other_firm = ConsentWrite::new("firm-2", &client(), None, None, vec![event("f2")]);
     other_firm.inbound_message_id = Some("in-1".to_string());
-    store.commit(other_firm).await.expect("another firm's id space");
+    store
+        .commit(other_firm)
+        .await
+        .expect("another firm's id space");
 }
 
 #[tokio::test]
@@ -244,7 +274,10 @@ async fn a_write_stores_its_contact_and_deferred_send_with_the_record() {
     w.contact = Some(contact("c-1"));
     w.deferred = Some(deferred("d-1", now()));
     store.commit(w).await.unwrap();
-    assert_eq!(store.get_contact(FIRM, "c-1").await.unwrap(), Some(contact("c-1")));
+    assert_eq!(
+        store.get_contact(FIRM, "c-1").await.unwrap(),
+        Some(contact("c-1"))
+    );
     assert_eq!(store.get_contact("firm-2", "c-1").await.unwrap(), None);
     assert_eq!(
         store.due_deferred(now(), 10).await.unwrap(),
@@ -271,10 +304,7 @@ async fn events_come_back_in_the_order_they_were_appended() {
         ))
         .await
         .unwrap();
-    store
-        .commit(write(None, None, "third"))
-        .await
-        .unwrap();
+    store.commit(write(None, None, "third")).await.unwrap();
     assert_eq!(event_reasons(&store).await, ["first", "second", "third"]);
 }
 
@@ -307,7 +337,10 @@ async fn a_firm_number_routes_to_one_firm_only() {
         )
         .await
         .unwrap();
-    assert_eq!(store.firm_for_number(&phone("+12125550100")).await.unwrap(), None);
+    assert_eq!(
+        store.firm_for_number(&phone("+12125550100")).await.unwrap(),
+        None
+    );
     assert_eq!(
         store.firm_for_number(&phone("+12125550101")).await.unwrap(),
         Some("a".to_string())
@@ -328,7 +361,12 @@ async fn firm_writes_are_conditioned_on_the_version() {
         .unwrap();
     for expected in [None, Some(2)] {
         let result = store
-            .put_firm(&firm("a", "+12125550100", 9), expected, None, &[event("lost")])
+            .put_firm(
+                &firm("a", "+12125550100", 9),
+                expected,
+                None,
+                &[event("lost")],
+            )
             .await;
         assert!(
             matches!(result, Err(StoreError::VersionConflict { .. })),
@@ -338,7 +376,12 @@ async fn firm_writes_are_conditioned_on_the_version() {
     assert_eq!(store.get_firm("a").await.unwrap().unwrap().version, 1);
     assert_eq!(store.firm_events("a").await.unwrap().len(), 1);
     store
-        .put_firm(&firm("a", "+12125550100", 2), Some(1), None, &[event("renamed")])
+        .put_firm(
+            &firm("a", "+12125550100", 2),
+            Some(1),
+            None,
+            &[event("renamed")],
+        )
         .await
         .expect("the right version");
     assert_eq!(store.firm_events("a").await.unwrap().len(), 2);
@@ -419,7 +462,12 @@ async fn an_idempotency_key_in_progress_is_reported_until_its_claim_lapses() {
     store.claim("k", "h1", now(), until).await.unwrap();
     assert_eq!(
         store
-            .claim("k", "h1", now() + Duration::seconds(10), now() + Duration::seconds(40))
+            .claim(
+                "k",
+                "h1",
+                now() + Duration::seconds(10),
+                now() + Duration::seconds(40)
+            )
             .await
             .unwrap(),
         IdempotencyClaim::InProgress { until }
@@ -476,7 +524,10 @@ async fn a_completed_idempotency_key_expires() {
         .await
         .unwrap();
     let expires = now() + Duration::hours(24);
-    store.complete("k", "h1", &response(200), expires).await.unwrap();
+    store
+        .complete("k", "h1", &response(200), expires)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .claim("k", "h2", expires, expires + Duration::seconds(30))
@@ -543,7 +594,10 @@ async fn a_deferred_send_is_taken_exactly_once() {
     let send = deferred("d-1", now());
     store_deferred(&store, std::slice::from_ref(&send)).await;
     assert!(store.take_deferred(&send).await.unwrap());
-    assert!(!store.take_deferred(&send).await.unwrap(), "a second releaser loses");
+    assert!(
+        !store.take_deferred(&send).await.unwrap(),
+        "a second releaser loses"
+    );
     assert!(store.due_deferred(now(), 10).await.unwrap().is_empty());
 }
 
@@ -575,7 +629,11 @@ async fn concurrent_creates_of_one_record_have_one_winner() {
         let store = store.clone();
         handles.push(tokio::spawn(async move {
             store
-                .commit(write(None, Some(record(1, ConsentStatus::Pending)), &format!("w{i}")))
+                .commit(write(
+                    None,
+                    Some(record(1, ConsentStatus::Pending)),
+                    &format!("w{i}"),
+                ))
                 .await
                 .is_ok()
         }));

@@ -14,7 +14,7 @@ use consent::flows::{ServiceConfig, Services, firm_vars};
 use consent::gate::{MessageCategory, MessageKind};
 use consent::memory::{MemoryOutbox, MemoryStore, SentSms, SettableClock};
 use consent::phone::PhoneNumber;
-use consent::ports::Clock;
+use consent::ports::{Clock, SmsSender};
 use consent::templates::{TemplateName, render_sms};
 use consent::token::TokenKeyring;
 
@@ -45,12 +45,21 @@ pub struct Harness {
 impl Harness {
     /// A fresh service with its clock frozen at `now` and the firm registered.
     pub async fn at(now: DateTime<Utc>) -> Self {
+        Self::with_sender(now, |_, outbox| outbox).await
+    }
+
+    /// Like [`Harness::at`], with the SMS sender the gate holds built by `sender` around the
+    /// store and the outbox.
+    pub async fn with_sender(
+        now: DateTime<Utc>,
+        sender: impl FnOnce(Arc<MemoryStore>, Arc<MemoryOutbox>) -> Arc<dyn SmsSender>,
+    ) -> Self {
         let clock = Arc::new(SettableClock::frozen(now));
         let store = Arc::new(MemoryStore::new());
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
         let services = Services::new(
             store.clone(),
-            outbox.clone(),
+            sender(store.clone(), outbox.clone()),
             outbox.clone(),
             clock.clone(),
             TokenKeyring::from_secret_spec(TOKEN_SECRET_SPEC).expect("a valid key spec"),
@@ -107,7 +116,10 @@ impl Harness {
     }
 
     pub fn count(&self, to: &str, kind: SentKind) -> usize {
-        self.sms_kinds(to).into_iter().filter(|k| *k == kind).count()
+        self.sms_kinds(to)
+            .into_iter()
+            .filter(|k| *k == kind)
+            .count()
     }
 }
 

@@ -1,0 +1,19 @@
+//! Lambda bootstrap: JSON tracing, clients built once at cold start, then the scheduled release.
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let services = consent_aws::services_from_env().await?;
+    let services = &services;
+    run(service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            deferred_release::release_all(services)
+                .await
+                .map(|report| serde_json::json!({ "taken": report.taken, "sent": report.sent }))
+                .map_err(Error::from)
+        },
+    ))
+    .await
+}

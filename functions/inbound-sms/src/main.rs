@@ -1,0 +1,18 @@
+//! Lambda bootstrap: JSON tracing, clients built once at cold start, then the SNS handler. A
+//! retryable failure fails the invocation so SNS redelivers; records are idempotent.
+
+use aws_lambda_events::event::sns::SnsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let services = consent_aws::services_from_env().await?;
+    let services = &services;
+    run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
+        inbound_sms::handle(services, event.payload)
+            .await
+            .map_err(Error::from)
+    }))
+    .await
+}
