@@ -35,7 +35,10 @@ const PSEUDO_PARAMETERS: &[&str] = &[
 /// resources it generates).
 const SAM_REFERABLE: &[(&str, &[&str])] = &[
     ("AWS::Serverless::Function", &["Alias", "Version"]),
-    ("AWS::Serverless::Api", &["Stage", "Deployment", "DomainName"]),
+    (
+        "AWS::Serverless::Api",
+        &["Stage", "Deployment", "DomainName"],
+    ),
     ("AWS::Serverless::HttpApi", &["Stage", "DomainName"]),
 ];
 
@@ -459,9 +462,9 @@ fn every_function_crate_is_deployed_and_every_function_has_a_crate() {
         .functions()
         .iter()
         .map(|f| {
-            let binary = f.binary().unwrap_or_else(|| {
-                panic!("{}: no Metadata.BuildProperties.Binary", f.id)
-            });
+            let binary = f
+                .binary()
+                .unwrap_or_else(|| panic!("{}: no Metadata.BuildProperties.Binary", f.id));
             (binary.to_string(), f.id.clone())
         })
         .collect();
@@ -546,7 +549,9 @@ fn every_function_is_a_rust_arm64_function_built_by_cargo_lambda() {
             ));
         }
         if logging.and_then(|l| l.get("ApplicationLogLevel")).is_none() {
-            problems.push(format!("{id}: LoggingConfig.ApplicationLogLevel is not set"));
+            problems.push(format!(
+                "{id}: LoggingConfig.ApplicationLogLevel is not set"
+            ));
         }
         // Its own log group, created by the template with a retention period.
         let group = logging.and_then(|l| l.get("LogGroup")).and_then(ref_target);
@@ -653,7 +658,8 @@ fn every_name_an_expression_uses_is_defined() {
                 };
                 match id {
                     Some(id) if is_resource(id) => {}
-                    _ => problems.push(format!("{at}: GetAtt {argument:?} names no resource")),
+                    Some(id) => problems.push(format!("{at}: GetAtt {id} names no resource")),
+                    None => problems.push(format!("{at}: GetAtt of {argument:?}")),
                 }
             }
             "Sub" => {
@@ -676,10 +682,10 @@ fn every_name_an_expression_uses_is_defined() {
                     match variable.split_once('.') {
                         // ${Resource.Attribute} is a GetAtt.
                         Some((id, _)) if is_resource(id) => {}
-                        Some(_) => problems.push(format!(
-                            "{at}: Sub ${{{variable}}} names no resource"
-                        )),
-                        None => check_ref(&variable, at, &mut problems),
+                        Some(_) => {
+                            problems.push(format!("{at}: Sub ${{{variable}}} names no resource"))
+                        }
+                        None => check_ref(&variable, &format!("{at} (Sub)"), &mut problems),
                     }
                 }
             }
@@ -877,7 +883,10 @@ fn the_http_routes_are_the_routers_routes_with_iam_auth_except_confirm() {
     }
 
     for f in template.functions() {
-        let Some(krate) = crates.iter().find(|c| Some(c.binary.as_str()) == f.binary()) else {
+        let Some(krate) = crates
+            .iter()
+            .find(|c| Some(c.binary.as_str()) == f.binary())
+        else {
             continue; // reported by the crate test
         };
         let served = router_routes(&krate.lib);
@@ -940,7 +949,7 @@ fn the_http_routes_are_the_routers_routes_with_iam_auth_except_confirm() {
                         .and_then(|c| c.get("DestinationConfig"))
                         .and_then(|d| d.get("OnFailure"))
                         .and_then(|o| o.get("Destination"));
-                    if !retries.is_some_and(|r| r <= 2) || destination.is_none() {
+                    if retries.is_none_or(|r| r > 2) || destination.is_none() {
                         problems.push(format!(
                             "{}: an SNS-triggered function needs EventInvokeConfig with \
                              MaximumRetryAttempts (0-2) and an OnFailure destination",
@@ -1105,10 +1114,8 @@ fn no_iam_statement_grants_a_wildcard() {
                     identity_documents.push((id.clone(), document));
                 }
             }
-            "AWS::Serverless::Function" => {
-                if properties.and_then(|p| p.get("Policies")).is_some() {
-                    problems.push(format!("{id}: SAM Policies instead of its own role"));
-                }
+            "AWS::Serverless::Function" if properties.and_then(|p| p.get("Policies")).is_some() => {
+                problems.push(format!("{id}: SAM Policies instead of its own role"));
             }
             "AWS::SQS::QueuePolicy" | "AWS::SNS::TopicPolicy" => {
                 if let Some(document) = properties.and_then(|p| p.get("PolicyDocument")) {
@@ -1338,8 +1345,14 @@ fn the_checkers_catch_what_they_are_for() {
     };
     assert!(statement("Action: dynamodb:GetItem\nResource: !GetAtt Table.Arn").is_empty());
     assert!(statement("Action: sns:Publish\nResource: \"*\"").is_empty());
-    assert_eq!(statement("Action: dynamodb:*\nResource: !GetAtt Table.Arn").len(), 1);
-    assert_eq!(statement("Action: dynamodb:GetItem\nResource: \"*\"").len(), 1);
+    assert_eq!(
+        statement("Action: dynamodb:*\nResource: !GetAtt Table.Arn").len(),
+        1
+    );
+    assert_eq!(
+        statement("Action: dynamodb:GetItem\nResource: \"*\"").len(),
+        1
+    );
     assert_eq!(
         statement("Action: [sns:Publish, sqs:SendMessage]\nResource: \"*\"").len(),
         1

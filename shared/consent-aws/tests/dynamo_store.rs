@@ -12,15 +12,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration as StdDuration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use consent::audit::{AuditEvent, AuditKind};
 use consent::firm::Firm;
@@ -35,145 +29,7 @@ use consent::ports::{
 use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent_aws::config::{self, AwsConfig, ConfigError, TokenKeySource};
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity, ensure_table};
-
-// ---------------------------------------------------------------------------------------------
-// The emulator.
-
-/// How long moto may take to answer before the test gives up.
-const READY_TIMEOUT: StdDuration = StdDuration::from_secs(20);
-
-/// A moto server of this test's own, killed when dropped.
-struct Moto {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Moto {
-    async fn start() -> Self {
-        let program = std::env::var_os("MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
-            });
-        // A port taken between our probe and moto's bind makes moto exit: try another.
-        let mut last_failure = String::new();
-        for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("no free loopback port for moto");
-            let log = std::env::temp_dir().join(format!("consent-aws-moto-{port}.log"));
-            let log_file = std::fs::File::create(&log).expect("cannot create the moto log file");
-            let log_err = log_file
-                .try_clone()
-                .expect("cannot clone the moto log file");
-            let child = Command::new(&program)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(log_file)
-                .stderr(log_err)
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot start moto server at {}: {e}. Set MOTO_SERVER, or create the \
-                         venv: python3 -m venv .venv && .venv/bin/pip install -r \
-                         requirements-test.txt",
-                        program.display()
-                    )
-                });
-            let mut moto = Moto {
-                child,
-                addr: format!("127.0.0.1:{port}"),
-                log,
-            };
-            match moto.wait_ready().await {
-                Ok(()) => return moto,
-                Err(failure) => last_failure = failure,
-            }
-        }
-        panic!("moto server did not start: {last_failure}");
-    }
-
-    async fn wait_ready(&mut self) -> Result<(), String> {
-        let started = Instant::now();
-        while started.elapsed() < READY_TIMEOUT {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "it exited with {status}; see {}",
-                    self.log.display()
-                ));
-            }
-            if let Ok((200, _)) = http_get(&self.addr, "/moto-api/").await {
-                return Ok(());
-            }
-            tokio::time::sleep(StdDuration::from_millis(100)).await;
-        }
-        Err(format!(
-            "no answer within {READY_TIMEOUT:?}; see {}",
-            self.log.display()
-        ))
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The SDK config for this server, independent of the process's environment.
-    fn sdk(&self) -> SdkConfig {
-        SdkConfig::builder()
-            .endpoint_url(self.endpoint())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "test", "test", None, None, "moto",
-            )))
-            .behavior_version(BehaviorVersion::latest())
-            .build()
-    }
-
-    /// What moto recorded (`GET /moto-api/data.json`).
-    async fn data(&self) -> serde_json::Value {
-        let (status, body) = http_get(&self.addr, "/moto-api/data.json")
-            .await
-            .expect("moto data.json");
-        assert_eq!(status, 200, "data.json answered {status}: {body}");
-        serde_json::from_str(&body).expect("data.json is JSON")
-    }
-
-    async fn store(&self, table: &str) -> DynamoStore {
-        let client = aws_sdk_dynamodb::Client::new(&self.sdk());
-        ensure_table(&client, table)
-            .await
-            .expect("the table can be created");
-        DynamoStore::new(client, table)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-/// A minimal HTTP/1.0 GET (the server closes the connection after the answer).
-async fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_string()))
-}
+use consent_tests::emulator::Moto;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.

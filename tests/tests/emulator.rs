@@ -1,0 +1,55 @@
+//! The scenario suite on the AWS adapters (DynamoDB, SNS, SES v2 through the AWS SDK) against a
+//! moto server; what was sent is read back from what moto recorded.
+
+use std::sync::Arc;
+
+use consent::memory::SettableClock;
+use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity};
+use consent_tests::emulator::Moto;
+use consent_tests::{TestService, afternoon, scenarios};
+
+/// The sender address the service mails from (SES refuses it until it is an identity).
+const FROM: &str = "consent@hartwell.example";
+
+async fn on_emulator(index: u16) -> (TestService, Arc<Moto>) {
+    let moto = Arc::new(Moto::start().await);
+    let sdk = moto.sdk();
+    let store: DynamoStore = moto.store(&format!("consent-scenario-{index}")).await;
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    if let Err(e) = ensure_sender_identity(&ses, FROM).await {
+        panic!("creating the SES identity: {e}");
+    }
+    let clock = Arc::new(SettableClock::frozen(afternoon()));
+    let service = TestService::new(
+        Arc::new(store),
+        Arc::new(SnsSmsSender::new(aws_sdk_sns::Client::new(&sdk))),
+        Arc::new(SesMailer::new(ses, FROM.to_string(), None)),
+        moto.clone(),
+        clock,
+        index,
+    );
+    (service, moto)
+}
+
+macro_rules! on_emulator {
+    ($($index:literal => $name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let (service, _moto) = on_emulator($index).await;
+            scenarios::$name(&service).await;
+        }
+    )*};
+}
+
+on_emulator!(
+    1 => full_lifecycle,
+    2 => email_confirmation,
+    3 => email_after_stop,
+    4 => help_and_other_replies,
+    5 => double_opt_in_off,
+    6 => templates,
+    7 => batch,
+    8 => idempotent_repeats,
+    9 => bad_input,
+    10 => quiet_hours,
+);
