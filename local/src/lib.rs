@@ -3,6 +3,7 @@
 
 pub mod dev;
 pub mod persist;
+pub mod recording;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,8 +23,8 @@ pub const DEMO_SMS_NUMBER: &str = "+12025550100";
 pub struct Local {
     /// The flows.
     pub services: Services,
-    /// What was "sent".
-    pub outbox: Arc<MemoryOutbox>,
+    /// What was sent (to the embedded outbox, or through SNS and SES in `--aws` mode).
+    pub outbox: Arc<dyn recording::OutboxView>,
     /// The settable clock.
     pub clock: Arc<SettableClock>,
 }
@@ -40,7 +41,18 @@ pub enum StartError {
     /// The data directory could not be used.
     #[error(transparent)]
     Persist(#[from] persist::PersistError),
+    /// `--aws` without an emulator endpoint.
+    #[error(
+        "--aws needs AWS_ENDPOINT_URL (e.g. a moto server at http://127.0.0.1:5000), so the local server never reaches a real AWS account by accident"
+    )]
+    NoEmulator,
+    /// The emulator could not be prepared.
+    #[error("preparing the emulator: {0}")]
+    Emulator(String),
 }
+
+/// Where `--aws` mode sends email from (created as an SES identity if missing).
+pub const LOCAL_FROM_ADDRESS: &str = "consent-local@example.com";
 
 impl Local {
     /// The service on the embedded store kept in `data_dir`, with links pointing at `base_url`.
@@ -51,6 +63,58 @@ impl Local {
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
         let services = Services::new(
             Arc::new(store) as Arc<MemoryStore>,
+            outbox.clone(),
+            outbox.clone(),
+            clock.clone(),
+            tokens,
+            ServiceConfig {
+                confirm_base_url: base_url.to_string(),
+                ..ServiceConfig::default()
+            },
+        );
+        Ok(Self {
+            services,
+            outbox,
+            clock,
+        })
+    }
+
+    /// The service on the AWS adapters (DynamoDB table `table`, SNS, SES) through the default AWS
+    /// config, which must point at an emulator (`AWS_ENDPOINT_URL`); creates the table and the
+    /// SES sender identity if they are missing.
+    pub async fn open_aws(
+        data_dir: &Path,
+        base_url: &str,
+        table: &str,
+    ) -> Result<Self, StartError> {
+        if std::env::var_os("AWS_ENDPOINT_URL").is_none_or(|v| v.is_empty()) {
+            return Err(StartError::NoEmulator);
+        }
+        std::fs::create_dir_all(data_dir).map_err(|source| persist::PersistError::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let tokens = persist::token_keys(data_dir)?;
+        let sdk = consent_aws::load_sdk_config().await;
+        let clients = consent_aws::AwsClients::new(&sdk);
+        consent_aws::ensure_table(&clients.dynamodb, table)
+            .await
+            .map_err(|e| StartError::Emulator(format!("table {table}: {e}")))?;
+        consent_aws::ensure_sender_identity(&clients.ses, LOCAL_FROM_ADDRESS)
+            .await
+            .map_err(|e| StartError::Emulator(format!("SES identity: {e}")))?;
+        let clock = Arc::new(SettableClock::new());
+        let outbox = Arc::new(recording::RecordingOutbox::new(
+            Arc::new(consent_aws::SnsSmsSender::new(clients.sns)),
+            Arc::new(consent_aws::SesMailer::new(
+                clients.ses,
+                LOCAL_FROM_ADDRESS.to_string(),
+                None,
+            )),
+            clock.clone(),
+        ));
+        let services = Services::new(
+            Arc::new(consent_aws::DynamoStore::new(clients.dynamodb, table)),
             outbox.clone(),
             outbox.clone(),
             clock.clone(),

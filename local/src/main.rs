@@ -20,6 +20,13 @@ struct Args {
     /// Registers a demo firm and number to try the whole flow at once.
     #[arg(long)]
     demo: bool,
+    /// Uses the DynamoDB, SNS and SES adapters instead of the embedded store (needs
+    /// AWS_ENDPOINT_URL pointing at an emulator such as moto).
+    #[arg(long)]
+    aws: bool,
+    /// The DynamoDB table in `--aws` mode (created if missing).
+    #[arg(long, default_value = "consent-local")]
+    table: String,
 }
 
 #[tokio::main]
@@ -32,7 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = Args::parse();
     let base_url = format!("http://{}", args.addr);
-    let local = Local::open(&args.data_dir, &base_url)?;
+    let local = if args.aws {
+        Local::open_aws(&args.data_dir, &base_url, &args.table).await?
+    } else {
+        Local::open(&args.data_dir, &base_url)?
+    };
     if args.demo {
         local.register_demo().await?;
     }
@@ -47,10 +58,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     });
-    println!(
-        "consent service listening on {base_url}  (data in {})",
-        args.data_dir.display()
-    );
+    let store = if args.aws {
+        format!("DynamoDB table {} at $AWS_ENDPOINT_URL", args.table)
+    } else {
+        format!("embedded store in {}", args.data_dir.display())
+    };
+    println!("consent service listening on {base_url}  ({store})");
     if args.demo {
         println!(
             "demo firm '{}' texts from {}; open {base_url}/ to try it",

@@ -5,6 +5,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 
+use consent::phone::PhoneNumber;
 use consent::ports::{OutgoingSms, SendError, SmsSender};
 
 use crate::errors::{MissingMessageId, provider_error};
@@ -74,5 +75,17 @@ impl SmsSender for SnsSmsSender {
             }
             Err(e) => Err(provider_error(OP, e)),
         }
+    }
+
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
+        const OP: &str = "check_if_phone_number_is_opted_out";
+        let output = self
+            .client
+            .check_if_phone_number_is_opted_out()
+            .phone_number(phone.as_str())
+            .send()
+            .await
+            .map_err(|e| provider_error(OP, e))?;
+        Ok(output.is_opted_out)
     }
 }

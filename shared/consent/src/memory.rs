@@ -496,6 +496,10 @@ impl SmsSender for MemoryOutbox {
         });
         Ok(message_id)
     }
+
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
+        Ok(self.lock().opted_out_at_carrier.contains(phone.as_str()))
+    }
 }
 
 #[async_trait]

@@ -311,6 +311,9 @@ pub struct OutgoingSms {
 pub trait SmsSender: Send + Sync {
     /// Sends; returns the provider's message id.
     async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError>;
+
+    /// Whether the provider holds an opt-out for this number (a STOP the carrier took itself).
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError>;
 }
 
 /// An email ready to hand to the provider.

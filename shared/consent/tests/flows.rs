@@ -874,6 +874,10 @@ impl SmsSender for Observing {
             .push((record.opt_in_sms, record.opt_out_confirmation_sent));
         self.outbox.send_sms(sms).await
     }
+
+    async fn is_opted_out(&self, phone: &consent::phone::PhoneNumber) -> Result<bool, SendError> {
+        self.outbox.is_opted_out(phone).await
+    }
 }
 
 #[tokio::test]

@@ -135,6 +135,18 @@ impl SendGate {
                 window: &window,
                 now,
             });
+            // The opt-in request goes to a number we have never texted: ask the carrier first
+            // whether it holds an opt-out, so we never solicit a number that said STOP to it.
+            if decision == GateDecision::Allow
+                && request.kind == MessageKind::OptInRequest
+                && self.sms.is_opted_out(&request.to).await?
+            {
+                let record = self.carrier_opt_out(firm, &request.to, None).await?;
+                *prefetched = Some(record);
+                return Ok(SendOutcome::Blocked {
+                    reason: BlockReason::OptedOut,
+                });
+            }
             let attempt = match decision {
                 GateDecision::Allow => self.claim(firm, request, record.as_ref(), now).await,
                 GateDecision::Defer { not_before } => self
@@ -260,7 +272,7 @@ impl SendGate {
                 // The carrier knows of an opt-out we did not: record it so our record never
                 // says opted in while the carrier says opted out.
                 let record = self
-                    .carrier_opt_out(firm, &request.to, &allowed_event_id)
+                    .carrier_opt_out(firm, &request.to, Some(&allowed_event_id))
                     .await?;
                 Ok((
                     SendOutcome::Blocked {
@@ -300,7 +312,7 @@ impl SendGate {
         &self,
         firm: &Firm,
         phone: &PhoneNumber,
-        allowed_event_id: &str,
+        allowed_event_id: Option<&str>,
     ) -> Result<Option<ConsentRecord>, FlowError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.store.get_consent(&firm.firm_id, phone).await?;
@@ -312,13 +324,18 @@ impl SendGate {
                 ConsentEvent::CarrierOptOut,
                 now,
             );
-            let mut events = vec![AuditEvent::new(
-                now,
-                AuditKind::MessageFailed {
-                    allowed_event_id: allowed_event_id.to_string(),
-                    error: SendError::RecipientOptedOut.to_string(),
-                },
-            )];
+            let mut events: Vec<AuditEvent> = allowed_event_id
+                .map(|id| {
+                    AuditEvent::new(
+                        now,
+                        AuditKind::MessageFailed {
+                            allowed_event_id: id.to_string(),
+                            error: SendError::RecipientOptedOut.to_string(),
+                        },
+                    )
+                })
+                .into_iter()
+                .collect();
             events.append(&mut step.events);
             let record = step.record.clone().or(current.clone()).map(|mut r| {
                 if step.record.is_none() {
