@@ -509,7 +509,7 @@ impl PureWorld {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     #[test]
     fn pure_model_obeys_the_laws(
@@ -818,7 +818,7 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(192))]
 
     #[test]
     fn flows_obey_the_laws(ops in proptest::collection::vec(op(), 1..30)) {
