@@ -157,6 +157,7 @@ impl Local {
                     support_phone: "(202) 555-0199".to_string(),
                     website: "https://demo-law.example".to_string(),
                     time_zone: None,
+                    ..Default::default()
                 },
             )
             .await?;

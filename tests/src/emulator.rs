@@ -156,6 +156,14 @@ pub async fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> 
 
 #[async_trait]
 impl Sent for Moto {
+    /// moto reports numbers ending in 99 as opted out, and no others.
+    fn opt_out_at_carrier(&self, phone: &str) {
+        assert!(
+            phone.ends_with("99"),
+            "moto only reports numbers ending in 99 as opted out; {phone} does not"
+        );
+    }
+
     async fn sms(&self) -> Vec<SeenSms> {
         let data = self.data().await;
         data["sns"]["SMS"]

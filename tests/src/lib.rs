@@ -2,6 +2,8 @@
 //! and a way to read what it sent, whatever the backend.
 
 pub mod emulator;
+pub mod faults;
+pub mod invariants;
 pub mod scenarios;
 
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub trait Sent: Send + Sync {
     async fn sms(&self) -> Vec<SeenSms>;
     /// Every email, oldest first.
     async fn emails(&self) -> Vec<SeenEmail>;
+    /// Makes the provider hold an opt-out for `phone` (the contact texted STOP to the carrier).
+    fn opt_out_at_carrier(&self, phone: &str);
 }
 
 #[async_trait]
@@ -72,6 +76,13 @@ impl Sent for MemoryOutbox {
                 body: e.html,
             })
             .collect()
+    }
+
+    fn opt_out_at_carrier(&self, phone: &str) {
+        match consent::phone::PhoneNumber::parse(phone) {
+            Ok(phone) => MemoryOutbox::opt_out_at_carrier(self, &phone),
+            Err(e) => panic!("not a phone number: {e}"),
+        }
     }
 }
 

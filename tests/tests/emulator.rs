@@ -52,4 +52,7 @@ on_emulator!(
     8 => idempotent_repeats,
     9 => bad_input,
     10 => quiet_hours,
+    11 => frequency_caps,
+    12 => recipient_time_zones,
+    13 => carrier_opt_out,
 );

@@ -22,4 +22,7 @@ on_memory!(
     idempotent_repeats,
     bad_input,
     quiet_hours,
+    frequency_caps,
+    recipient_time_zones,
+    carrier_opt_out,
 );

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use chrono::{DateTime, Utc};
 use consent::audit::AuditEvent;
-use consent::firm::{DoubleOptInChange, Firm};
+use consent::firm::{DoubleOptInChange, Firm, SendHours};
 use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
+use consent::gate::SendLimits;
 use consent::templates::{Preview, TemplateOverride};
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,12 @@ pub struct FirmBody {
     website: String,
     #[serde(default)]
     time_zone: Option<String>,
+    #[serde(default)]
+    send_window: Option<SendHours>,
+    #[serde(default)]
+    frequency_cap: Option<u32>,
+    #[serde(default)]
+    transactional_exempt: bool,
 }
 
 /// A firm as the API shows it.
@@ -54,6 +61,9 @@ pub struct FirmView {
     time_zone: Option<String>,
     double_opt_in: bool,
     double_opt_in_changed: Option<DoubleOptInChange>,
+    send_window: Option<SendHours>,
+    frequency_cap: Option<u32>,
+    transactional_exempt: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -70,6 +80,9 @@ impl From<Firm> for FirmView {
             time_zone: firm.time_zone,
             double_opt_in: firm.double_opt_in,
             double_opt_in_changed: firm.double_opt_in_changed,
+            send_window: firm.send_window,
+            frequency_cap: firm.limits.daily_cap,
+            transactional_exempt: firm.limits.transactional_exempt,
             created_at: firm.created_at,
             updated_at: firm.updated_at,
         }
@@ -88,6 +101,11 @@ async fn put_firm(
         support_phone: body.support_phone,
         website: body.website,
         time_zone: body.time_zone,
+        send_window: body.send_window,
+        limits: SendLimits {
+            daily_cap: body.frequency_cap,
+            transactional_exempt: body.transactional_exempt,
+        },
     };
     let (firm, created) = services.put_firm(&firm_id, settings).await?;
     let status = if created {

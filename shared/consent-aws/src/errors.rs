@@ -64,15 +64,23 @@ pub fn is_retryable_reason(code: Option<&str>) -> bool {
     code.is_some_and(|code| RETRYABLE_REASONS.contains(&code))
 }
 
-/// A provider failure, classified, with the SDK error kept whole.
+/// A provider failure, classified, with the SDK error kept whole. A timeout or an unreadable
+/// answer leaves it unknown whether the provider took the message: `Unconfirmed`, so a
+/// one-time message is not sent again after it.
 pub fn provider_error<E>(operation: &'static str, error: SdkError<E, Response>) -> SendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    SendError::Provider {
-        operation,
-        retryable: is_retryable(&error),
-        source: Box::new(error),
+    match error {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => SendError::Unconfirmed {
+            operation,
+            source: Box::new(error),
+        },
+        error => SendError::Provider {
+            operation,
+            retryable: is_retryable(&error),
+            source: Box::new(error),
+        },
     }
 }
 

@@ -59,6 +59,7 @@ fn record(firm: &str, phone: &PhoneNumber, version: u64, status: ConsentStatus) 
         opt_in_email: Delivery::NotSent,
         opt_out_confirmation_sent: false,
         recent_inbound_ids: Vec::new(),
+        recent_sends: Vec::new(),
         time_zone: None,
         audit_head: None,
     }
@@ -84,6 +85,8 @@ fn firm(id: &str, number: &PhoneNumber, version: u64) -> Firm {
         double_opt_in: true,
         double_opt_in_changed: None,
         time_zone: None,
+        send_window: None,
+        limits: Default::default(),
         templates: BTreeMap::new(),
         created_at: t0(),
         updated_at: t0(),

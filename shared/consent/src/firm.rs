@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::gate::SendLimits;
 use crate::phone::PhoneNumber;
 use crate::templates::{TemplateName, TemplateOverride};
 
@@ -24,6 +25,15 @@ pub fn validate_firm_id(firm_id: &str) -> Result<(), InvalidFirmId> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok { Ok(()) } else { Err(InvalidFirmId) }
+}
+
+/// Local hours between which a firm sends (it may only narrow the legal 8:00 to 21:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendHours {
+    /// First hour allowed.
+    pub opens_hour: u32,
+    /// Hour at which sending stops.
+    pub closes_hour: u32,
 }
 
 /// Who last switched double opt-in, and when.
@@ -58,6 +68,12 @@ pub struct Firm {
     pub double_opt_in_changed: Option<DoubleOptInChange>,
     /// The firm's own time zone (IANA), used for numbers outside North America.
     pub time_zone: Option<String>,
+    /// A narrower sending window than the law's (hours in the recipient's local time).
+    #[serde(default)]
+    pub send_window: Option<SendHours>,
+    /// The firm's caps and exemptions.
+    #[serde(default)]
+    pub limits: SendLimits,
     /// The firm's template overrides.
     #[serde(default)]
     pub templates: BTreeMap<TemplateName, TemplateOverride>,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::area_codes;
 use crate::quiet_hours::SendWindow;
 use crate::record::{ConsentRecord, ConsentStatus, Delivery};
 
@@ -88,6 +89,19 @@ pub enum GateDecision {
     },
 }
 
+/// Messages a Florida or Oklahoma number may receive in 24 hours of marketing (FTSA / OTSA).
+pub const STATUTORY_DAILY_CAP: u32 = 3;
+
+/// A firm's own limits on top of the law's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SendLimits {
+    /// At most this many solicitations per number per 24 hours, for every number.
+    pub daily_cap: Option<u32>,
+    /// Transactional messages skip quiet hours and the firm's cap (the statutory cap is for
+    /// marketing only anyway).
+    pub transactional_exempt: bool,
+}
+
 /// Everything the gate looks at for one message.
 #[derive(Debug, Clone, Copy)]
 pub struct GateQuestion<'a> {
@@ -101,6 +115,10 @@ pub struct GateQuestion<'a> {
     pub window: &'a SendWindow,
     /// Now.
     pub now: DateTime<Utc>,
+    /// Marketing or transactional.
+    pub category: MessageCategory,
+    /// The firm's limits.
+    pub limits: SendLimits,
 }
 
 /// The gate's rules, in order: unknown, opted out, pending, opted in; then quiet hours.
@@ -143,10 +161,37 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     if kind.is_reply() {
         return GateDecision::Allow;
     }
+    let exempt =
+        question.category == MessageCategory::Transactional && question.limits.transactional_exempt;
+    if exempt {
+        return GateDecision::Allow;
+    }
+    if kind == MessageKind::FirmMessage && over_daily_cap(record, question) {
+        return GateDecision::Block {
+            reason: BlockReason::FrequencyCap,
+        };
+    }
     match question.window.next_open(question.now) {
         None => GateDecision::Allow,
         Some(not_before) => GateDecision::Defer { not_before },
     }
+}
+
+/// Whether one more firm message would exceed a daily cap: the statutory one (3 marketing
+/// messages to a Florida or Oklahoma number) or the firm's own (every firm message).
+fn over_daily_cap(record: &ConsentRecord, question: GateQuestion<'_>) -> bool {
+    let statutory = question.category == MessageCategory::Marketing
+        && record
+            .phone
+            .nanp_area_code()
+            .and_then(area_codes::lookup)
+            .is_some_and(|info| info.has_short_window())
+        && record.sends_within_day(question.now, true) >= STATUTORY_DAILY_CAP as usize;
+    let firm = question
+        .limits
+        .daily_cap
+        .is_some_and(|cap| record.sends_within_day(question.now, false) >= cap as usize);
+    statutory || firm
 }
 
 /// Whether a deferred opt-in request on the record is still waiting.

@@ -280,6 +280,17 @@ pub enum SendError {
         #[source]
         source: BackendError,
     },
+    /// The call failed after the request may have reached the provider (a timeout, a lost
+    /// answer): the message may or may not have gone out. Retryable, but a one-time message
+    /// must not be sent again after it (at most once).
+    #[error("{operation}: no answer from the provider; the message may have gone out")]
+    Unconfirmed {
+        /// The provider operation.
+        operation: &'static str,
+        /// The provider's error.
+        #[source]
+        source: BackendError,
+    },
 }
 
 impl SendError {
@@ -290,8 +301,13 @@ impl SendError {
             Self::Provider {
                 retryable: true,
                 ..
-            }
+            } | Self::Unconfirmed { .. }
         )
+    }
+
+    /// Whether the provider may have accepted the message despite the error.
+    pub fn may_have_been_sent(&self) -> bool {
+        matches!(self, Self::Unconfirmed { .. })
     }
 }
 

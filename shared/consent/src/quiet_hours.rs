@@ -9,9 +9,9 @@ use crate::area_codes::{self, AreaCodeInfo};
 use crate::phone::PhoneNumber;
 
 /// First hour solicitations are allowed (TCPA: 8:00).
-const OPENS_HOUR: u32 = 8;
+pub const LEGAL_OPENS_HOUR: u32 = 8;
 /// Hour sending stops everywhere else (TCPA: 21:00).
-const CLOSES_HOUR: u32 = 21;
+pub const LEGAL_CLOSES_HOUR: u32 = 21;
 /// Hour sending stops for Florida and Oklahoma numbers (FTSA, OTSA: 20:00).
 const SHORT_CLOSES_HOUR: u32 = 20;
 /// Zone used when nothing else is known: the service's firms are US firms, and Eastern time is
@@ -56,11 +56,11 @@ impl SendWindow {
         let closes_hour = if area.as_ref().is_some_and(AreaCodeInfo::has_short_window) {
             SHORT_CLOSES_HOUR
         } else {
-            CLOSES_HOUR
+            LEGAL_CLOSES_HOUR
         };
         Self {
             zones,
-            opens_hour: OPENS_HOUR,
+            opens_hour: LEGAL_OPENS_HOUR,
             closes_hour,
         }
     }
@@ -135,7 +135,7 @@ impl SendWindow {
         if self.opens_hour < self.closes_hour && self.closes_hour <= 24 {
             (self.opens_hour, self.closes_hour)
         } else {
-            (OPENS_HOUR, SHORT_CLOSES_HOUR)
+            (LEGAL_OPENS_HOUR, SHORT_CLOSES_HOUR)
         }
     }
 

@@ -83,6 +83,15 @@ impl Delivery {
     }
 }
 
+/// A firm message counted toward frequency caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentSend {
+    /// When it was allowed.
+    pub at: DateTime<Utc>,
+    /// Whether it was marketing (the statutory caps count only those).
+    pub marketing: bool,
+}
+
 /// How many inbound message ids a record remembers for de-duplication within the record itself.
 pub const RECENT_INBOUND_IDS: usize = 32;
 
@@ -118,6 +127,10 @@ pub struct ConsentRecord {
     /// The most recent inbound message ids applied, newest last.
     #[serde(default)]
     pub recent_inbound_ids: Vec<String>,
+    /// The firm messages of the last 24 hours, for frequency caps (replies and the one opt-in
+    /// request are not counted).
+    #[serde(default)]
+    pub recent_sends: Vec<RecentSend>,
     /// The recipient's own time zone (IANA), when the CRM gave one.
     #[serde(default)]
     pub time_zone: Option<String>,
@@ -142,6 +155,22 @@ impl ConsentRecord {
             .len()
             .saturating_sub(RECENT_INBOUND_IDS);
         self.recent_inbound_ids.drain(..excess);
+    }
+
+    /// Firm messages sent in the 24 hours before `now` (marketing ones only, if asked).
+    pub fn sends_within_day(&self, now: DateTime<Utc>, marketing_only: bool) -> usize {
+        let since = now - chrono::Duration::hours(24);
+        self.recent_sends
+            .iter()
+            .filter(|s| s.at > since && (s.marketing || !marketing_only))
+            .count()
+    }
+
+    /// Counts a firm message sent at `at`, forgetting those older than a day.
+    pub fn count_send(&mut self, at: DateTime<Utc>, marketing: bool) {
+        let since = at - chrono::Duration::hours(24);
+        self.recent_sends.retain(|s| s.at > since);
+        self.recent_sends.push(RecentSend { at, marketing });
     }
 
     /// Whether the gate treats this record as consent to text, given the firm's setting.

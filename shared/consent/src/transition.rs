@@ -158,7 +158,16 @@ pub fn apply(
             }
             let classification = classify(&text);
             step.classification = Some(classification.clone());
-            let stale = current.is_some_and(|r| received_at < r.status_changed_at);
+            // An older text does not override a newer state, with one exception: a revocation
+            // is outranked only by a newer opt-in. A STOP older than a pending record (sent
+            // before the CRM created the contact) still revokes.
+            let older = current.is_some_and(|r| received_at < r.status_changed_at);
+            let stale = match classification {
+                Classification::OptOut { .. } => {
+                    older && current.is_some_and(|r| r.status == ConsentStatus::OptedIn)
+                }
+                _ => older,
+            };
             let note = |note| AuditKind::ReplyReceived {
                 text: text.clone(),
                 inbound_message_id: inbound_message_id.clone(),
@@ -194,6 +203,29 @@ pub fn apply(
                         received_at,
                     );
                     step.replies.push(Reply::OptOutConfirmation);
+                }
+                // YES from a firm-attested number is the contact's own confirmation: it turns
+                // the firm's word into the contact's, which stays valid with double opt-in on.
+                (Classification::OptIn { .. }, Some(ConsentStatus::OptedIn))
+                    if current.is_some_and(|r| r.basis == ConsentBasis::FirmAttested) =>
+                {
+                    step.push(AuditKind::OptedIn {
+                        from: Some(ConsentStatus::OptedIn),
+                        basis: ConsentBasis::SmsReply,
+                        evidence: OptInEvidence::Sms {
+                            text: text.clone(),
+                            inbound_message_id: inbound_message_id.clone(),
+                            received_at,
+                        },
+                    });
+                    step.set_status(
+                        firm_id,
+                        phone,
+                        ConsentStatus::OptedIn,
+                        ConsentBasis::SmsReply,
+                        received_at,
+                    );
+                    step.replies.push(Reply::OptInConfirmation);
                 }
                 (
                     Classification::OptIn { .. },
@@ -342,6 +374,7 @@ impl Step {
             opt_in_email: Delivery::NotSent,
             opt_out_confirmation_sent: false,
             recent_inbound_ids: Vec::new(),
+            recent_sends: Vec::new(),
             time_zone: None,
             audit_head: None,
         });

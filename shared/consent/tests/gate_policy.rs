@@ -5,6 +5,7 @@ use consent::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide
 use consent::phone::PhoneNumber;
 use consent::quiet_hours::SendWindow;
 use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use consent::transition::{ConsentEvent, apply};
 
 const ALL_KINDS: [MessageKind; 5] = [
     MessageKind::OptInRequest,
@@ -48,23 +49,25 @@ fn san_francisco() -> SendWindow {
     }
 }
 
+/// A record in `status` with `basis`, built from a new record so fields added later keep their
+/// defaults.
 fn record(status: ConsentStatus, basis: ConsentBasis) -> ConsentRecord {
-    ConsentRecord {
-        firm_id: "firm-1".to_string(),
-        phone: phone(),
-        status,
-        basis,
-        version: 3,
-        created_at: t("2026-11-01T12:00:00Z"),
-        status_changed_at: t("2026-11-02T12:00:00Z"),
-        updated_at: t("2026-11-02T12:00:00Z"),
-        opt_in_sms: Delivery::NotSent,
-        opt_in_email: Delivery::NotSent,
-        opt_out_confirmation_sent: false,
-        recent_inbound_ids: Vec::new(),
+    let created = ConsentEvent::ContactCreated {
+        contact_id: "c-1".to_string(),
+        source: None,
+        email: None,
+        double_opt_in: true,
         time_zone: None,
-        audit_head: None,
-    }
+    };
+    let mut record = apply(None, "firm-1", &phone(), created, t("2026-11-01T12:00:00Z"))
+        .record
+        .expect("a new contact creates a record");
+    record.status = status;
+    record.basis = basis;
+    record.version = 3;
+    record.status_changed_at = t("2026-11-02T12:00:00Z");
+    record.updated_at = t("2026-11-02T12:00:00Z");
+    record
 }
 
 fn ask(
@@ -80,6 +83,8 @@ fn ask(
         kind,
         window,
         now,
+        category: consent::gate::MessageCategory::Marketing,
+        limits: consent::gate::SendLimits::default(),
     })
 }
 

@@ -87,6 +87,8 @@ struct Spec {
     episode_by_sms: bool,
     /// Whether a pending record was created (so the one opt-in request is due).
     requested: bool,
+    /// Whether the current opt-in is the firm's attestation (double opt-in off).
+    firm_attested: bool,
 }
 
 /// What an event did, by the spec: the messages it calls for.
@@ -110,6 +112,7 @@ impl Spec {
             None => at,
         };
         self.state = Some((status, at));
+        self.firm_attested = false;
     }
 
     fn created(&mut self, double_opt_in: bool, now: DateTime<Utc>) -> Expect {
@@ -122,16 +125,28 @@ impl Spec {
             Expect::Request
         } else {
             self.set(ConsentStatus::OptedIn, now);
+            self.firm_attested = true;
             Expect::Nothing
         }
     }
 
     /// A text not seen before.
     fn text(&mut self, text: &str, received_at: DateTime<Utc>) -> Expect {
-        let stale = self.state.is_some_and(|(_, since)| received_at < since);
-        match (classify(text), self.status()) {
+        let older = self.state.is_some_and(|(_, since)| received_at < since);
+        let classification = classify(text);
+        // A revocation is outranked only by a newer opt-in.
+        let stale = match classification {
+            Classification::OptOut { .. } => older && self.status() == Some(ConsentStatus::OptedIn),
+            _ => older,
+        };
+        match (classification, self.status()) {
             (Classification::OptOut { .. } | Classification::OptIn { .. }, _) if stale => {
                 Expect::Nothing
+            }
+            // The contact's own YES replaces the firm's attestation.
+            (Classification::OptIn { .. }, Some(ConsentStatus::OptedIn)) if self.firm_attested => {
+                self.set(ConsentStatus::OptedIn, received_at);
+                Expect::OptInConfirmation
             }
             (Classification::OptOut { .. }, Some(ConsentStatus::OptedOut)) => Expect::Nothing,
             (Classification::OptOut { .. }, _) => {
@@ -268,6 +283,8 @@ impl PureWorld {
             kind,
             window,
             now,
+            category: consent::gate::MessageCategory::Marketing,
+            limits: consent::gate::SendLimits::default(),
         })
     }
 

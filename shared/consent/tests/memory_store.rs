@@ -11,7 +11,8 @@ use consent::ports::{
     ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore, IdempotencyClaim,
     IdempotencyStore, StoreError, StoredResponse,
 };
-use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use consent::record::{ConsentRecord, ConsentStatus};
+use consent::transition::{ConsentEvent, apply};
 
 const FIRM: &str = "firm-1";
 
@@ -31,23 +32,22 @@ fn client() -> PhoneNumber {
     phone("+14155550134")
 }
 
+/// A record at `version` in `status`, built from a new record so fields added later keep their
+/// defaults.
 fn record(version: u64, status: ConsentStatus) -> ConsentRecord {
-    ConsentRecord {
-        firm_id: FIRM.to_string(),
-        phone: client(),
-        status,
-        basis: ConsentBasis::OptInRequested,
-        version,
-        created_at: now(),
-        status_changed_at: now(),
-        updated_at: now(),
-        opt_in_sms: Delivery::NotSent,
-        opt_in_email: Delivery::NotSent,
-        opt_out_confirmation_sent: false,
-        recent_inbound_ids: Vec::new(),
+    let created = ConsentEvent::ContactCreated {
+        contact_id: "c-1".to_string(),
+        source: None,
+        email: None,
+        double_opt_in: true,
         time_zone: None,
-        audit_head: None,
-    }
+    };
+    let mut record = apply(None, FIRM, &client(), created, now())
+        .record
+        .expect("a new contact creates a record");
+    record.version = version;
+    record.status = status;
+    record
 }
 
 fn event(reason: &str) -> AuditEvent {
@@ -90,22 +90,21 @@ fn deferred(id: &str, not_before: DateTime<Utc>) -> DeferredSend {
     }
 }
 
+/// A firm as stored; read from JSON so settings added later keep their defaults.
 fn firm(firm_id: &str, number: &str, version: u64) -> Firm {
-    Firm {
-        firm_id: firm_id.to_string(),
-        name: format!("Firm {firm_id}"),
-        sms_number: phone(number),
-        support_email: "help@firm.example".to_string(),
-        support_phone: "(555) 010-0199".to_string(),
-        website: "https://firm.example".to_string(),
-        double_opt_in: true,
-        double_opt_in_changed: None,
-        time_zone: None,
-        templates: Default::default(),
-        created_at: now(),
-        updated_at: now(),
-        version,
-    }
+    serde_json::from_value(serde_json::json!({
+        "firm_id": firm_id,
+        "name": format!("Firm {firm_id}"),
+        "sms_number": number,
+        "support_email": "help@firm.example",
+        "support_phone": "(555) 010-0199",
+        "website": "https://firm.example",
+        "double_opt_in": true,
+        "created_at": now(),
+        "updated_at": now(),
+        "version": version,
+    }))
+    .expect("a firm")
 }
 
 async fn event_reasons(store: &MemoryStore) -> Vec<String> {

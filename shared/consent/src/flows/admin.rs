@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
 use crate::audit::{AuditEvent, AuditKind};
-use crate::firm::{DoubleOptInChange, Firm, validate_firm_id};
+use crate::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
+use crate::gate::SendLimits;
 use crate::phone::PhoneNumber;
 use crate::ports::StoreError;
 use crate::record::ConsentRecord;
@@ -28,6 +29,10 @@ pub struct FirmSettings {
     pub website: String,
     /// Time zone (IANA) for numbers outside North America.
     pub time_zone: Option<String>,
+    /// A narrower sending window (local hours).
+    pub send_window: Option<SendHours>,
+    /// The firm's caps and exemptions.
+    pub limits: SendLimits,
 }
 
 /// A template as a firm sees it.
@@ -76,6 +81,19 @@ impl Services {
                 "must be an IANA time zone name",
             ));
         }
+        if let Some(hours) = settings.send_window
+            && (hours.opens_hour < crate::quiet_hours::LEGAL_OPENS_HOUR
+                || hours.closes_hour > crate::quiet_hours::LEGAL_CLOSES_HOUR
+                || hours.opens_hour >= hours.closes_hour)
+        {
+            return Err(FlowError::field(
+                "send_window",
+                "may only narrow 8:00 to 21:00: opens_hour >= 8, closes_hour <= 21, opens before it closes",
+            ));
+        }
+        if settings.limits.daily_cap == Some(0) {
+            return Err(FlowError::field("frequency_cap", "must be at least 1"));
+        }
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.store.get_firm(firm_id).await?;
             let now = self.clock.now();
@@ -89,6 +107,8 @@ impl Services {
                     firm.support_phone = support_phone.clone();
                     firm.website = website.clone();
                     firm.time_zone = settings.time_zone.clone();
+                    firm.send_window = settings.send_window;
+                    firm.limits = settings.limits;
                     firm.updated_at = now;
                     firm.version += 1;
                     firm
@@ -103,6 +123,8 @@ impl Services {
                     double_opt_in: true,
                     double_opt_in_changed: None,
                     time_zone: settings.time_zone.clone(),
+                    send_window: settings.send_window,
+                    limits: settings.limits,
                     templates: Default::default(),
                     created_at: now,
                     updated_at: now,

@@ -134,6 +134,8 @@ impl SendGate {
                 kind: request.kind,
                 window: &window,
                 now,
+                category: request.category,
+                limits: firm.limits,
             });
             // The opt-in request goes to a number we have never texted: ask the carrier first
             // whether it holds an opt-out, so we never solicit a number that said STOP to it.
@@ -202,6 +204,9 @@ impl SendGate {
             MessageKind::OptInRequest => next.opt_in_sms = Delivery::Claimed { at: now },
             MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
             _ => {}
+        }
+        if request.kind == MessageKind::FirmMessage {
+            next.count_send(now, request.category == MessageCategory::Marketing);
         }
         let allowed = AuditEvent::new(
             now,
@@ -493,5 +498,9 @@ pub fn recipient_window(
         .time_zone
         .as_deref()
         .and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-    SendWindow::for_recipient(phone, contact_zone, firm_zone)
+    let window = SendWindow::for_recipient(phone, contact_zone, firm_zone);
+    match firm.send_window {
+        Some(hours) => window.narrowed(hours.opens_hour, hours.closes_hour),
+        None => window,
+    }
 }

@@ -78,6 +78,7 @@ impl Harness {
                     support_phone: "(555) 010-0199".to_string(),
                     website: "https://hartwellpine.example".to_string(),
                     time_zone: None,
+                    ..Default::default()
                 },
             )
             .await
