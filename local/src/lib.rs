@@ -59,6 +59,7 @@ impl Local {
     pub fn open(data_dir: &Path, base_url: &str) -> Result<Self, StartError> {
         let store = persist::open_store(data_dir)?;
         let tokens = persist::token_keys(data_dir)?;
+        let proof_key = persist::proof_key(data_dir)?;
         let clock = Arc::new(SettableClock::new());
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
         let services = Services::new(
@@ -71,7 +72,8 @@ impl Local {
                 confirm_base_url: base_url.to_string(),
                 ..ServiceConfig::default()
             },
-        );
+        )
+        .with_proof_signer(proof_key);
         Ok(Self {
             services,
             outbox,
@@ -95,6 +97,7 @@ impl Local {
             source,
         })?;
         let tokens = persist::token_keys(data_dir)?;
+        let proof_key = persist::proof_key(data_dir)?;
         let sdk = consent_aws::load_sdk_config().await;
         let clients = consent_aws::AwsClients::new(&sdk);
         consent_aws::ensure_table(&clients.dynamodb, table)
@@ -123,7 +126,8 @@ impl Local {
                 confirm_base_url: base_url.to_string(),
                 ..ServiceConfig::default()
             },
-        );
+        )
+        .with_proof_signer(proof_key);
         Ok(Self {
             services,
             outbox,

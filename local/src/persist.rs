@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use consent::memory::{MemoryStore, StoreState};
+use consent::proof::ProofSigner;
 use consent::token::TokenKeyring;
 
 /// The data directory could not be used.
@@ -31,7 +32,7 @@ pub enum PersistError {
         #[source]
         source: serde_json::Error,
     },
-    /// The token key file is not valid.
+    /// The token key or proof key file is not valid.
     #[error("{path}: {message}")]
     BadKey {
         /// The file.
@@ -91,25 +92,55 @@ fn write_atomically(path: &Path, state: &StoreState) -> Result<(), PersistError>
 /// restarts.
 pub fn token_keys(dir: &Path) -> Result<TokenKeyring, PersistError> {
     let path = dir.join("token-keys");
-    let spec = match fs::read_to_string(&path) {
-        Ok(spec) => spec,
+    let spec = read_or_create(&path, |secret| {
+        format!(
+            "local1:{}",
+            base64::engine::general_purpose::STANDARD.encode(secret)
+        )
+    })?;
+    TokenKeyring::from_secret_spec(spec.trim()).map_err(|e| PersistError::BadKey {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// The proof-signing key kept in `dir/proof-key` (a random Ed25519 seed made on first start,
+/// readable by its owner only), so proofs stay verifiable with the same public key across
+/// restarts. Its key id is derived from the public key.
+pub fn proof_key(dir: &Path) -> Result<ProofSigner, PersistError> {
+    let path = dir.join("proof-key");
+    let spec = read_or_create(&path, |seed| {
+        base64::engine::general_purpose::STANDARD.encode(seed)
+    })?;
+    ProofSigner::from_spec(spec.trim()).map_err(|e| PersistError::BadKey {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// The key file at `path`, or a new one written from 32 random bytes through `spec`.
+fn read_or_create(path: &Path, spec: impl Fn(&[u8; 32]) -> String) -> Result<String, PersistError> {
+    match fs::read_to_string(path) {
+        Ok(spec) => Ok(spec),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret = [0u8; 32];
             let random = Path::new("/dev/urandom");
             fs::File::open(random)
                 .and_then(|mut f| f.read_exact(&mut secret))
                 .map_err(io(random))?;
-            let spec = format!(
-                "local1:{}",
-                base64::engine::general_purpose::STANDARD.encode(secret)
-            );
-            fs::write(&path, &spec).map_err(io(&path))?;
-            spec
+            let spec = spec(&secret);
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                // Key material: the owner only.
+                options.mode(0o600);
+            }
+            let mut file = options.open(path).map_err(io(path))?;
+            file.write_all(spec.as_bytes()).map_err(io(path))?;
+            Ok(spec)
         }
-        Err(e) => return Err(io(&path)(e)),
-    };
-    TokenKeyring::from_secret_spec(spec.trim()).map_err(|e| PersistError::BadKey {
-        path,
-        message: e.to_string(),
-    })
+        Err(e) => Err(io(path)(e)),
+    }
 }

@@ -200,3 +200,37 @@ impl Sent for Moto {
             .collect()
     }
 }
+
+/// The address the emulated service mails from (SES refuses it until it is an identity).
+pub const SCENARIO_FROM: &str = "consent@hartwell.example";
+
+/// A service under test on the AWS adapters against a moto server of its own (table
+/// `consent-scenario-<index>`), for suites outside `tests/tests/emulator.rs`; keep the server
+/// alive as long as the service.
+pub async fn scenario_service(index: u16) -> (crate::TestService, std::sync::Arc<Moto>) {
+    use std::sync::Arc;
+
+    let moto = Arc::new(Moto::start().await);
+    let sdk = moto.sdk();
+    let store = moto.store(&format!("consent-scenario-{index}")).await;
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    if let Err(e) = consent_aws::ensure_sender_identity(&ses, SCENARIO_FROM).await {
+        panic!("creating the SES identity: {e}");
+    }
+    let clock = Arc::new(consent::memory::SettableClock::frozen(crate::afternoon()));
+    let service = crate::TestService::new(
+        Arc::new(store),
+        Arc::new(consent_aws::SnsSmsSender::new(aws_sdk_sns::Client::new(
+            &sdk,
+        ))),
+        Arc::new(consent_aws::SesMailer::new(
+            ses,
+            SCENARIO_FROM.to_string(),
+            None,
+        )),
+        moto.clone(),
+        clock,
+        index,
+    );
+    (service, moto)
+}

@@ -36,7 +36,7 @@ use consent::ports::{
 };
 use consent::record::{ConsentRecord, Delivery};
 
-use crate::{Sent, TestService, afternoon};
+use crate::{SeenEmail, SeenSms, Sent, TestService, afternoon};
 
 /// What goes wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -371,6 +371,7 @@ pub struct FaultyStore {
     inner: Arc<dyn Store>,
     plan: Arc<FaultPlan>,
     journal: Mutex<Vec<ConsentWrite>>,
+    conflicts: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for FaultyStore {
@@ -386,7 +387,13 @@ impl FaultyStore {
             inner,
             plan,
             journal: Mutex::new(Vec::new()),
+            conflicts: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// How many commits the inner store refused with a version conflict (lost races).
+    pub fn conflicts(&self) -> usize {
+        self.conflicts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The store underneath, for reads that must not fail.
@@ -495,11 +502,17 @@ impl ConsentStore for FaultyStore {
             || detail,
             || async move {
                 let result = self.inner.commit(write).await;
-                if result.is_ok() {
-                    self.journal
+                match &result {
+                    Ok(()) => self
+                        .journal
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push(copy);
+                        .push(copy),
+                    Err(StoreError::VersionConflict { .. }) => {
+                        self.conflicts
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(_) => {}
                 }
                 result
             },
@@ -650,6 +663,90 @@ impl Mailer for FaultySender {
             || self.mailer.send_email(email),
         )
         .await
+    }
+}
+
+/// Records what the providers accepted (returned a message id for), as [`Sent`]: what a test
+/// on the emulator reads instead of moto's data.json, which is slow to fetch and shared by
+/// every test on the server.
+pub struct Recorder {
+    sms: Arc<dyn SmsSender>,
+    mailer: Arc<dyn Mailer>,
+    sent_sms: Mutex<Vec<SeenSms>>,
+    sent_email: Mutex<Vec<SeenEmail>>,
+}
+
+impl fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recorder").finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// Wraps a sender and a mailer.
+    pub fn new(sms: Arc<dyn SmsSender>, mailer: Arc<dyn Mailer>) -> Self {
+        Self {
+            sms,
+            mailer,
+            sent_sms: Mutex::new(Vec::new()),
+            sent_email: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl SmsSender for Recorder {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        let id = self.sms.send_sms(sms).await?;
+        self.sent_sms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SeenSms {
+                to: sms.to.to_string(),
+                body: sms.body.clone(),
+            });
+        Ok(id)
+    }
+
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
+        self.sms.is_opted_out(phone).await
+    }
+}
+
+#[async_trait]
+impl Mailer for Recorder {
+    async fn send_email(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        let id = self.mailer.send_email(email).await?;
+        self.sent_email
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SeenEmail {
+                to: email.to.clone(),
+                subject: email.subject.clone(),
+                body: email.html.clone(),
+            });
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl Sent for Recorder {
+    async fn sms(&self) -> Vec<SeenSms> {
+        self.sent_sms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    async fn emails(&self) -> Vec<SeenEmail> {
+        self.sent_email
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn opt_out_at_carrier(&self, phone: &str) {
+        panic!("the recorder cannot opt {phone} out at the carrier");
     }
 }
 

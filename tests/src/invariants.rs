@@ -204,14 +204,25 @@ pub fn check_trail(
     (summary, problems)
 }
 
-/// Checks a store's accepted writes, in order: per number, a status changes exactly when the
-/// write carries the event that says so (`contact_created` for a new pending record,
-/// `opted_in`, `opted_out`), with `from` equal to the status before, and each write moves the
-/// version by exactly one.
+/// Checks a store's accepted writes: per number, a status changes exactly when the write
+/// carries the event that says so (`contact_created` for a new pending record, `opted_in`,
+/// `opted_out`), with `from` equal to the status before, and each write moves the version by
+/// exactly one. The writes are put in the order the store applied them by their versions (a
+/// journal kept by concurrent callers lists them roughly in that order); writes without a
+/// record (events only) go before the write that moved the version they were conditioned on.
 pub fn check_journal(journal: &[ConsentWrite]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut records: BTreeMap<String, (ConsentStatus, u64)> = BTreeMap::new();
-    for (index, write) in journal.iter().enumerate() {
+    let mut ordered: Vec<&ConsentWrite> = journal.iter().collect();
+    ordered.sort_by(|a, b| {
+        (&a.firm_id, &a.phone, a.expected_version, a.record.is_some()).cmp(&(
+            &b.firm_id,
+            &b.phone,
+            b.expected_version,
+            b.record.is_some(),
+        ))
+    });
+    for (index, write) in ordered.into_iter().enumerate() {
         let key = format!("{}#{}", write.firm_id, write.phone.masked());
         let before = records.get(&key).copied();
         let label = format!("write {index} to {key}");

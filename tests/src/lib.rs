@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use consent::flows::{ServiceConfig, Services};
 use consent::memory::{MemoryOutbox, MemoryStore, SettableClock};
 use consent::ports::{Clock, Mailer, SmsSender, Store};
+use consent::proof::ProofSigner;
 use consent::token::TokenKeyring;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -116,6 +117,14 @@ pub fn test_keys() -> TokenKeyring {
     }
 }
 
+/// The fixed proof-signing key of the tests (key id `test-proof-1`).
+pub fn test_proof_key() -> ProofSigner {
+    match ProofSigner::from_seed("test-proof-1", [11u8; 32]) {
+        Ok(signer) => signer,
+        Err(e) => panic!("test proof key: {e}"),
+    }
+}
+
 /// The HTTP routes of every HTTP function, merged as the local server does.
 pub fn routes(services: &Services) -> Router {
     Router::new()
@@ -146,7 +155,8 @@ impl TestService {
                 confirm_base_url: "https://consent.test".to_string(),
                 ..ServiceConfig::default()
             },
-        );
+        )
+        .with_proof_signer(test_proof_key());
         Self {
             router: routes(&services),
             services,
@@ -218,6 +228,35 @@ impl TestService {
             Err(e) => panic!("bad test request: {e}"),
         };
         self.send_raw(request).await
+    }
+
+    /// Calls a route with extra headers; returns the status, the response headers and the body
+    /// as text.
+    pub async fn call_text(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match request.body(Body::empty()) {
+            Ok(request) => request,
+            Err(e) => panic!("bad test request: {e}"),
+        };
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = match response.into_body().collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(e) => panic!("reading a response body: {e}"),
+        };
+        (status, headers, String::from_utf8_lossy(&bytes).to_string())
     }
 
     /// Sends a prepared request.

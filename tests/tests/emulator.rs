@@ -55,4 +55,6 @@ on_emulator!(
     11 => frequency_caps,
     12 => recipient_time_zones,
     13 => carrier_opt_out,
+    14 => proof_of_consent,
+    15 => exports,
 );

@@ -25,4 +25,6 @@ on_memory!(
     frequency_caps,
     recipient_time_zones,
     carrier_opt_out,
+    proof_of_consent,
+    exports,
 );

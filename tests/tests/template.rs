@@ -43,9 +43,11 @@ const SAM_REFERABLE: &[(&str, &[&str])] = &[
 ];
 
 /// The only IAM actions a statement may grant on `Resource: "*"`: SMS straight to a phone
-/// number has no resource ARN, and X-Ray has no resource-level permissions.
+/// number (and the carrier's opt-out list for it) has no resource ARN, and X-Ray has no
+/// resource-level permissions.
 const STAR_RESOURCE_ACTIONS: &[&str] = &[
     "sns:Publish",
+    "sns:CheckIfPhoneNumberIsOptedOut",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 ];
@@ -1141,6 +1143,55 @@ fn no_iam_statement_grants_a_wildcard() {
     fail_if_any(&problems, "IAM statements");
 }
 
+/// A global secondary index of the adapter's key layout.
+#[derive(Debug)]
+struct AdapterIndex {
+    name: String,
+    pk: String,
+    sk: String,
+}
+
+/// The string constants `pub const NAME: &str = "value";` of a Rust source file.
+fn string_constants(source: &str) -> BTreeMap<String, String> {
+    source
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("pub const ")?;
+            let (name, rest) = rest.split_once(": &str = \"")?;
+            let (value, _) = rest.split_once('"')?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// The indexes `shared/consent-aws/src/keys.rs` declares: each `GSI<n>` with its `GSI<n>PK`
+/// and `GSI<n>SK` attributes (the constants `table.rs` creates the indexes from).
+fn adapter_indexes() -> Vec<AdapterIndex> {
+    let constants = string_constants(&read(
+        &workspace_root().join("shared/consent-aws/src/keys.rs"),
+    ));
+    constants
+        .iter()
+        .filter(|(name, _)| {
+            name.strip_prefix("GSI")
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .map(|(name, index)| {
+            let attribute = |suffix: &str| {
+                constants
+                    .get(&format!("{name}{suffix}"))
+                    .cloned()
+                    .unwrap_or_else(|| panic!("keys.rs declares {name} without {name}{suffix}"))
+            };
+            AdapterIndex {
+                name: index.clone(),
+                pk: attribute("PK"),
+                sk: attribute("SK"),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn the_table_is_the_one_the_adapter_uses_and_survives_deletion() {
     let template = Template::load();
@@ -1226,37 +1277,59 @@ fn the_table_is_the_one_the_adapter_uses_and_survives_deletion() {
             keys::SK
         ));
     }
-    let index = properties
+    // Every index the adapter's key layout declares (GSI<n>, GSI<n>PK, GSI<n>SK in keys.rs),
+    // with its keys, projecting whole items; and no other.
+    let expected_indexes = adapter_indexes();
+    assert!(
+        expected_indexes
+            .iter()
+            .any(|i| i.name == keys::GSI1 && i.pk == keys::GSI1PK && i.sk == keys::GSI1SK),
+        "keys.rs parsing lost {}",
+        keys::GSI1
+    );
+    let declared_indexes: Vec<&Value> = properties
         .get("GlobalSecondaryIndexes")
         .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .find(|i| i.get("IndexName").and_then(Value::as_str) == Some(keys::GSI1));
-    match index {
-        None => problems.push(format!(
-            "{id}: no global secondary index {} (due deferred sends)",
-            keys::GSI1
-        )),
-        Some(index) => {
-            let index_keys = key_schema(index.get("KeySchema"));
-            if index_keys != pair(keys::GSI1PK, keys::GSI1SK) {
-                problems.push(format!(
-                    "{id}: index {} keys are {index_keys:?}, expected {}/{}",
-                    keys::GSI1,
-                    keys::GSI1PK,
-                    keys::GSI1SK
-                ));
-            }
-            let projection = index
-                .get("Projection")
-                .and_then(|p| p.get("ProjectionType"))
-                .and_then(Value::as_str);
-            if projection != Some("ALL") {
-                problems.push(format!(
-                    "{id}: index {} projects {projection:?}; the release reads whole items",
-                    keys::GSI1
-                ));
-            }
+        .map(|s| s.iter().collect())
+        .unwrap_or_default();
+    for expected in &expected_indexes {
+        let index = declared_indexes
+            .iter()
+            .find(|i| i.get("IndexName").and_then(Value::as_str) == Some(expected.name.as_str()));
+        let Some(index) = index else {
+            problems.push(format!(
+                "{id}: no global secondary index {} (keys.rs declares it)",
+                expected.name
+            ));
+            continue;
+        };
+        let index_keys = key_schema(index.get("KeySchema"));
+        if index_keys != pair(&expected.pk, &expected.sk) {
+            problems.push(format!(
+                "{id}: index {} keys are {index_keys:?}, expected {}/{}",
+                expected.name, expected.pk, expected.sk
+            ));
+        }
+        let projection = index
+            .get("Projection")
+            .and_then(|p| p.get("ProjectionType"))
+            .and_then(Value::as_str);
+        if projection != Some("ALL") {
+            problems.push(format!(
+                "{id}: index {} projects {projection:?}; the adapter reads whole items from it",
+                expected.name
+            ));
+        }
+    }
+    for index in &declared_indexes {
+        let name = index.get("IndexName").and_then(Value::as_str);
+        if !expected_indexes
+            .iter()
+            .any(|e| Some(e.name.as_str()) == name)
+        {
+            problems.push(format!(
+                "{id}: index {name:?} is not in the adapter's key layout (keys.rs)"
+            ));
         }
     }
     // Every key attribute is declared as a string, and nothing else is.
@@ -1272,9 +1345,14 @@ fn the_table_is_the_one_the_adapter_uses_and_survives_deletion() {
             ))
         })
         .collect();
-    let expected: BTreeMap<String, String> = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK]
-        .iter()
-        .map(|k| (k.to_string(), "S".to_string()))
+    let expected: BTreeMap<String, String> = [keys::PK.to_string(), keys::SK.to_string()]
+        .into_iter()
+        .chain(
+            expected_indexes
+                .iter()
+                .flat_map(|i| [i.pk.clone(), i.sk.clone()]),
+        )
+        .map(|k| (k, "S".to_string()))
         .collect();
     if declared != expected {
         problems.push(format!(

@@ -1,8 +1,14 @@
-//! firm-admin: firm registration, the double opt-in switch, templates, and consent records.
+//! firm-admin: firm registration, the double opt-in switch, templates, consent records, their
+//! signed proofs and exports.
+
+pub mod proof_page;
+
+use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use chrono::{DateTime, Utc};
@@ -10,6 +16,7 @@ use consent::audit::AuditEvent;
 use consent::firm::{DoubleOptInChange, Firm, SendHours};
 use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
+use consent::flows::export::{ExportPage, ExportQuery};
 use consent::gate::SendLimits;
 use consent::templates::{Preview, TemplateOverride};
 use consent_http::{ApiError, ApiJson};
@@ -26,7 +33,10 @@ pub fn router(services: Services) -> Router {
             "/v1/firms/{firm_id}/templates/{name}",
             put(put_template).delete(delete_template),
         )
+        .route("/v1/firms/{firm_id}/consents", get(export_consents))
         .route("/v1/firms/{firm_id}/consents/{phone}", get(get_consent))
+        .route("/v1/firms/{firm_id}/consents/{phone}/proof", get(get_proof))
+        .route("/v1/proof-key", get(get_proof_key))
         .layer(consent_http::body_limit())
         .with_state(services)
 }
@@ -209,4 +219,117 @@ async fn get_consent(
         updated_at: view.record.status_changed_at,
         events: view.events,
     }))
+}
+
+type QueryParams = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+/// The query parameters, or our 422 for a query string that does not parse.
+fn params(query: QueryParams) -> Result<HashMap<String, String>, ApiError> {
+    query.map(|Query(params)| params).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            e.body_text(),
+        )
+    })
+}
+
+async fn get_proof(
+    State(services): State<Services>,
+    Path((firm_id, phone)): Path<(String, String)>,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let params = params(query)?;
+    let html = match params.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "format: must be json or html",
+            ));
+        }
+    };
+    let proof = services.proof(&firm_id, &phone).await?;
+    if html {
+        return Ok(proof_page::render(&proof).into_response());
+    }
+    Ok(axum::Json(proof.to_json()).into_response())
+}
+
+async fn get_proof_key(
+    State(services): State<Services>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let (key, hex) = services.proof_key()?;
+    Ok(axum::Json(json!({
+        "key_id": key.key_id,
+        "algorithm": key.algorithm,
+        "public_key": key.public_key,
+        "public_key_hex": hex,
+    })))
+}
+
+async fn export_consents(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+    headers: HeaderMap,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let mut params = params(query)?;
+    let query = ExportQuery {
+        status: params.remove("status"),
+        limit: params.remove("limit"),
+        cursor: params.remove("cursor"),
+    };
+    let page = services.export_consents(&firm_id, &query).await?;
+    let wants_csv = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("text/csv"));
+    if wants_csv {
+        return Ok(csv_response(page));
+    }
+    Ok(axum::Json(page).into_response())
+}
+
+/// The page as CSV with a header row; the next page's cursor goes in `X-Next-Cursor`.
+fn csv_response(page: ExportPage) -> Response {
+    let mut csv = String::from("phone,status,basis,since\r\n");
+    for row in &page.consents {
+        let basis = serde_json::to_value(row.basis)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let since = row
+            .since
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        let fields = [row.phone.as_str(), row.status.as_str(), &basis, &since];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        csv.push_str(&line.join(","));
+        csv.push_str("\r\n");
+    }
+    let mut response = (StatusCode::OK, csv).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Some(cursor) = page
+        .next_cursor
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        headers.insert("x-next-cursor", cursor);
+    }
+    response
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
 }

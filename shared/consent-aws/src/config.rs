@@ -4,7 +4,10 @@
 use aws_config::SdkConfig;
 use chrono::Duration;
 use consent::flows::ServiceConfig;
+use std::sync::Arc;
+
 use consent::ports::BackendError;
+use consent::proof::{ProofKeyError, ProofSigner};
 use consent::token::{TokenKeyError, TokenKeyring};
 
 /// The DynamoDB table.
@@ -23,9 +26,17 @@ pub const TOKEN_KEYS_SECRET_ARN: &str = "TOKEN_KEYS_SECRET_ARN";
 pub const TOKEN_KEYS_PARAMETER: &str = "TOKEN_KEYS_PARAMETER";
 /// How many days an email confirmation link works, optional.
 pub const TOKEN_TTL_DAYS: &str = "TOKEN_TTL_DAYS";
+/// The proof-signing key inline (local use): `kid:seed` or a bare `seed`, the seed being a
+/// 32-byte Ed25519 seed in base64 or hex.
+pub const PROOF_KEY: &str = "PROOF_KEY";
+/// A Secrets Manager secret holding the proof-signing key (the `PROOF_KEY` form, plain or as
+/// the `PROOF_KEY` field of a JSON object).
+pub const PROOF_KEY_SECRET_ARN: &str = "PROOF_KEY_SECRET_ARN";
 
 /// How the token keys are named when none of their three variables is set.
 const TOKEN_KEYS_ANY: &str = "TOKEN_KEYS or TOKEN_KEYS_SECRET_ARN or TOKEN_KEYS_PARAMETER";
+/// How the proof key is named when the function needs it and neither variable is set.
+pub const PROOF_KEY_ANY: &str = "PROOF_KEY or PROOF_KEY_SECRET_ARN";
 /// The default life of a confirmation link.
 pub const DEFAULT_TOKEN_TTL_DAYS: i64 = 14;
 /// The longest life of a confirmation link accepted.
@@ -65,6 +76,46 @@ pub enum ConfigError {
         #[source]
         source: BackendError,
     },
+    /// The proof key does not parse.
+    #[error("{name}: invalid proof key")]
+    ProofKey {
+        /// The variable it came from.
+        name: &'static str,
+        /// Why.
+        #[source]
+        source: ProofKeyError,
+    },
+    /// The proof key could not be read from Secrets Manager.
+    #[error("{name}: could not read the proof key")]
+    ProofKeyUnavailable {
+        /// The variable naming the secret.
+        name: &'static str,
+        /// The SDK's error.
+        #[source]
+        source: BackendError,
+    },
+}
+
+/// Where the proof-signing key comes from.
+#[derive(Clone)]
+pub enum ProofKeySource {
+    /// Given inline (already parsed).
+    Inline(Arc<ProofSigner>),
+    /// A Secrets Manager secret id or ARN.
+    SecretsManager(String),
+}
+
+// Debug never shows key material.
+impl std::fmt::Debug for ProofKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inline(signer) => f
+                .debug_tuple("Inline")
+                .field(&signer.key_id())
+                .finish_non_exhaustive(),
+            Self::SecretsManager(id) => f.debug_tuple("SecretsManager").field(id).finish(),
+        }
+    }
 }
 
 /// Where the token keys come from.
@@ -107,6 +158,9 @@ pub struct AwsConfig {
     pub token_keys: TokenKeySource,
     /// How long a confirmation link works.
     pub token_ttl: Duration,
+    /// Where the proof-signing key comes from (`None`: not configured; firm-admin, the one
+    /// function that signs proofs, requires it).
+    pub proof_key: Option<ProofKeySource>,
 }
 
 impl AwsConfig {
@@ -115,9 +169,30 @@ impl AwsConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Reads the process's environment, requiring the proof key (the function that signs
+    /// proof documents).
+    pub fn from_env_with_proof_key() -> Result<Self, ConfigError> {
+        Self::from_lookup_with_proof_key(|name| std::env::var(name).ok())
+    }
+
     /// Parses the configuration from `lookup` (a variable's value by name); blank counts as
-    /// unset. Every missing variable is named in one error.
+    /// unset. Every missing variable is named in one error. The proof key is optional here
+    /// (only the function that signs proofs is given it).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::parse(lookup, false)
+    }
+
+    /// As [`Self::from_lookup`], with the proof key required and named among the missing.
+    pub fn from_lookup_with_proof_key(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        Self::parse(lookup, true)
+    }
+
+    fn parse(
+        lookup: impl Fn(&str) -> Option<String>,
+        proof_key_required: bool,
+    ) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
                 .map(|value| value.trim().to_string())
@@ -142,9 +217,29 @@ impl AwsConfig {
         if sources.is_empty() {
             missing.push(TOKEN_KEYS_ANY);
         }
+        let proof_sources: Vec<(&'static str, String)> = [PROOF_KEY, PROOF_KEY_SECRET_ARN]
+            .into_iter()
+            .filter_map(|name| get(name).map(|value| (name, value)))
+            .collect();
+        if proof_key_required && proof_sources.is_empty() {
+            missing.push(PROOF_KEY_ANY);
+        }
         if !missing.is_empty() {
             return Err(ConfigError::Missing(missing));
         }
+        let proof_key = match proof_sources.as_slice() {
+            [] => None,
+            [(PROOF_KEY, spec)] => Some(ProofKeySource::Inline(Arc::new(parse_proof_key(
+                PROOF_KEY, spec,
+            )?))),
+            [(_, id)] => Some(ProofKeySource::SecretsManager(id.clone())),
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: PROOF_KEY,
+                    reason: format!("set only one of {PROOF_KEY_ANY}"),
+                });
+            }
+        };
 
         let token_keys = match sources.as_slice() {
             [(name, value)] => token_key_source(name, value)?,
@@ -173,7 +268,32 @@ impl AwsConfig {
             ses_configuration_set: get(SES_CONFIGURATION_SET),
             token_keys,
             token_ttl,
+            proof_key,
         })
+    }
+
+    /// The proof-signing key, read from Secrets Manager when the config names a secret;
+    /// `None` when none is configured.
+    pub async fn proof_signer(
+        &self,
+        sdk: &SdkConfig,
+    ) -> Result<Option<Arc<ProofSigner>>, ConfigError> {
+        match &self.proof_key {
+            None => Ok(None),
+            Some(ProofKeySource::Inline(signer)) => Ok(Some(signer.clone())),
+            Some(ProofKeySource::SecretsManager(id)) => {
+                let spec = read_secret(sdk, id).await.map_err(|source| {
+                    ConfigError::ProofKeyUnavailable {
+                        name: PROOF_KEY_SECRET_ARN,
+                        source,
+                    }
+                })?;
+                Ok(Some(Arc::new(parse_proof_key(
+                    PROOF_KEY_SECRET_ARN,
+                    &spec,
+                )?)))
+            }
+        }
     }
 
     /// The flows' settings.
@@ -189,7 +309,12 @@ impl AwsConfig {
         match &self.token_keys {
             TokenKeySource::Inline(ring) => Ok(ring.clone()),
             TokenKeySource::SecretsManager(id) => {
-                let spec = read_secret(sdk, id).await?;
+                let spec = read_secret(sdk, id).await.map_err(|source| {
+                    ConfigError::TokenKeysUnavailable {
+                        name: TOKEN_KEYS_SECRET_ARN,
+                        source,
+                    }
+                })?;
                 parse_keyring(TOKEN_KEYS_SECRET_ARN, &spec)
             }
             TokenKeySource::Parameter(name) => {
@@ -230,6 +355,27 @@ fn parse_keyring(name: &'static str, spec: &str) -> Result<TokenKeyring, ConfigE
     TokenKeyring::from_secret_spec(&spec).map_err(|source| ConfigError::TokenKeys { name, source })
 }
 
+/// Parses a proof key spec, plain or as the `PROOF_KEY` field of a JSON object.
+fn parse_proof_key(name: &'static str, spec: &str) -> Result<ProofSigner, ConfigError> {
+    let spec = spec.trim();
+    let spec = if spec.starts_with('{') {
+        serde_json::from_str::<serde_json::Value>(spec)
+            .ok()
+            .and_then(|json| {
+                json.get(PROOF_KEY)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("a JSON secret must have a string field \"{PROOF_KEY}\""),
+            })?
+    } else {
+        spec.to_string()
+    };
+    ProofSigner::from_spec(&spec).map_err(|source| ConfigError::ProofKey { name, source })
+}
+
 fn parse_base_url(value: &str) -> Result<String, ConfigError> {
     let url = value.trim_end_matches('/');
     let rest = url
@@ -258,20 +404,16 @@ fn parse_ttl_days(value: &str) -> Result<Duration, ConfigError> {
     }
 }
 
-async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, ConfigError> {
-    let unavailable = |source: BackendError| ConfigError::TokenKeysUnavailable {
-        name: TOKEN_KEYS_SECRET_ARN,
-        source,
-    };
+async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, BackendError> {
     let output = aws_sdk_secretsmanager::Client::new(sdk)
         .get_secret_value()
         .secret_id(id)
         .send()
         .await
-        .map_err(|e| unavailable(Box::new(e)))?;
+        .map_err(|e| Box::new(e) as BackendError)?;
     output
         .secret_string
-        .ok_or_else(|| unavailable(Box::new(NoSecretString)))
+        .ok_or_else(|| Box::new(NoSecretString) as BackendError)
 }
 
 async fn read_parameter(sdk: &SdkConfig, name: &str) -> Result<String, ConfigError> {
@@ -418,6 +560,88 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_proof_key_is_optional_unless_required() {
+        let config = parse_owned(&complete()).expect("config");
+        assert!(config.proof_key.is_none());
+
+        let lookup = |vars: Vec<(&'static str, String)>| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            }
+        };
+        let error = AwsConfig::from_lookup_with_proof_key(lookup(complete())).err();
+        assert!(
+            matches!(&error, Some(ConfigError::Missing(names)) if names == &vec![PROOF_KEY_ANY]),
+            "{error:?}"
+        );
+        let shown = error.map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            shown,
+            "missing environment variables: PROOF_KEY or PROOF_KEY_SECRET_ARN"
+        );
+
+        let mut vars = complete();
+        vars.push((PROOF_KEY, format!("p1:{SECRET}")));
+        let config = AwsConfig::from_lookup_with_proof_key(lookup(vars.clone())).expect("config");
+        assert!(matches!(&config.proof_key, Some(ProofKeySource::Inline(s)) if s.key_id() == "p1"));
+        assert!(!format!("{config:?}").contains(SECRET));
+
+        let mut arn = complete();
+        arn.push((
+            PROOF_KEY_SECRET_ARN,
+            "arn:aws:secretsmanager:us-east-1:1:secret:p".into(),
+        ));
+        let config = AwsConfig::from_lookup_with_proof_key(lookup(arn)).expect("config");
+        assert!(matches!(
+            config.proof_key,
+            Some(ProofKeySource::SecretsManager(_))
+        ));
+
+        vars.push((
+            PROOF_KEY_SECRET_ARN,
+            "arn:aws:secretsmanager:us-east-1:1:secret:p".into(),
+        ));
+        assert!(matches!(
+            parse_owned(&vars),
+            Err(ConfigError::Invalid {
+                name: PROOF_KEY,
+                ..
+            })
+        ));
+        let mut bad = complete();
+        bad.push((PROOF_KEY, "p1:c2hvcnQ=".into()));
+        let error = parse_owned(&bad).err();
+        assert!(matches!(
+            error,
+            Some(ConfigError::ProofKey {
+                name: PROOF_KEY,
+                ..
+            })
+        ));
+        assert!(!format!("{error:?}").contains("c2hvcnQ="));
+    }
+
+    #[test]
+    fn reads_a_json_proof_key_secret() {
+        let signer = parse_proof_key(
+            PROOF_KEY_SECRET_ARN,
+            &format!(r#"{{"PROOF_KEY":"p9:{SECRET}"}}"#),
+        )
+        .expect("json secret");
+        assert_eq!(signer.key_id(), "p9");
+        // The shape a generated secret has: a bare hex seed, the key id derived from the key.
+        let generated = parse_proof_key(
+            PROOF_KEY_SECRET_ARN,
+            &format!(r#"{{"PROOF_KEY":"{}"}}"#, "0a".repeat(32)),
+        )
+        .expect("hex seed");
+        assert!(generated.key_id().starts_with("ed25519-"));
+        assert!(parse_proof_key(PROOF_KEY_SECRET_ARN, r#"{"other":1}"#).is_err());
     }
 
     #[test]

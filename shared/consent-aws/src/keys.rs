@@ -6,7 +6,7 @@
 //! | firm audit event     | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | contact              | `FIRM#<firm_id>`              | `CONTACT#<contact>`  | `doc`, `phone`                                                      |
 //! | number route         | `NUMBER#<e164>`               | `ROUTE`              | `firm_id`                                                           |
-//! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `status`                                          |
+//! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `status`, `audit_head`, `gsi2pk` = `CONSENTS#<firm_id>`, `gsi2sk` = `<status>#<e164>` |
 //! | consent audit event  | `CONSENT#<firm_id>#<e164>`    | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | inbound marker       | `INBOUND#<firm_id>#<msg_id>`  | `INBOUND`            | `ttl` (30 days)                                                     |
 //! | idempotency record   | `IDEM#<key>`                  | `IDEM`               | `payload_hash`, `in_progress_until`, `response`, `expires_at`, `ttl` |
@@ -26,6 +26,11 @@
 //!   ever missed and the order is (not_before, id). Deferred sends are few (quiet-hour holds, each
 //!   deleted when released), so one partition is far below a GSI partition's write limit; if that
 //!   ever changed, the partition would be split into `DUE#<n>` shards queried and merged.
+//! - A firm's records are listed by status (exports) through the GSI `gsi2`, which only
+//!   consent records populate (a sparse index): `gsi2pk = CONSENTS#<firm_id>`, sorted by
+//!   `gsi2sk = <status>#<e164>`, rewritten with the record on every write. One firm's records
+//!   by status is one query (`begins_with(gsi2sk, "<status>#")`); a page resumes after a
+//!   (status, number) without a scan.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -47,6 +52,9 @@ pub const FIRM_ID: &str = "firm_id";
 pub const TYPE: &str = "type";
 /// A consent record's status (for people reading the table).
 pub const STATUS: &str = "status";
+/// A consent record's chain head (the hash of its newest event), which writes over the record
+/// are conditioned on together with the version.
+pub const AUDIT_HEAD: &str = "audit_head";
 /// A contact's number (for people reading the table).
 pub const PHONE: &str = "phone";
 /// The GSI for due deferred sends.
@@ -55,6 +63,12 @@ pub const GSI1: &str = "gsi1";
 pub const GSI1PK: &str = "gsi1pk";
 /// The GSI's sort key attribute.
 pub const GSI1SK: &str = "gsi1sk";
+/// The GSI listing a firm's consent records by status.
+pub const GSI2: &str = "gsi2";
+/// Its partition key attribute (`CONSENTS#<firm_id>`).
+pub const GSI2PK: &str = "gsi2pk";
+/// Its sort key attribute (`<status>#<e164>`).
+pub const GSI2SK: &str = "gsi2sk";
 /// The one GSI partition holding every deferred send.
 pub const DUE_PARTITION: &str = "DUE";
 /// Idempotency: hash of the request payload.
@@ -119,6 +133,11 @@ pub fn consent_partition(firm_id: &str, phone: &PhoneNumber) -> String {
 /// The consent record.
 pub fn consent(firm_id: &str, phone: &PhoneNumber) -> Key {
     Key::new(consent_partition(firm_id, phone), "RECORD")
+}
+
+/// The `gsi2` partition of a firm's consent records.
+pub fn consents_of_firm(firm_id: &str) -> String {
+    format!("CONSENTS#{firm_id}")
 }
 
 /// A consent audit event.

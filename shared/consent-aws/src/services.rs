@@ -46,8 +46,9 @@ pub async fn services(
     clock: Arc<dyn Clock>,
 ) -> Result<Services, ConfigError> {
     let tokens = config.token_keyring(sdk).await?;
+    let proof_signer = config.proof_signer(sdk).await?;
     let clients = AwsClients::new(sdk);
-    Ok(Services::new(
+    let mut services = Services::new(
         Arc::new(DynamoStore::new(
             clients.dynamodb,
             config.table_name.clone(),
@@ -61,13 +62,23 @@ pub async fn services(
         clock,
         tokens,
         config.service_config(),
-    ))
+    );
+    services.proof_signer = proof_signer;
+    Ok(services)
 }
 
 /// Everything a Lambda function needs at cold start: the environment is checked first (so a
 /// missing variable fails before any network call), then the SDK config is loaded once.
 pub async fn services_from_env() -> Result<Services, ConfigError> {
     let config = AwsConfig::from_env()?;
+    let sdk = load_sdk_config().await;
+    services(&sdk, &config, Arc::new(SystemClock)).await
+}
+
+/// As [`services_from_env`] for the function that signs proof documents: the proof key
+/// (`PROOF_KEY` or `PROOF_KEY_SECRET_ARN`) is required, so proofs can always be signed.
+pub async fn services_from_env_with_proof_key() -> Result<Services, ConfigError> {
+    let config = AwsConfig::from_env_with_proof_key()?;
     let sdk = load_sdk_config().await;
     services(&sdk, &config, Arc::new(SystemClock)).await
 }

@@ -22,10 +22,10 @@ use consent::audit::AuditEvent;
 use consent::firm::Firm;
 use consent::phone::PhoneNumber;
 use consent::ports::{
-    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore, IdempotencyClaim,
-    IdempotencyStore, StoreError, StoredResponse,
+    ConsentListPosition, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore,
+    FirmStore, IdempotencyClaim, IdempotencyStore, StoreError, StoredResponse,
 };
-use consent::record::ConsentRecord;
+use consent::record::{ConsentRecord, ConsentStatus};
 
 use crate::errors::{is_retryable, is_retryable_reason};
 use crate::keys::{self, Key};
@@ -380,6 +380,26 @@ impl Condition {
         }
     }
 
+    /// Also: the item's chain head must be `head` (absent when `None`).
+    fn and_head(self, head: Option<&str>) -> Self {
+        let mut condition = match head {
+            Some(head) => {
+                let mut c = self.value(":head", s(head));
+                c.expression = format!("({}) AND #head = :head", c.expression);
+                c
+            }
+            None => {
+                let mut c = self;
+                c.expression = format!("({}) AND attribute_not_exists(#head)", c.expression);
+                c
+            }
+        };
+        condition
+            .names
+            .insert("#head".into(), keys::AUDIT_HEAD.into());
+        condition
+    }
+
     /// The item must not exist or must belong to `firm_id`.
     fn absent_or_owned_by(firm_id: &str) -> Self {
         Self::new("attribute_not_exists(#pk) OR #firm = :me")
@@ -521,7 +541,10 @@ impl ConsentStore for DynamoStore {
         const OP: &str = "commit";
         let firm_id = write.firm_id.as_str();
         let record_key = keys::consent(firm_id, &write.phone);
-        let condition = Condition::version(write.expected_version);
+        let mut condition = Condition::version(write.expected_version);
+        if write.checks_head() {
+            condition = condition.and_head(write.chained_onto.as_deref());
+        }
         // Index 0 is always the record, so its failed condition is found first: a version
         // conflict takes precedence over a duplicate inbound id, as in the in-memory store.
         let mut items = vec![(
@@ -530,6 +553,15 @@ impl ConsentStore for DynamoStore {
                     let mut item = doc_item(OP, &record_key, record)?;
                     item.insert(keys::VERSION.into(), n_u64(record.version));
                     item.insert(keys::STATUS.into(), s(record.status.as_str()));
+                    if let Some(head) = &record.audit_head {
+                        item.insert(keys::AUDIT_HEAD.into(), s(head));
+                    }
+                    // The sparse index of a firm's records by status (exports).
+                    item.insert(keys::GSI2PK.into(), s(keys::consents_of_firm(firm_id)));
+                    item.insert(
+                        keys::GSI2SK.into(),
+                        s(ConsentListPosition::of(record).sort_key()),
+                    );
                     self.put(OP, item, Some(condition))?
                 }
                 None => self.check(OP, &record_key, condition)?,
@@ -593,6 +625,78 @@ impl ConsentStore for DynamoStore {
             .await?
             .map(|item| parse_doc(OP, "contact", &item))
             .transpose()
+    }
+
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<ConsentStatus>,
+        after: Option<&ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        const OP: &str = "list_consents";
+        let after = after.map(ConsentListPosition::sort_key);
+        // One sort key condition per query: a status is the range `<status>#` to `<status>$`
+        // (`$` sorts right after `#`), resumed from the last key seen (inclusive, so that
+        // one is dropped below); without a status, everything after it. The positions are
+        // built from our own keys rather than passed as an ExclusiveStartKey, so a page
+        // resumes correctly even when the last record has changed status since.
+        let (condition, values): (&str, Vec<(&str, String)>) = match (status, &after) {
+            (Some(status), Some(after)) => (
+                "#gpk = :firm AND #gsk BETWEEN :from AND :to",
+                vec![
+                    (":from", after.clone()),
+                    (":to", format!("{}$", status.as_str())),
+                ],
+            ),
+            (Some(status), None) => (
+                "#gpk = :firm AND begins_with(#gsk, :prefix)",
+                vec![(":prefix", format!("{}#", status.as_str()))],
+            ),
+            (None, Some(after)) => (
+                "#gpk = :firm AND #gsk > :from",
+                vec![(":from", after.clone())],
+            ),
+            (None, None) => ("#gpk = :firm", Vec::new()),
+        };
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        while records.len() < limit {
+            // One more than needed: the inclusive lower bound may return the last one seen.
+            let page = i32::try_from(limit - records.len() + 1).unwrap_or(i32::MAX);
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#gpk", keys::GSI2PK)
+                .expression_attribute_values(":firm", s(keys::consents_of_firm(firm_id)))
+                .scan_index_forward(true)
+                .limit(page)
+                .set_exclusive_start_key(start.take());
+            // DynamoDB refuses a name the expression does not use.
+            if !values.is_empty() {
+                query = query.expression_attribute_names("#gsk", keys::GSI2SK);
+            }
+            for (name, value) in &values {
+                query = query.expression_attribute_values(*name, s(value.clone()));
+            }
+            let output = query.send().await.map_err(|e| backend(OP, e))?;
+            for item in output.items.unwrap_or_default() {
+                let key = string_attr(OP, "consent", &item, keys::GSI2SK)?;
+                if after.as_ref().is_some_and(|after| &key <= after) {
+                    continue;
+                }
+                records.push(parse_doc(OP, "consent", &item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        records.truncate(limit);
+        Ok(records)
     }
 }
 

@@ -24,8 +24,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 #[error("the table did not become active within {0:?}")]
 pub struct NotActive(pub Duration);
 
-/// Creates `table` (keys `pk`/`sk`, on-demand, the due-sends GSI, TTL on `ttl`) if it does not
-/// exist, and waits until it and its index are active.
+/// Creates `table` (keys `pk`/`sk`, on-demand, the due-sends and consents-by-status GSIs, TTL on
+/// `ttl`) if it does not exist, and waits until it and its indexes are active.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
     const OP: &str = "ensure_table";
     let exists = match client.describe_table().table_name(table).send().await {
@@ -77,6 +77,18 @@ async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         )
         .build()
         .map_err(build)?;
+    // A firm's consent records by status (exports); only consent records have these keys.
+    let consents = GlobalSecondaryIndex::builder()
+        .index_name(keys::GSI2)
+        .key_schema(key(keys::GSI2PK, KeyType::Hash)?)
+        .key_schema(key(keys::GSI2SK, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(build)?;
     let result = client
         .create_table()
         .table_name(table)
@@ -84,9 +96,12 @@ async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_definitions(attribute(keys::SK)?)
         .attribute_definitions(attribute(keys::GSI1PK)?)
         .attribute_definitions(attribute(keys::GSI1SK)?)
+        .attribute_definitions(attribute(keys::GSI2PK)?)
+        .attribute_definitions(attribute(keys::GSI2SK)?)
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
         .global_secondary_indexes(index)
+        .global_secondary_indexes(consents)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

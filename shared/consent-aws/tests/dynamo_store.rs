@@ -143,11 +143,12 @@ async fn commit_enforces_the_version_like_the_memory_store() {
             ConsentWrite::new("f1", &p, expected, rec, vec![event(note)])
         };
         let pending = record("f1", &p, 1, ConsentStatus::Pending);
-        let opted_in = record("f1", &p, 2, ConsentStatus::OptedIn);
+        let created = write(None, Some(pending.clone()), "a");
+        // An update is built from the record as written: it carries its chain head.
+        let mut opted_in = record("f1", &p, 2, ConsentStatus::OptedIn);
+        opted_in.audit_head = created.record.as_ref().and_then(|r| r.audit_head.clone());
         // Create; create again; update from the right and a stale version.
-        out.push(outcome(
-            store.commit(write(None, Some(pending.clone()), "a")).await,
-        ));
+        out.push(outcome(store.commit(created).await));
         out.push(outcome(
             store
                 .commit(write(None, Some(pending.clone()), "lost"))
@@ -228,19 +229,26 @@ async fn inbound_ids_apply_once_and_version_wins_over_duplicate() {
     let outcomes = same_on_both(moto.store("commit-inbound").await, |store| async move {
         let p = phone(1);
         let mut out = Vec::new();
-        let with_inbound = |expected, version, id: &str, firm: &str| ConsentWrite {
-            inbound_message_id: Some(id.to_string()),
-            ..ConsentWrite::new(
-                firm,
-                &p,
-                expected,
-                Some(record(firm, &p, version, ConsentStatus::OptedIn)),
-                vec![event(id)],
-            )
+        let with_inbound = |expected, version, id: &str, firm: &str, head: Option<String>| {
+            let mut record = record(firm, &p, version, ConsentStatus::OptedIn);
+            record.audit_head = head;
+            ConsentWrite {
+                inbound_message_id: Some(id.to_string()),
+                ..ConsentWrite::new(firm, &p, expected, Some(record), vec![event(id)])
+            }
         };
-        out.push(outcome(
-            store.commit(with_inbound(None, 1, "m1", "f1")).await,
-        ));
+        let first = with_inbound(None, 1, "m1", "f1", None);
+        // Updates are built from the record as written: they carry its chain head.
+        let head = first.record.as_ref().and_then(|r| r.audit_head.clone());
+        let with_inbound = |expected: Option<u64>, version, id: &str, firm: &str| {
+            let head = if expected.is_some() {
+                head.clone()
+            } else {
+                None
+            };
+            with_inbound(expected, version, id, firm, head)
+        };
+        out.push(outcome(store.commit(first).await));
         // The same message again, with the right version: a duplicate, nothing written.
         out.push(outcome(
             store.commit(with_inbound(Some(1), 2, "m1", "f1")).await,
@@ -888,4 +896,243 @@ async fn token_keys_come_from_secrets_manager_or_ssm() {
             .expect("read")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn records_are_listed_by_status_like_the_memory_store() {
+    let moto = Moto::start().await;
+    let outcomes = same_on_both(moto.store("list-consents").await, |store| async move {
+        let statuses = [
+            ConsentStatus::Pending,
+            ConsentStatus::OptedIn,
+            ConsentStatus::OptedOut,
+            ConsentStatus::OptedIn,
+            ConsentStatus::Pending,
+        ];
+        for (n, status) in statuses.into_iter().enumerate() {
+            let p = phone(10 + u32::try_from(n).unwrap_or(0));
+            let write =
+                ConsentWrite::new("f1", &p, None, Some(record("f1", &p, 1, status)), vec![]);
+            store.commit(write).await.expect("written");
+        }
+        // Another firm's record never shows.
+        let other = phone(10);
+        let write = ConsentWrite::new(
+            "f2",
+            &other,
+            None,
+            Some(record("f2", &other, 1, ConsentStatus::OptedIn)),
+            vec![],
+        );
+        store.commit(write).await.expect("written");
+        // A status change moves the record in the listing.
+        let moved = phone(14);
+        let current = store.get_consent("f1", &moved).await.ok().flatten();
+        if let Some(current) = current {
+            let mut next = current.clone();
+            next.version += 1;
+            next.status = ConsentStatus::OptedOut;
+            let write = ConsentWrite::new("f1", &moved, Some(current.version), Some(next), vec![]);
+            store.commit(write).await.expect("written");
+        }
+
+        let show = |records: Vec<ConsentRecord>| {
+            records
+                .iter()
+                .map(|r| format!("{} {}", r.status.as_str(), r.phone))
+                .collect::<Vec<_>>()
+        };
+        let mut out = Vec::new();
+        for status in [
+            None,
+            Some(ConsentStatus::OptedIn),
+            Some(ConsentStatus::OptedOut),
+        ] {
+            out.push(outcome(
+                store.list_consents("f1", status, None, 100).await.map(show),
+            ));
+        }
+        // Two at a time, resuming after the last one seen.
+        let mut after: Option<consent::ports::ConsentListPosition> = None;
+        loop {
+            let page = store
+                .list_consents("f1", None, after.as_ref(), 2)
+                .await
+                .expect("a page");
+            out.push(format!("page {:?}", show(page.clone())));
+            match page.last() {
+                Some(last) if page.len() == 2 => {
+                    after = Some(consent::ports::ConsentListPosition::of(last));
+                }
+                _ => break,
+            }
+        }
+        // Resuming within a status, after a position.
+        let after = consent::ports::ConsentListPosition {
+            status: ConsentStatus::OptedOut,
+            phone: phone(12),
+        };
+        out.push(outcome(
+            store
+                .list_consents("f1", Some(ConsentStatus::OptedOut), Some(&after), 10)
+                .await
+                .map(show),
+        ));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            r#"ok ["opted_in +14155550011", "opted_in +14155550013", "opted_out +14155550012", "opted_out +14155550014", "pending +14155550010"]"#,
+            r#"ok ["opted_in +14155550011", "opted_in +14155550013"]"#,
+            r#"ok ["opted_out +14155550012", "opted_out +14155550014"]"#,
+            r#"page ["opted_in +14155550011", "opted_in +14155550013"]"#,
+            r#"page ["opted_out +14155550012", "opted_out +14155550014"]"#,
+            r#"page ["pending +14155550010"]"#,
+            r#"ok ["opted_out +14155550014"]"#,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn audit_events_never_expire_and_writes_keep_one_chain() {
+    let moto = Moto::start().await;
+    let store = moto.store("retention").await;
+    let outcomes = same_on_both(store.clone(), |store| async move {
+        let p = phone(20);
+        let mut out = Vec::new();
+        let created = ConsentWrite::new(
+            "f1",
+            &p,
+            None,
+            Some(record("f1", &p, 1, ConsentStatus::Pending)),
+            vec![event("a")],
+        );
+        let written = created.record.clone().expect("a record");
+        out.push(outcome(store.commit(created).await));
+        // Right version, old head (a stale copy of the record): refused, no fork.
+        let mut stale = record("f1", &p, 2, ConsentStatus::OptedIn);
+        stale.audit_head = None;
+        out.push(outcome(
+            store
+                .commit(ConsentWrite::new(
+                    "f1",
+                    &p,
+                    Some(1),
+                    Some(stale),
+                    vec![event("fork")],
+                ))
+                .await,
+        ));
+        let mut next = written.clone();
+        next.version = 2;
+        out.push(outcome(
+            store
+                .commit(ConsentWrite::new(
+                    "f1",
+                    &p,
+                    Some(1),
+                    Some(next),
+                    vec![event("b")],
+                ))
+                .await,
+        ));
+        let events = store.events("f1", &p).await.expect("events");
+        let linked = events.len() == 2
+            && events[1].prev_hash == events[0].hash
+            && events[0].prev_hash.as_deref()
+                == Some(consent::chain::genesis("f1", p.as_str()).as_str());
+        out.push(format!("linked {linked}"));
+        let head = store
+            .get_consent("f1", &p)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.audit_head);
+        out.push(format!("head {}", head == events[1].hash));
+        out
+    })
+    .await;
+    assert_eq!(
+        outcomes,
+        vec![
+            "ok ()",
+            "version_conflict commit",
+            "ok ()",
+            "linked true",
+            "head true"
+        ]
+    );
+    // Audit events are kept for good: no item of the partition but the inbound markers and
+    // idempotency records (other partitions) has a TTL.
+    let items = store
+        .client()
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CONSENT#f1#{}", phone(20))),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query")
+        .items
+        .unwrap_or_default();
+    let events: Vec<_> = items
+        .iter()
+        .filter(|item| {
+            item.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("EVT#"))
+        })
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|item| !item.contains_key("ttl")));
+}
+
+#[tokio::test]
+async fn the_proof_key_comes_from_secrets_manager() {
+    let moto = Moto::start().await;
+    let sdk = moto.sdk();
+    let secret = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("consent/proof-key")
+        .secret_string(format!(r#"{{"PROOF_KEY":"proof-k1:{SECRET}"}}"#))
+        .send()
+        .await
+        .expect("secret");
+    let mut vars = HashMap::from([
+        (config::TABLE_NAME, "proof-wiring".to_string()),
+        (
+            config::CONFIRM_BASE_URL,
+            "https://c.example.com".to_string(),
+        ),
+        (config::SES_FROM_ADDRESS, "consent@example.com".to_string()),
+        (config::TOKEN_KEYS, format!("k1:{SECRET}")),
+    ]);
+    let missing = AwsConfig::from_lookup_with_proof_key(lookup(vars.clone())).err();
+    assert_eq!(
+        missing.map(|e| e.to_string()).unwrap_or_default(),
+        "missing environment variables: PROOF_KEY or PROOF_KEY_SECRET_ARN"
+    );
+    vars.insert(
+        config::PROOF_KEY_SECRET_ARN,
+        secret.arn().expect("arn").to_string(),
+    );
+    let config = AwsConfig::from_lookup_with_proof_key(lookup(vars.clone())).expect("config");
+    let services = consent_aws::services(&sdk, &config, Arc::new(SystemClock))
+        .await
+        .expect("services");
+    let (key, _) = services.proof_key().expect("a proof key");
+    assert_eq!(key.key_id, "proof-k1");
+
+    vars.insert(config::PROOF_KEY_SECRET_ARN, "consent/absent".to_string());
+    let absent = AwsConfig::from_lookup_with_proof_key(lookup(vars)).expect("config");
+    assert!(matches!(
+        absent.proof_signer(&sdk).await,
+        Err(ConfigError::ProofKeyUnavailable { .. })
+    ));
 }

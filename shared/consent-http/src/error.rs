@@ -53,7 +53,9 @@ impl From<FlowError> for ApiError {
             | FlowError::TemplateInvalid(_)
             | FlowError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             FlowError::NumberInUse | FlowError::InProgress { .. } => StatusCode::CONFLICT,
-            FlowError::Store(_) | FlowError::Contention => StatusCode::SERVICE_UNAVAILABLE,
+            FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyNotConfigured => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             FlowError::Send(_) => StatusCode::BAD_GATEWAY,
         };
         let mut api = Self::new(status, error.code(), error.to_string());
@@ -68,6 +70,9 @@ impl From<FlowError> for ApiError {
                 tracing::error!(error = ?error, "store failure");
                 api.message = "the service is temporarily unavailable; retry".into();
                 api.retry_after = Some(1);
+            }
+            FlowError::ProofKeyNotConfigured => {
+                tracing::error!("a proof was asked for but no proof key is configured");
             }
             FlowError::Send(_) => {
                 tracing::error!(error = ?error, "provider failure");

@@ -19,6 +19,14 @@ pub struct AuditEvent {
     /// What happened.
     #[serde(flatten)]
     pub kind: AuditKind,
+    /// The hash of the event before it in its number's chain (the chain's genesis for the
+    /// first); absent for events written while the number had no consent record (see
+    /// [`crate::chain`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// Hex SHA-256 of the event's canonical JSON without this field; set when it is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 impl AuditEvent {
@@ -28,6 +36,8 @@ impl AuditEvent {
             id: next_event_id(at),
             at,
             kind,
+            prev_hash: None,
+            hash: None,
         }
     }
 

@@ -4,6 +4,8 @@
 
 pub mod area_codes;
 pub mod audit;
+pub mod canonical;
+pub mod chain;
 pub mod firm;
 pub mod flows;
 pub mod gate;
@@ -11,6 +13,7 @@ pub mod keywords;
 pub mod memory;
 pub mod phone;
 pub mod ports;
+pub mod proof;
 pub mod quiet_hours;
 pub mod record;
 pub mod sms_segments;

@@ -12,11 +12,11 @@ use crate::audit::AuditEvent;
 use crate::firm::Firm;
 use crate::phone::PhoneNumber;
 use crate::ports::{
-    Clock, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore,
-    IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender,
-    StoreError, StoredResponse,
+    Clock, ConsentListPosition, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore,
+    FirmStore, IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError,
+    SmsSender, StoreError, StoredResponse,
 };
-use crate::record::ConsentRecord;
+use crate::record::{ConsentRecord, ConsentStatus};
 
 /// An idempotency record as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,8 +188,10 @@ impl ConsentStore for MemoryStore {
     async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
         let mut state = self.lock();
         let key = consent_key(&write.firm_id, &write.phone);
-        let stored = state.consents.get(&key).map(|r| r.version);
-        if stored != write.expected_version {
+        let stored = state.consents.get(&key);
+        let head_moved = write.checks_head()
+            && stored.and_then(|r| r.audit_head.as_deref()) != write.chained_onto.as_deref();
+        if stored.map(|r| r.version) != write.expected_version || head_moved {
             return Err(StoreError::VersionConflict {
                 operation: "commit",
             });
@@ -250,6 +252,26 @@ impl ConsentStore for MemoryStore {
             .contacts
             .get(&format!("{firm_id}#{contact_id}"))
             .cloned())
+    }
+
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<ConsentStatus>,
+        after: Option<&ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        let after = after.map(ConsentListPosition::sort_key);
+        let mut found: Vec<(String, ConsentRecord)> = self
+            .lock()
+            .consents
+            .values()
+            .filter(|r| r.firm_id == firm_id && status.is_none_or(|s| r.status == s))
+            .map(|r| (ConsentListPosition::of(r).sort_key(), r.clone()))
+            .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after))
+            .collect();
+        found.sort_by(|(a, _), (b, _)| a.cmp(b));
+        Ok(found.into_iter().take(limit).map(|(_, r)| r).collect())
     }
 }
 

@@ -11,7 +11,7 @@ use crate::audit::AuditEvent;
 use crate::firm::Firm;
 use crate::gate::{MessageCategory, MessageKind};
 use crate::phone::PhoneNumber;
-use crate::record::ConsentRecord;
+use crate::record::{ConsentRecord, ConsentStatus};
 
 /// A boxed error from an adapter's backend, kept whole (never flattened into a string).
 pub type BackendError = Box<dyn StdError + Send + Sync + 'static>;
@@ -120,17 +120,40 @@ pub struct ConsentWrite {
     /// An inbound message id to mark as applied; the write fails with `DuplicateInbound` if it
     /// already is.
     pub inbound_message_id: Option<String>,
+    /// The chain head the events were chained onto: the head of the record the write was built
+    /// from. When a record is written under an expected version, the store also requires the
+    /// stored record's head to be this one, so that a write built from a stale copy of a
+    /// record (right version, old head) is refused as a conflict rather than forking the chain.
+    pub chained_onto: Option<String>,
 }
 
 impl ConsentWrite {
     /// A write of `events` (and `record`) conditioned on `expected_version`.
+    ///
+    /// Every consent write is built here, so this is where its events are sealed into the
+    /// number's hash chain ([`crate::chain`]): chained onto the head the new record carries
+    /// (it is a copy of the record read, so that is the head as read) and the record's head
+    /// moved to the last of them. Without a record (the number has none) they are sealed
+    /// unchained.
     pub fn new(
         firm_id: &str,
         phone: &PhoneNumber,
         expected_version: Option<u64>,
-        record: Option<ConsentRecord>,
-        events: Vec<AuditEvent>,
+        mut record: Option<ConsentRecord>,
+        mut events: Vec<AuditEvent>,
     ) -> Self {
+        let chained_onto = match record.as_mut() {
+            Some(record) => {
+                let head = record.audit_head.take();
+                record.audit_head =
+                    crate::chain::seal(firm_id, phone.as_str(), head.as_deref(), &mut events);
+                head
+            }
+            None => {
+                crate::chain::seal_unchained(&mut events);
+                None
+            }
+        };
         Self {
             firm_id: firm_id.to_string(),
             phone: phone.clone(),
@@ -140,7 +163,14 @@ impl ConsentWrite {
             contact: None,
             deferred: None,
             inbound_message_id: None,
+            chained_onto,
         }
+    }
+
+    /// Whether the store must find the stored record's chain head at `chained_onto` (a record
+    /// is written over an existing one).
+    pub fn checks_head(&self) -> bool {
+        self.record.is_some() && self.expected_version.is_some()
     }
 }
 
@@ -194,6 +224,57 @@ pub trait ConsentStore: Send + Sync {
         firm_id: &str,
         contact_id: &str,
     ) -> Result<Option<Contact>, StoreError>;
+    /// A firm's consent records with `status` (every status when `None`), in
+    /// [`ConsentListPosition`] order, starting after `after`, at most `limit`. Exports read it;
+    /// it may lag the latest writes by a moment (the DynamoDB store reads an index).
+    ///
+    /// The in-memory and DynamoDB stores implement it; the default (for wrappers that do not
+    /// forward it) fails.
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<ConsentStatus>,
+        after: Option<&ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        let _ = (firm_id, status, after, limit);
+        Err(StoreError::Backend {
+            operation: "list_consents",
+            retryable: false,
+            source: Box::new(NotSupported),
+        })
+    }
+}
+
+/// A store that cannot list records.
+#[derive(Debug, thiserror::Error)]
+#[error("this store cannot list consent records")]
+pub struct NotSupported;
+
+/// A place in the listing of a firm's records, which is ordered by status name, then number:
+/// the order of the text `<status>#<phone>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConsentListPosition {
+    /// The status of the record at this place.
+    pub status: ConsentStatus,
+    /// Its number.
+    pub phone: PhoneNumber,
+}
+
+impl ConsentListPosition {
+    /// The place of `record`.
+    pub fn of(record: &ConsentRecord) -> Self {
+        Self {
+            status: record.status,
+            phone: record.phone.clone(),
+        }
+    }
+
+    /// The sort text, `<status>#<phone>` (no status name is a prefix of another, so its text
+    /// order is (status, number) order).
+    pub fn sort_key(&self) -> String {
+        format!("{}#{}", self.status.as_str(), self.phone.as_str())
+    }
 }
 
 /// A response kept for an idempotency key.

@@ -159,12 +159,16 @@ pub fn apply(
             let classification = classify(&text);
             step.classification = Some(classification.clone());
             // An older text does not override a newer state, with one exception: a revocation
-            // is outranked only by a newer opt-in. A STOP older than a pending record (sent
-            // before the CRM created the contact) still revokes.
+            // is outranked only by the contact's own newer opt-in. A STOP older than a pending or
+            // firm-attested record (sent before the CRM created the contact) still revokes.
             let older = current.is_some_and(|r| received_at < r.status_changed_at);
             let stale = match classification {
                 Classification::OptOut { .. } => {
-                    older && current.is_some_and(|r| r.status == ConsentStatus::OptedIn)
+                    older
+                        && current.is_some_and(|r| {
+                            r.status == ConsentStatus::OptedIn
+                                && r.basis != ConsentBasis::FirmAttested
+                        })
                 }
                 _ => older,
             };

@@ -136,7 +136,9 @@ impl Spec {
         let classification = classify(text);
         // A revocation is outranked only by a newer opt-in.
         let stale = match classification {
-            Classification::OptOut { .. } => older && self.status() == Some(ConsentStatus::OptedIn),
+            Classification::OptOut { .. } => {
+                older && self.status() == Some(ConsentStatus::OptedIn) && !self.firm_attested
+            }
             _ => older,
         };
         match (classification, self.status()) {

@@ -50,6 +50,18 @@ fn record(version: u64, status: ConsentStatus) -> ConsentRecord {
     record
 }
 
+/// A new version of the stored record: built, like every flow's write, from the record as
+/// stored, so it carries its chain head (a write over a record must).
+async fn over(store: &MemoryStore, version: u64, status: ConsentStatus) -> ConsentRecord {
+    let mut next = record(version, status);
+    next.audit_head = store
+        .get_consent(FIRM, &client())
+        .await
+        .unwrap()
+        .and_then(|r| r.audit_head);
+    next
+}
+
 fn event(reason: &str) -> AuditEvent {
     AuditEvent::new(
         now(),
@@ -167,7 +179,7 @@ async fn a_write_with_the_wrong_expected_version_conflicts_and_writes_nothing() 
     store
         .commit(write(
             Some(1),
-            Some(record(2, ConsentStatus::OptedIn)),
+            Some(over(&store, 2, ConsentStatus::OptedIn).await),
             "v2",
         ))
         .await
@@ -217,7 +229,7 @@ async fn an_inbound_message_id_is_applied_once() {
 
     let mut again = write(
         Some(1),
-        Some(record(2, ConsentStatus::OptedIn)),
+        Some(over(&store, 2, ConsentStatus::OptedIn).await),
         "stop again",
     );
     again.inbound_message_id = Some("in-1".to_string());

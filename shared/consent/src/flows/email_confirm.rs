@@ -1,10 +1,13 @@
 //! Email-link confirmation: GET shows (and changes nothing), POST confirms.
 
+use super::inbound::reply_owed;
 use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
+use crate::audit::{AuditKind, OptInEvidence};
 use crate::firm::Firm;
+use crate::gate::MessageKind;
 use crate::phone::PhoneNumber;
 use crate::ports::{ConsentWrite, StoreError};
-use crate::record::ConsentStatus;
+use crate::record::{ConsentBasis, ConsentStatus};
 use crate::token::{ConfirmationClaims, TokenError};
 use crate::transition::{self, ConsentEvent, Effect, Reply};
 
@@ -122,6 +125,37 @@ impl Services {
             for reply in step.replies {
                 if reply == Reply::OptInConfirmation {
                     self.send_reply(&firm, phone, reply).await?;
+                }
+            }
+            // A repeat of a confirmation whose reply never went out (it failed after the
+            // opt-in was written) sends it now.
+            if result == ConfirmResult::AlreadyConfirmed
+                && current
+                    .as_ref()
+                    .is_some_and(|r| r.basis == ConsentBasis::EmailConfirmation)
+            {
+                let events = self
+                    .store
+                    .events(&firm.firm_id, phone)
+                    .await
+                    .map_err(FlowError::from)?;
+                let owed = reply_owed(
+                    &events,
+                    |kind| {
+                        matches!(
+                            kind,
+                            AuditKind::OptedIn {
+                                evidence: OptInEvidence::Email { .. },
+                                ..
+                            }
+                        )
+                    },
+                    MessageKind::OptInConfirmation,
+                    self.clock.now(),
+                );
+                if owed {
+                    self.send_reply(&firm, phone, Reply::OptInConfirmation)
+                        .await?;
                 }
             }
             let view = ConfirmationView {

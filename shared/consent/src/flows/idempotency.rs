@@ -5,12 +5,14 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::{FlowError, Services};
-use crate::ports::{IdempotencyClaim, StoredResponse};
+use crate::ports::{IdempotencyClaim, StoreError, StoredResponse};
 
 /// How long a completed response is replayed.
 pub const RESPONSE_TTL_HOURS: i64 = 24;
 /// How long a claim holds before a retry may take over (the holder is presumed dead).
 pub const IN_PROGRESS_SECS: i64 = 30;
+/// How many times keeping a response is tried before the response is answered unkept.
+const COMPLETE_ATTEMPTS: usize = 3;
 
 /// The hash identifying a request's payload (hex SHA-256 of its canonical JSON).
 pub fn payload_hash(payload: &serde_json::Value) -> String {
@@ -53,7 +55,25 @@ impl Services {
         match work().await {
             Ok(response) => {
                 let expires = self.clock.now() + Duration::hours(RESPONSE_TTL_HOURS);
-                self.store.complete(key, &hash, &response, expires).await?;
+                // The work is done (messages may have gone out), so it is answered even when its
+                // response cannot be kept: an error would make the client retry and do it again.
+                // A transient failure to keep it is tried again first; if it still fails, a
+                // repeat gets 409 until the claim lapses (IN_PROGRESS_SECS) and then runs again.
+                for attempt in 1..=COMPLETE_ATTEMPTS {
+                    match self.store.complete(key, &hash, &response, expires).await {
+                        Ok(()) => break,
+                        Err(error) if error.is_retryable() && attempt < COMPLETE_ATTEMPTS => {
+                            if matches!(error, StoreError::VersionConflict { .. }) {
+                                // Kept already (an earlier try's answer was lost), or taken over.
+                                break;
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(error = %error, "could not keep an idempotent response");
+                            break;
+                        }
+                    }
+                }
                 Ok((response, false))
             }
             Err(error) => {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::send::{SendOutcome, SendRequest};
 use super::{FlowError, MAX_CONFLICT_RETRIES, Services, firm_vars};
+use crate::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
 use crate::firm::Firm;
 use crate::gate::{MessageCategory, MessageKind};
 use crate::keywords::Classification;
@@ -104,7 +105,7 @@ impl Services {
                 self.clock.now(),
             );
             if step.effect == Effect::Duplicate {
-                return self.redelivered(&firm, &from, current).await;
+                return self.redelivered(&firm, &from, current, &message_id).await;
             }
             let mut write = ConsentWrite::new(
                 &firm.firm_id,
@@ -123,7 +124,7 @@ impl Services {
                         .get_consent(&firm.firm_id, &from)
                         .await
                         .map_err(FlowError::from)?;
-                    return self.redelivered(&firm, &from, current).await;
+                    return self.redelivered(&firm, &from, current, &message_id).await;
                 }
                 Err(e) => return Err(FlowError::from(e).into()),
             }
@@ -148,23 +149,27 @@ impl Services {
         Err(FlowError::Contention.into())
     }
 
-    /// A redelivered text changes nothing, but an opt-out confirmation still owed (the first
-    /// delivery died before sending it) goes out now; the gate lets only one through.
+    /// A redelivered text changes nothing, but a reply the first delivery owed and did not get
+    /// out (it failed after its state change was written) goes out now: the opt-out
+    /// confirmation (the gate lets only one through), the opt-in confirmation or the HELP reply
+    /// this very message called for.
     async fn redelivered(
         &self,
         firm: &Firm,
         from: &PhoneNumber,
         current: Option<ConsentRecord>,
+        message_id: &str,
     ) -> Result<InboundOutcome, InboundError> {
         let mut replies = Vec::new();
-        if let Some(record) = &current
-            && record.status == ConsentStatus::OptedOut
-            && !record.opt_out_confirmation_sent
-        {
-            replies.push(
-                self.send_reply(firm, from, Reply::OptOutConfirmation)
-                    .await?,
-            );
+        if let Some(record) = &current {
+            if record.status == ConsentStatus::OptedOut && !record.opt_out_confirmation_sent {
+                replies.push(
+                    self.send_reply(firm, from, Reply::OptOutConfirmation)
+                        .await?,
+                );
+            } else if let Some(reply) = self.owed_reply(firm, from, record, message_id).await? {
+                replies.push(self.send_reply(firm, from, reply).await?);
+            }
         }
         Ok(InboundOutcome {
             firm_id: firm.firm_id.clone(),
@@ -173,6 +178,44 @@ impl Services {
             duplicate: true,
             replies,
         })
+    }
+
+    /// The opt-in confirmation or HELP reply that the inbound message `message_id` called for
+    /// and that never went out (no `message_sent` and no `message_blocked` of its kind after
+    /// the message's event), if any.
+    async fn owed_reply(
+        &self,
+        firm: &Firm,
+        from: &PhoneNumber,
+        record: &ConsentRecord,
+        message_id: &str,
+    ) -> Result<Option<Reply>, FlowError> {
+        let events = self.store.events(&firm.firm_id, from).await?;
+        let confirmation = record.status == ConsentStatus::OptedIn
+            && reply_owed(
+                &events,
+                |kind| {
+                    matches!(kind, AuditKind::OptedIn {
+                        evidence: OptInEvidence::Sms { inbound_message_id, .. }, ..
+                    } if inbound_message_id == message_id)
+                },
+                MessageKind::OptInConfirmation,
+                self.clock.now(),
+            );
+        if confirmation {
+            return Ok(Some(Reply::OptInConfirmation));
+        }
+        let help = reply_owed(
+            &events,
+            |kind| {
+                matches!(kind, AuditKind::ReplyReceived {
+                    inbound_message_id, note: ReplyNote::Help, ..
+                } if inbound_message_id == message_id)
+            },
+            MessageKind::HelpReply,
+            self.clock.now(),
+        );
+        Ok(help.then_some(Reply::Help))
     }
 
     /// Renders and sends a reply through the gate.
@@ -229,4 +272,46 @@ impl InboundError {
             Self::Flow(e) => e.is_retryable(),
         }
     }
+}
+
+/// How long after the event that calls for a reply a repeat of the same request leaves the
+/// reply to the first attempt, which may still be sending it (a double click, SNS delivering
+/// one message twice at once). SNS retries a failed delivery after a minute, and the error page
+/// asks the contact to try again in a minute.
+pub const REPLY_GRACE_SECS: i64 = 30;
+
+/// Whether the reply that the last event matching `trigger` called for is still owed at `now`:
+/// the event is older than [`REPLY_GRACE_SECS`], and after it (events oldest first) no
+/// `message_allowed` of `kind` reached `message_sent` and no message of `kind` was blocked or
+/// deferred. A reply whose send failed, or whose allow was written without the send, is owed
+/// again (at least once).
+pub(crate) fn reply_owed(
+    events: &[AuditEvent],
+    trigger: impl Fn(&AuditKind) -> bool,
+    kind: MessageKind,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(start) = events.iter().rposition(|e| trigger(&e.kind)) else {
+        return false;
+    };
+    if now - events[start].at < chrono::Duration::seconds(REPLY_GRACE_SECS) {
+        return false;
+    }
+    let mut allowed: Vec<&str> = Vec::new();
+    for event in &events[start + 1..] {
+        match &event.kind {
+            AuditKind::MessageAllowed { kind: k, .. } if *k == kind => allowed.push(&event.id),
+            AuditKind::MessageSent {
+                allowed_event_id, ..
+            } if allowed.contains(&allowed_event_id.as_str()) => return false,
+            AuditKind::MessageBlocked { kind: k, .. }
+            | AuditKind::MessageDeferred { kind: k, .. }
+                if *k == kind =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    true
 }

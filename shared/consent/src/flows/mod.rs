@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod email_confirm;
+pub mod export;
 pub mod idempotency;
 pub mod inbound;
 pub mod onboarding;
+pub mod proof;
 pub mod release;
 pub mod send;
 
@@ -16,6 +18,7 @@ use chrono::Duration;
 use crate::firm::Firm;
 use crate::phone::PhoneError;
 use crate::ports::{Clock, Mailer, SendError, Store, StoreError};
+use crate::proof::ProofSigner;
 use crate::templates::{TemplateError, TemplateVars};
 use crate::token::TokenKeyring;
 
@@ -58,6 +61,8 @@ pub struct Services {
     pub tokens: Arc<TokenKeyring>,
     /// Settings.
     pub config: Arc<ServiceConfig>,
+    /// The key that signs proof documents (`None`: proofs answer `proof_key_not_configured`).
+    pub proof_signer: Option<Arc<ProofSigner>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -83,7 +88,14 @@ impl Services {
             clock,
             tokens: Arc::new(tokens),
             config: Arc::new(config),
+            proof_signer: None,
         }
+    }
+
+    /// The same services, signing proof documents with `signer`.
+    pub fn with_proof_signer(mut self, signer: ProofSigner) -> Self {
+        self.proof_signer = Some(Arc::new(signer));
+        self
     }
 
     /// Reads a firm or fails with `FirmNotFound`.
@@ -158,6 +170,9 @@ pub enum FlowError {
     /// Lost the race too many times.
     #[error("too much contention on one record")]
     Contention,
+    /// No proof key is configured, so no proof can be signed.
+    #[error("no proof key is configured: proof documents cannot be signed")]
+    ProofKeyNotConfigured,
 }
 
 impl FlowError {
@@ -175,13 +190,17 @@ impl FlowError {
             Self::IdempotencyMismatch => "idempotency_key_reused",
             Self::InProgress { .. } => "request_in_progress",
             Self::Store(_) | Self::Contention => "service_unavailable",
+            Self::ProofKeyNotConfigured => "proof_key_not_configured",
             Self::Send(_) => "provider_unavailable",
         }
     }
 
     /// Whether the client is at fault (4xx) rather than the service (5xx).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, Self::Store(_) | Self::Send(_) | Self::Contention)
+        !matches!(
+            self,
+            Self::Store(_) | Self::Send(_) | Self::Contention | Self::ProofKeyNotConfigured
+        )
     }
 
     /// Whether trying the same request again may succeed.

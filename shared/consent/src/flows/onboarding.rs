@@ -244,42 +244,88 @@ impl Services {
             text: rendered.text,
             html: rendered.html,
         };
-        let message_id = self.mailer.send_email(&email).await?;
-        let at = self.clock.now();
+        // The one opt-in email is claimed in the store before it goes, like the opt-in SMS, so
+        // no failure after this point sends it twice (at most once): a retry finds it claimed.
+        let (claimed, current) = self
+            .write_email_delivery(firm, &contact.phone, |record| {
+                (record.status == ConsentStatus::Pending
+                    && record.opt_in_email == Delivery::NotSent)
+                    .then(|| (Delivery::Claimed { at: now }, Vec::new()))
+            })
+            .await?;
+        if !claimed {
+            // Another attempt claimed it meanwhile, or the number is no longer pending.
+            return Ok(match current.opt_in_email {
+                Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
+                _ => RequestDelivery::Skipped,
+            });
+        }
+        match self.mailer.send_email(&email).await {
+            Ok(message_id) => {
+                let at = self.clock.now();
+                let event = AuditEvent::new(
+                    at,
+                    AuditKind::EmailSent {
+                        to: email.to.clone(),
+                        subject: email.subject.clone(),
+                        text: email.text.clone(),
+                        html: email.html.clone(),
+                        provider_message_id: message_id.clone(),
+                    },
+                );
+                let sent = Delivery::Sent {
+                    provider_message_id: message_id,
+                    at,
+                };
+                self.write_email_delivery(firm, &contact.phone, |_| {
+                    Some((sent.clone(), vec![event.clone()]))
+                })
+                .await?;
+                Ok(RequestDelivery::Sent)
+            }
+            // The provider may have taken it: the claim stays, so it is never sent twice.
+            Err(error) if error.may_have_been_sent() => Err(error.into()),
+            Err(error) => {
+                // It did not go: give the claim back so that a retry sends it.
+                self.write_email_delivery(firm, &contact.phone, |record| {
+                    matches!(record.opt_in_email, Delivery::Claimed { .. })
+                        .then(|| (Delivery::NotSent, Vec::new()))
+                })
+                .await?;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Writes the opt-in email's delivery state (with `events`) under the record's version,
+    /// re-reading after a lost race. `change` sees the record as read and returns `None` to
+    /// write nothing. Returns whether it wrote, and the record as read or written last.
+    async fn write_email_delivery(
+        &self,
+        firm: &Firm,
+        phone: &PhoneNumber,
+        change: impl Fn(&ConsentRecord) -> Option<(Delivery, Vec<AuditEvent>)>,
+    ) -> Result<(bool, ConsentRecord), FlowError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let Some(current) = self
-                .store
-                .get_consent(&firm.firm_id, &contact.phone)
-                .await?
-            else {
+            let Some(current) = self.store.get_consent(&firm.firm_id, phone).await? else {
                 return Err(FlowError::ConsentNotFound);
+            };
+            let Some((delivery, events)) = change(&current) else {
+                return Ok((false, current));
             };
             let mut next = current.clone();
             next.version += 1;
-            next.updated_at = at;
-            next.opt_in_email = Delivery::Sent {
-                provider_message_id: message_id.clone(),
-                at,
-            };
-            let event = AuditEvent::new(
-                at,
-                AuditKind::EmailSent {
-                    to: email.to.clone(),
-                    subject: email.subject.clone(),
-                    text: email.text.clone(),
-                    html: email.html.clone(),
-                    provider_message_id: message_id.clone(),
-                },
-            );
+            next.updated_at = self.clock.now();
+            next.opt_in_email = delivery;
             let write = ConsentWrite::new(
                 &firm.firm_id,
-                &contact.phone,
+                phone,
                 Some(current.version),
-                Some(next),
-                vec![event],
+                Some(next.clone()),
+                events,
             );
             match self.store.commit(write).await {
-                Ok(()) => return Ok(RequestDelivery::Sent),
+                Ok(()) => return Ok((true, next)),
                 Err(StoreError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

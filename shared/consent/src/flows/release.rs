@@ -1,7 +1,8 @@
 //! Deferred sends: released through the gate again once the recipient's window opens.
 
 use super::send::{SendOutcome, SendRequest};
-use super::{FlowError, Services};
+use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
+use crate::ports::{ConsentWrite, DeferredSend, StoreError};
 
 /// How many due sends one release pass takes.
 pub const RELEASE_BATCH: usize = 100;
@@ -35,50 +36,60 @@ impl Services {
                 continue;
             }
             report.taken += 1;
-            let firm = match self.firm(&send.firm_id).await {
-                Ok(firm) => firm,
-                Err(FlowError::FirmNotFound) => {
-                    report.blocked += 1;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let request = SendRequest {
-                to: send.to.clone(),
-                kind: send.kind,
-                category: send.category,
-                body: send.body.clone(),
-                idempotency_key: send.idempotency_key.clone(),
-            };
-            match self.gate.send(&firm, &request).await {
-                Ok(SendOutcome::Sent { .. }) => report.sent += 1,
-                Ok(SendOutcome::Deferred { .. }) => report.deferred += 1,
-                Ok(SendOutcome::Blocked { .. }) => report.blocked += 1,
+            match self.release_one(&send).await {
+                Ok(Some(SendOutcome::Sent { .. })) => report.sent += 1,
+                Ok(Some(SendOutcome::Deferred { .. })) => report.deferred += 1,
+                // Blocked at release, or the firm is gone.
+                Ok(Some(SendOutcome::Blocked { .. }) | None) => report.blocked += 1,
                 Err(error) if error.is_retryable() => {
                     report.failed += 1;
                     tracing::warn!(error = %error, "deferred send failed; it will be retried");
-                    // Put it back through the gate later: a new deferral records it.
-                    let mut retry = send.clone();
-                    retry.not_before = self.clock.now() + chrono::Duration::minutes(1);
-                    self.store
-                        .commit(crate::ports::ConsentWrite {
-                            deferred: Some(retry),
-                            ..crate::ports::ConsentWrite::new(
-                                &firm.firm_id,
-                                &send.to,
-                                self.store
-                                    .get_consent(&firm.firm_id, &send.to)
-                                    .await?
-                                    .map(|r| r.version),
-                                None,
-                                Vec::new(),
-                            )
-                        })
-                        .await?;
+                    // Taken but not decided: put it back, through the gate again a minute later.
+                    self.requeue(&send).await?;
                 }
                 Err(e) => return Err(e),
             }
         }
         Ok(report)
+    }
+
+    /// Sends one taken deferred send through the gate again; `None` when its firm is gone.
+    async fn release_one(&self, send: &DeferredSend) -> Result<Option<SendOutcome>, FlowError> {
+        let firm = match self.firm(&send.firm_id).await {
+            Ok(firm) => firm,
+            Err(FlowError::FirmNotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let request = SendRequest {
+            to: send.to.clone(),
+            kind: send.kind,
+            category: send.category,
+            body: send.body.clone(),
+            idempotency_key: send.idempotency_key.clone(),
+        };
+        self.gate.send(&firm, &request).await.map(Some)
+    }
+
+    /// Puts a taken send back in the queue, due a minute from now.
+    async fn requeue(&self, send: &DeferredSend) -> Result<(), FlowError> {
+        let mut retry = send.clone();
+        retry.not_before = self.clock.now() + chrono::Duration::minutes(1);
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let version = self
+                .store
+                .get_consent(&send.firm_id, &send.to)
+                .await?
+                .map(|r| r.version);
+            let write = ConsentWrite {
+                deferred: Some(retry.clone()),
+                ..ConsentWrite::new(&send.firm_id, &send.to, version, None, Vec::new())
+            };
+            match self.store.commit(write).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FlowError::Contention)
     }
 }

@@ -162,11 +162,13 @@ impl SendGate {
             };
             match attempt {
                 Ok(Step::Done(outcome, record)) => {
+                    log_decision(firm, request, &outcome);
                     *prefetched = Some(record);
                     return Ok(outcome);
                 }
                 Ok(Step::Claimed(claimed)) => {
                     let (outcome, record) = self.hand_over(firm, request, claimed).await?;
+                    log_decision(firm, request, &outcome);
                     *prefetched = Some(record);
                     return Ok(outcome);
                 }
@@ -220,15 +222,16 @@ impl SendGate {
             },
         );
         let allowed_event_id = allowed.id.clone();
-        self.store
-            .commit(ConsentWrite::new(
-                &firm.firm_id,
-                &request.to,
-                Some(current.version),
-                Some(next.clone()),
-                vec![allowed],
-            ))
-            .await?;
+        let write = ConsentWrite::new(
+            &firm.firm_id,
+            &request.to,
+            Some(current.version),
+            Some(next.clone()),
+            vec![allowed],
+        );
+        // The record as written (with its new chain head) is the base of the next write.
+        let next = write.record.clone().unwrap_or(next);
+        self.store.commit(write).await?;
         Ok(Step::Claimed(Claimed {
             allowed_event_id,
             record: next,
@@ -353,9 +356,10 @@ impl SendGate {
                 &firm.firm_id,
                 phone,
                 current.as_ref().map(|r| r.version),
-                record.clone(),
+                record,
                 events,
             );
+            let record = write.record.clone();
             match self.store.commit(write).await {
                 Ok(()) => return Ok(record),
                 Err(StoreError::VersionConflict { .. }) => continue,
@@ -383,7 +387,8 @@ impl SendGate {
             let mut next = current.as_ref().map(|record| bumped(record, now));
             let events = change(next.as_mut());
             let expected = current.as_ref().map(|r| r.version);
-            let write = ConsentWrite::new(&firm.firm_id, phone, expected, next.clone(), events);
+            let write = ConsentWrite::new(&firm.firm_id, phone, expected, next, events);
+            let next = write.record.clone();
             match self.store.commit(write).await {
                 Ok(()) => return Ok(next),
                 Err(StoreError::VersionConflict { .. }) => continue,
@@ -422,9 +427,10 @@ impl SendGate {
             &firm.firm_id,
             &request.to,
             record.map(|r| r.version),
-            next.clone(),
+            next,
             vec![event],
         );
+        let next = write.record.clone();
         write.deferred = Some(DeferredSend {
             id: ulid::Ulid::new().to_string(),
             firm_id: firm.firm_id.clone(),
@@ -458,15 +464,15 @@ impl SendGate {
                 idempotency_key: request.idempotency_key.clone(),
             },
         );
-        self.store
-            .commit(ConsentWrite::new(
-                &firm.firm_id,
-                &request.to,
-                record.map(|r| r.version),
-                next.clone(),
-                vec![event],
-            ))
-            .await?;
+        let write = ConsentWrite::new(
+            &firm.firm_id,
+            &request.to,
+            record.map(|r| r.version),
+            next,
+            vec![event],
+        );
+        let next = write.record.clone();
+        self.store.commit(write).await?;
         Ok(next)
     }
 }
@@ -503,4 +509,21 @@ pub fn recipient_window(
         Some(hours) => window.narrowed(hours.opens_hour, hours.closes_hour),
         None => window,
     }
+}
+
+/// One JSON log line per decision (the deployed stack's blocked-sends metric counts them).
+fn log_decision(firm: &Firm, request: &SendRequest, outcome: &SendOutcome) {
+    let (decision, reason) = match outcome {
+        SendOutcome::Sent { .. } => ("sent", None),
+        SendOutcome::Deferred { .. } => ("deferred", None),
+        SendOutcome::Blocked { reason } => ("blocked", Some(reason.as_str())),
+    };
+    tracing::info!(
+        decision,
+        reason,
+        firm_id = %firm.firm_id,
+        to = %request.to.masked(),
+        kind = ?request.kind,
+        "gate decision"
+    );
 }

@@ -1,0 +1,186 @@
+//! The hash chain of a number's audit trail: each event carries the hash of the one before it,
+//! so no stored event can be edited, removed or reordered without breaking a link.
+//!
+//! - An event's `hash` is the lowercase hex SHA-256 of the canonical JSON ([`crate::canonical`])
+//!   of the event as serialized, without its `hash` member (its `prev_hash` included).
+//! - The first event of a (firm, number) trail links to the trail's genesis, the hash of
+//!   `consent-chain/v1\n<firm_id>\n<phone>`, so a trail cannot be passed off as another
+//!   number's; every later event links to the hash of the event before it.
+//! - The consent record keeps the hash of the newest event (`audit_head`). Events are appended
+//!   in the same conditional write as the record (conditioned on the version read), so two
+//!   writers can never both extend the same head: the chain cannot fork.
+//! - Events written while the number has no consent record (a send blocked as
+//!   `unknown_recipient`, a text from a stranger that changed nothing) have no head to extend
+//!   and no version to condition on. They are sealed unchained: `prev_hash` absent, `hash` over
+//!   their content. A proof lists them apart; their hash shows an edit, but nothing shows their
+//!   removal from the store.
+//!
+//! Sealing happens in one place, [`crate::ports::ConsentWrite::new`], which every consent write
+//! goes through.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::audit::AuditEvent;
+use crate::canonical::canonical_json;
+
+/// The domain of the chain's genesis value (and the format version of the chain rule).
+pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
+
+/// The value the first event of a (firm, number) trail links to.
+pub fn genesis(firm_id: &str, phone: &str) -> String {
+    sha256_hex(format!("{CHAIN_DOMAIN}\n{firm_id}\n{phone}").as_bytes())
+}
+
+/// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.
+pub fn event_hash(event: &Value) -> String {
+    match event {
+        Value::Object(members) => {
+            let mut members = members.clone();
+            members.remove("hash");
+            sha256_hex(canonical_json(&Value::Object(members)).as_bytes())
+        }
+        other => sha256_hex(canonical_json(other).as_bytes()),
+    }
+}
+
+/// The hash of an event as it would be stored (its `hash` member ignored).
+pub fn hash_of(event: &AuditEvent) -> String {
+    event_hash(&event_json(event))
+}
+
+/// An event as JSON, exactly as it is stored and shown in proofs.
+pub fn event_json(event: &AuditEvent) -> Value {
+    // Serializing an event cannot fail: every map key is a string and no field has a custom
+    // serializer (the tests serialize every kind).
+    serde_json::to_value(event).unwrap_or(Value::Null)
+}
+
+/// Chains `events` onto `head` (the trail's genesis when `None`) in order, setting each one's
+/// `prev_hash` and `hash`; returns the new head (`head` itself when there are no events).
+pub fn seal(
+    firm_id: &str,
+    phone: &str,
+    head: Option<&str>,
+    events: &mut [AuditEvent],
+) -> Option<String> {
+    let mut head = head.map(str::to_string);
+    for event in events.iter_mut() {
+        event.prev_hash = Some(head.take().unwrap_or_else(|| genesis(firm_id, phone)));
+        event.hash = None;
+        let hash = hash_of(event);
+        event.hash = Some(hash.clone());
+        head = Some(hash);
+    }
+    head
+}
+
+/// Seals events written without a consent record: each gets a hash of its content and no link.
+pub fn seal_unchained(events: &mut [AuditEvent]) {
+    for event in events.iter_mut() {
+        event.prev_hash = None;
+        event.hash = None;
+        event.hash = Some(hash_of(event));
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditKind;
+    use chrono::Utc;
+
+    fn skipped(reason: &str) -> AuditEvent {
+        AuditEvent::new(
+            Utc::now(),
+            AuditKind::EmailSkipped {
+                reason: reason.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn links_each_event_to_the_one_before() {
+        let mut events = vec![skipped("a"), skipped("b"), skipped("c")];
+        let head = seal("f1", "+14155550100", None, &mut events);
+        assert_eq!(
+            events[0].prev_hash.as_deref(),
+            Some(genesis("f1", "+14155550100").as_str())
+        );
+        assert_eq!(events[1].prev_hash, events[0].hash);
+        assert_eq!(events[2].prev_hash, events[1].hash);
+        assert_eq!(head, events[2].hash);
+        for event in &events {
+            assert_eq!(event.hash.as_deref(), Some(hash_of(event).as_str()));
+        }
+        // Continuing from the head links to it.
+        let mut more = vec![skipped("d")];
+        let next = seal("f1", "+14155550100", head.as_deref(), &mut more);
+        assert_eq!(more[0].prev_hash, head);
+        assert_eq!(next, more[0].hash);
+        // No events: the head stays.
+        assert_eq!(seal("f1", "+1", next.as_deref(), &mut []), next);
+    }
+
+    #[test]
+    fn the_hash_covers_the_content_and_the_link() {
+        let mut events = vec![skipped("a")];
+        seal("f1", "+14155550100", None, &mut events);
+        let original = events[0].clone();
+        let mut changed = original.clone();
+        changed.kind = AuditKind::EmailSkipped { reason: "b".into() };
+        assert_ne!(hash_of(&changed), hash_of(&original));
+        let mut relinked = original.clone();
+        relinked.prev_hash = Some(genesis("f2", "+14155550100"));
+        assert_ne!(hash_of(&relinked), hash_of(&original));
+        // The stored hash itself is not part of the hashed content.
+        let mut rehashed = original.clone();
+        rehashed.hash = Some("00".into());
+        assert_eq!(hash_of(&rehashed), hash_of(&original));
+    }
+
+    #[test]
+    fn genesis_binds_firm_and_number() {
+        assert_ne!(genesis("f1", "+14155550100"), genesis("f2", "+14155550100"));
+        assert_ne!(genesis("f1", "+14155550100"), genesis("f1", "+14155550101"));
+        assert_eq!(
+            genesis("f1", "+14155550100"),
+            sha256_hex(b"consent-chain/v1\nf1\n+14155550100")
+        );
+    }
+
+    #[test]
+    fn unchained_events_have_a_hash_and_no_link() {
+        let mut events = vec![skipped("a")];
+        seal_unchained(&mut events);
+        assert!(events[0].prev_hash.is_none());
+        assert_eq!(
+            events[0].hash.as_deref(),
+            Some(hash_of(&events[0]).as_str())
+        );
+    }
+
+    #[test]
+    fn sha256_of_nothing() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! `consent-proof verify`: checks a consent proof document (format `consent-proof/v1`,
+//! docs/proof-format.md) with nothing but the public key: every event's hash, every link of the
+//! chain, its head, and the Ed25519 signature. The checks are the consent crate's, the same the
+//! service's tests use.
+
+use std::io::Read;
+use std::path::Path;
+
+use consent::proof::{NotAProof, Verification, parse_public_key, verify};
+use serde_json::Value;
+
+/// The input cannot be checked at all (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{path} is not JSON: {source}")]
+    NotJson {
+        /// The file.
+        path: String,
+        /// The parser's message (line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The JSON is not a proof document.
+    #[error("{path}: {source}")]
+    NotAProof {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: NotAProof,
+    },
+    /// The pinned public key is not one.
+    #[error("--public-key: {0}")]
+    BadPublicKey(#[source] consent::proof::ProofKeyError),
+}
+
+/// What was checked, and what was found.
+#[derive(Debug)]
+pub struct Report {
+    /// The document.
+    pub document: Value,
+    /// The verifier's findings.
+    pub verification: Verification,
+}
+
+/// Reads `path` (`-`: standard input) and verifies it, with `public_key` pinned if given.
+pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, InputError> {
+    let shown = path.display().to_string();
+    let pinned = public_key
+        .map(parse_public_key)
+        .transpose()
+        .map_err(InputError::BadPublicKey)?;
+    let mut text = String::new();
+    let read = if shown == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(path).map(|t| text = t)
+    };
+    read.map_err(|source| InputError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let document: Value = serde_json::from_str(&text).map_err(|source| InputError::NotJson {
+        path: shown.clone(),
+        source,
+    })?;
+    let verification =
+        verify(&document, pinned.as_ref()).map_err(|source| InputError::NotAProof {
+            path: shown,
+            source,
+        })?;
+    Ok(Report {
+        document,
+        verification,
+    })
+}
+
+/// The report in words, for a person.
+pub fn describe(path: &str, report: &Report) -> String {
+    let v = &report.verification;
+    let d = &report.document;
+    let text = |value: &Value| -> String {
+        value
+            .as_str()
+            .unwrap_or("?")
+            .chars()
+            .take(80)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let mut out = String::new();
+    if v.is_valid() {
+        out.push_str(&format!("VALID: {path}\n"));
+    } else {
+        out.push_str(&format!(
+            "INVALID: {path}: {} problem{}\n",
+            v.problems.len(),
+            if v.problems.len() == 1 { "" } else { "s" }
+        ));
+        for problem in &v.problems {
+            out.push_str(&format!("  - {problem}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "  firm {} ({}), number {}, status {} ({})\n",
+        text(&d["firm"]["name"]),
+        text(&d["firm"]["firm_id"]),
+        text(&d["phone"]),
+        text(&d["consent"]["status"]),
+        text(&d["consent"]["basis"]),
+    ));
+    out.push_str(&format!(
+        "  {} chained event{}, {} unchained; generated at {}\n",
+        v.chained,
+        if v.chained == 1 { "" } else { "s" },
+        v.unchained,
+        text(&d["generated_at"]),
+    ));
+    out.push_str(&format!(
+        "  signer: key {} ({}), checked with public key {}\n",
+        v.key_id.as_deref().unwrap_or("?"),
+        text(&d["signer"]["algorithm"]),
+        v.public_key.as_deref().unwrap_or("(none)"),
+    ));
+    for warning in &v.warnings {
+        out.push_str(&format!("  note: {warning}\n"));
+    }
+    out
+}

@@ -1,0 +1,53 @@
+//! `consent-proof verify FILE [--public-key KEY]`: exit 0 when the proof is valid, 1 when it is
+//! not (each problem is named), 2 when the input cannot be read as a proof at all.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Checks consent proof documents offline, with only the public key.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verifies a proof document: every event's hash, the chain's links and head, and the
+    /// Ed25519 signature.
+    Verify {
+        /// The proof document (JSON); `-` reads standard input.
+        file: PathBuf,
+        /// The public key the document must be signed with (base64 or hex of 32 bytes, as
+        /// `GET /v1/proof-key` serves it). Without it, the key the document names is used, which
+        /// proves only that the document is unchanged since whoever holds that key signed it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify { file, public_key } => {
+            let shown = file.display().to_string();
+            match consent_proof::verify_file(&file, public_key.as_deref()) {
+                Ok(report) => {
+                    print!("{}", consent_proof::describe(&shown, &report));
+                    if report.verification.is_valid() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(error) => {
+                    eprintln!("consent-proof: {error}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The `consent-proof` binary on real proofs: one from the embedded store and one from the AWS
+//! adapters on moto verify alike (exit 0); a changed, cut, reordered or foreign-signed proof is
+//! refused (exit 1) with what is wrong; input that is not a proof at all exits 2.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use consent_tests::{TestService, scenarios};
+use serde_json::Value;
+
+/// A file of this test run with `contents`.
+fn file(name: &str, contents: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "consent-proof-{}-{}-{name}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, contents).expect("a temporary file");
+    path
+}
+
+/// Runs `consent-proof verify FILE [ARGS]`: exit status, stdout, stderr.
+fn verify(path: &PathBuf, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_consent-proof"))
+        .arg("verify")
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
+
+fn types(proof: &Value) -> Vec<String> {
+    proof["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter_map(|e| e["type"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The public key the service serves, base64 and hex.
+async fn public_key(t: &TestService) -> (String, String) {
+    let (_, key) = t.call(http::Method::GET, "/v1/proof-key", None).await;
+    (
+        key["public_key"].as_str().unwrap_or_default().to_string(),
+        key["public_key_hex"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_proof_from_the_embedded_store_verifies_and_tampering_is_named() {
+    let t = TestService::in_memory();
+    let (proof, _) = scenarios::lifecycle_proof(&t).await;
+    let (key_base64, key_hex) = public_key(&t).await;
+    let path = file("memory.json", &proof.to_string());
+
+    let (code, out, err) = verify(&path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("VALID: "), "{out}");
+    assert!(out.contains("key test-proof-1"), "{out}");
+    for key in [&key_base64, &key_hex] {
+        let (code, out, err) = verify(&path, &["--public-key", key]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // Pretty-printed, the same document still verifies: the canonical form is what counts.
+    let pretty = file(
+        "pretty.json",
+        &serde_json::to_string_pretty(&proof).unwrap_or_default(),
+    );
+    assert_eq!(verify(&pretty, &[]).0, 0);
+
+    // Pinned to another key.
+    let other = consent::proof::ProofSigner::from_seed("other", [1; 32])
+        .map(|s| s.public_key_hex())
+        .unwrap_or_default();
+    let (code, out, _) = verify(&path, &["--public-key", &other]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not by the pinned public key"), "{out}");
+    assert!(out.contains("signature does not verify"), "{out}");
+
+    let id = |i: usize| {
+        proof["events"][i]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // One event's text changed.
+    let mut changed = proof.clone();
+    changed["events"][2]["provider_message_id"] = Value::from("forged");
+    let (code, out, _) = verify(&file("changed.json", &changed.to_string()), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("INVALID: "), "{out}");
+    assert!(
+        out.contains(&format!(
+            "event 3 ({}): hash does not match its content",
+            id(2)
+        )),
+        "{out}"
+    );
+    // One dropped.
+    let mut dropped = proof.clone();
+    if let Some(events) = dropped["events"].as_array_mut() {
+        events.remove(3);
+    }
+    let (code, out, _) = verify(&file("dropped.json", &dropped.to_string()), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "event missing between event 3 ({}) and event 4",
+            id(2)
+        )),
+        "{out}"
+    );
+    // Two swapped.
+    let mut swapped = proof.clone();
+    if let Some(events) = swapped["events"].as_array_mut() {
+        events.swap(4, 5);
+    }
+    let (code, out, _) = verify(&file("swapped.json", &swapped.to_string()), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("out of order"), "{out}");
+    // Re-signed by someone else: consistent in itself, refused against our key.
+    let document: consent::proof::ProofDocument =
+        serde_json::from_value(proof.clone()).expect("a proof document");
+    let forged = consent::proof::ProofSigner::from_seed("forger", [2; 32])
+        .map(|s| s.sign(document).to_json())
+        .expect("signed");
+    let forged = file("forged.json", &forged.to_string());
+    assert_eq!(verify(&forged, &[]).0, 0);
+    let (code, out, _) = verify(&forged, &["--public-key", &key_base64]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("signed by key forger"), "{out}");
+
+    // Not a proof at all: exit 2, said on stderr.
+    for (name, contents, says) in [
+        ("garbage.json", "{not json", "is not JSON"),
+        (
+            "other.json",
+            r#"{"format":"something-else"}"#,
+            "not a consent-proof/v1",
+        ),
+        ("list.json", "[]", "not a JSON object"),
+    ] {
+        let (code, out, err) = verify(&file(name, contents), &[]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    let (code, _, err) = verify(&PathBuf::from("/nonexistent/proof.json"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+    let (code, _, err) = verify(&path, &["--public-key", "not-a-key"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--public-key"), "{err}");
+}
+
+#[tokio::test]
+async fn proofs_from_the_embedded_store_and_the_emulator_verify_alike() {
+    let memory = TestService::in_memory();
+    let (from_memory, _) = scenarios::lifecycle_proof(&memory).await;
+    let (emulated, _moto) = consent_tests::emulator::scenario_service(90).await;
+    let (from_emulator, _) = scenarios::lifecycle_proof(&emulated).await;
+    let (key, _) = public_key(&emulated).await;
+
+    for (name, proof) in [("memory", &from_memory), ("emulator", &from_emulator)] {
+        let path = file(&format!("{name}.json"), &proof.to_string());
+        let (code, out, err) = verify(&path, &["--public-key", &key]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+    }
+    // The same lifecycle leaves the same trail on both backends.
+    assert_eq!(types(&from_memory), types(&from_emulator));
+    assert_eq!(from_memory["consent"], from_emulator["consent"]);
+    assert_eq!(
+        from_memory["chain"]["length"],
+        from_emulator["chain"]["length"]
+    );
+}
+
+/// The example in docs/proof-format.md (built by an independent implementation of the format)
+/// verifies, so the documentation and the verifier agree.
+#[test]
+fn the_documented_example_verifies() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/proof-format.md"
+    ))
+    .expect("docs/proof-format.md");
+    let example = doc
+        .split("## Example")
+        .nth(1)
+        .and_then(|rest| rest.split("```json\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("a json block under ## Example");
+    let path = file("documented.json", example);
+    let (code, out, err) = verify(
+        &path,
+        &[
+            "--public-key",
+            "66be7e332c7a453332bd9d0a7f7db055f5c5ef1a06ada66d98b39fb6810c473a",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // Its key is the test suite's seed (32 bytes of 0x0b).
+    let key = consent_tests::test_proof_key().public_key().public_key;
+    assert_eq!(key, "Zr5+Myx6RTMyvZ0Kf32wVfXF7xoGraZtmLOftoEMRzo=");
+}
