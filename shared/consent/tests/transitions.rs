@@ -674,25 +674,23 @@ fn other_text_is_recorded_for_a_person_and_changes_nothing() {
 fn an_opt_out_older_than_the_current_state_is_recorded_as_superseded() {
     let stale = changed_at() - Duration::minutes(1);
     // Only the contact's own newer opt-in outranks a revocation (see the next test).
-    for current in [opted_in()] {
-        let step = run(Some(&current), sms("in-old", "STOP", stale));
-        assert_eq!(step.effect, Effect::Recorded);
-        assert!(
-            step.replies.is_empty(),
-            "no confirmation for a superseded opt-out"
-        );
-        let record = step.record.as_ref().unwrap();
-        assert_eq!(record.status, current.status, "no override");
-        assert_eq!(record.status_changed_at, current.status_changed_at);
-        assert!(record.has_applied("in-old"), "recorded as applied");
-        assert_eq!(note(&step), ReplyNote::Superseded);
-    }
+    let current = opted_in();
+    let step = run(Some(&current), sms("in-old", "STOP", stale));
+    assert_eq!(step.effect, Effect::Recorded);
+    assert!(
+        step.replies.is_empty(),
+        "no confirmation for a superseded opt-out"
+    );
+    let record = step.record.as_ref().unwrap();
+    assert_eq!(record.status, current.status, "no override");
+    assert_eq!(record.status_changed_at, current.status_changed_at);
+    assert!(record.has_applied("in-old"), "recorded as applied");
+    assert_eq!(note(&step), ReplyNote::Superseded);
 }
 
 /// A carrier-stamped STOP a moment older than the pending record (clock skew, or a STOP sent
-/// before the CRM created the contact) is superseded by the record's creation, so the number
-/// stays pending (or firm-attested and textable) although the contact revoked and nothing later
-/// gave consent. Only a newer consent decision should outrank a revocation.
+/// before the CRM created the contact) still revokes: only the contact's own newer opt-in
+/// outranks a revocation, not the record's creation or the firm's attestation.
 #[test]
 fn an_opt_out_older_than_the_record_creation_still_revokes() {
     for current in [pending(), firm_attested()] {
