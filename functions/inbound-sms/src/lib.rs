@@ -31,9 +31,19 @@ pub struct TwoWaySms {
 /// A record could not be processed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    /// The `Message` is not a two-way SMS payload: retrying will not help.
-    #[error("the SNS message is not a two-way SMS payload: {0}")]
-    Undecodable(#[from] serde_json::Error),
+    /// The `Message` is not a two-way SMS payload: retrying will not help. Only where it broke
+    /// is kept: serde's message quotes the offending value, which may be a phone number.
+    #[error(
+        "the SNS message is not a two-way SMS payload ({category} error at line {line}, column {column})"
+    )]
+    Undecodable {
+        /// syntax, data (wrong type or missing field), eof or io.
+        category: &'static str,
+        /// Where.
+        line: usize,
+        /// Where.
+        column: usize,
+    },
     /// Processing failed.
     #[error(transparent)]
     Inbound(#[from] InboundError),
@@ -43,8 +53,24 @@ impl RecordError {
     /// Whether a redelivery may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Undecodable(_) => false,
+            Self::Undecodable { .. } => false,
             Self::Inbound(e) => e.is_retryable(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for RecordError {
+    fn from(error: serde_json::Error) -> Self {
+        let category = match error.classify() {
+            serde_json::error::Category::Io => "io",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Eof => "eof",
+        };
+        Self::Undecodable {
+            category,
+            line: error.line(),
+            column: error.column(),
         }
     }
 }

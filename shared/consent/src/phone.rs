@@ -7,6 +7,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Longest input we try to parse; anything longer is not a phone number.
 const MAX_INPUT_LEN: usize = 64;
 
+/// Longest E.164 text: a plus and at most 15 digits.
+const MAX_E164_LEN: usize = 16;
+
 /// Why an input is not a phone number we can text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
@@ -45,9 +48,13 @@ impl PhoneNumber {
         if !phonenumber::is_valid(&parsed) {
             return Err(PhoneError::Invalid(shown));
         }
-        Ok(Self(
-            parsed.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        // E.164 allows at most 15 digits; the metadata accepts a few longer numbers that no
+        // carrier (and no SMS provider) takes.
+        if e164.len() > MAX_E164_LEN {
+            return Err(PhoneError::Invalid(shown));
+        }
+        Ok(Self(e164))
     }
 
     /// Accepts only a string that is already canonical E.164 (used when reading our own store).

@@ -85,7 +85,9 @@ impl Services {
             .map_err(FlowError::from)?
             .ok_or(InboundRejected::UnknownDestination)?;
         let firm = self.firm(&firm_id).await?;
-        let text: String = sms.body.chars().take(MAX_INBOUND_TEXT).collect();
+        // The whole text is read (the classifier reads both ends of a long one, so a STOP at the
+        // end of a long text still revokes); the trail keeps its first MAX_INBOUND_TEXT chars.
+        let text = sms.body;
 
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self
@@ -107,12 +109,13 @@ impl Services {
             if step.effect == Effect::Duplicate {
                 return self.redelivered(&firm, &from, current, &message_id).await;
             }
+            let events = step.events.into_iter().map(keep_text_bounded).collect();
             let mut write = ConsentWrite::new(
                 &firm.firm_id,
                 &from,
                 step.expected_version,
                 step.record.clone(),
-                step.events,
+                events,
             );
             write.inbound_message_id = Some(message_id.clone());
             match self.store.commit(write).await {
@@ -314,4 +317,26 @@ pub(crate) fn reply_owed(
         }
     }
     true
+}
+
+/// An event as the trail keeps it: an inbound text cut to its first [`MAX_INBOUND_TEXT`]
+/// characters.
+fn keep_text_bounded(mut event: AuditEvent) -> AuditEvent {
+    let cut = |text: &mut String| {
+        if let Some((end, _)) = text.char_indices().nth(MAX_INBOUND_TEXT) {
+            text.truncate(end);
+        }
+    };
+    match &mut event.kind {
+        AuditKind::ReplyReceived { text, .. }
+        | AuditKind::OptedOut {
+            text: Some(text), ..
+        }
+        | AuditKind::OptedIn {
+            evidence: OptInEvidence::Sms { text, .. },
+            ..
+        } => cut(text),
+        _ => {}
+    }
+    event
 }

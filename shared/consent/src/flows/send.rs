@@ -257,7 +257,7 @@ impl SendGate {
         match sent {
             Ok(message_id) => {
                 let id = message_id.clone();
-                let record = self
+                let written = self
                     .update(firm, &request.to, Some(claimed.record), |record| {
                         if let Some(record) = record.filter(|_| kind == MessageKind::OptInRequest) {
                             record.opt_in_sms = Delivery::Sent {
@@ -273,7 +273,22 @@ impl SendGate {
                             },
                         )]
                     })
-                    .await?;
+                    .await;
+                // The provider has the message: answer "sent" even if its id could not be
+                // recorded, or the caller's retry would send it a second time. The trail keeps
+                // the allow decision; the provider id is in this log line.
+                let record = match written {
+                    Ok(record) => record,
+                    Err(error) => {
+                        tracing::error!(
+                            error = %error,
+                            allowed_event_id = %allowed_event_id,
+                            provider_message_id = %message_id,
+                            "sent, but recording the provider id failed"
+                        );
+                        None
+                    }
+                };
                 Ok((SendOutcome::Sent { message_id }, record))
             }
             Err(SendError::RecipientOptedOut) => {
@@ -291,7 +306,8 @@ impl SendGate {
             }
             Err(error) => {
                 let reason = error.to_string();
-                // Give the one-time message back so a retry can send it.
+                // Give the one-time message back so a retry can send it. (After a provider
+                // timeout it may have gone out: see docs/reliability.md, known issue.)
                 self.update(firm, &request.to, Some(claimed.record), |record| {
                     match (kind, record) {
                         (MessageKind::OptInRequest, Some(record)) => {
