@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::area_codes;
 use crate::quiet_hours::SendWindow;
-use crate::record::{ConsentRecord, ConsentStatus, Delivery};
+use crate::record::{ConsentRecord, ConsentStatus};
 
 /// What an outbound SMS is, which decides the rules it meets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -192,9 +192,4 @@ fn over_daily_cap(record: &ConsentRecord, question: GateQuestion<'_>) -> bool {
         .daily_cap
         .is_some_and(|cap| record.sends_within_day(question.now, false) >= cap as usize);
     statutory || firm
-}
-
-/// Whether a deferred opt-in request on the record is still waiting.
-pub fn opt_in_request_deferred(record: &ConsentRecord) -> bool {
-    matches!(record.opt_in_sms, Delivery::Deferred { .. })
 }
