@@ -137,8 +137,12 @@ pub fn check_trail(
             }
             | AuditKind::MessageFailed {
                 allowed_event_id, ..
+            }
+            | AuditKind::MessageUnconfirmed {
+                allowed_event_id, ..
             } => {
-                let sent = matches!(event.kind, AuditKind::MessageSent { .. });
+                // An unconfirmed send may have gone out: it keeps its one-time claim.
+                let sent = !matches!(event.kind, AuditKind::MessageFailed { .. });
                 match allowed.get_mut(allowed_event_id.as_str()) {
                     None => problems.push(format!(
                         "{at}: refers to {allowed_event_id}, which is no earlier message_allowed"

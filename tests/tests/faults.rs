@@ -882,7 +882,6 @@ async fn every_flow_is_covered() {
 
 /// Strict: the one-time messages are never duplicated, whatever the provider answers.
 #[tokio::test]
-#[ignore = "bug: shared/consent/src/flows/send.rs SendGate::hand_over gives the one-time claim back after a provider timeout (SendError::Unconfirmed), so a retry can send the opt-in request or opt-out confirmation twice; keeping the claim needs a trail event for an unconfirmed send that the invariants accept"]
 async fn one_time_sms_is_never_resent_after_a_provider_timeout() {
     let mut all = Vec::new();
     for flow in [Flow::ContactCreated, Flow::InboundStop] {

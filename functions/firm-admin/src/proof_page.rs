@@ -339,6 +339,17 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
                 ("Error", error.clone()),
             ],
         ),
+        AuditKind::MessageUnconfirmed {
+            allowed_event_id,
+            error,
+        } => (
+            "The carrier did not answer; the text may have gone out and is not sent again"
+                .to_string(),
+            vec![
+                ("For event", position_of(allowed_event_id, chain)),
+                ("Error", error.clone()),
+            ],
+        ),
         AuditKind::MessageDeferred {
             kind,
             body,

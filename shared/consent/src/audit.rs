@@ -185,6 +185,14 @@ pub enum AuditKind {
         /// The provider's reason.
         error: String,
     },
+    /// The provider did not answer (a timeout, a lost reply): the message may have gone out.
+    /// A one-time message stays claimed, so it is never sent twice (at most once).
+    MessageUnconfirmed {
+        /// The `MessageAllowed` event this completes.
+        allowed_event_id: String,
+        /// The provider's error.
+        error: String,
+    },
     /// The gate held a message until the recipient's window opens.
     MessageDeferred {
         /// What kind of message.
@@ -266,6 +274,7 @@ impl AuditKind {
             Self::MessageAllowed { .. } => "message_allowed",
             Self::MessageSent { .. } => "message_sent",
             Self::MessageFailed { .. } => "message_failed",
+            Self::MessageUnconfirmed { .. } => "message_unconfirmed",
             Self::MessageDeferred { .. } => "message_deferred",
             Self::MessageBlocked { .. } => "message_blocked",
             Self::DoubleOptInChanged { .. } => "double_opt_in_changed",

@@ -304,10 +304,25 @@ impl SendGate {
                     record,
                 ))
             }
+            Err(error) if error.may_have_been_sent() => {
+                // The provider may have taken it: a one-time message keeps its claim so that no
+                // retry sends it twice (at most once); the trail says it is unconfirmed.
+                let reason = error.to_string();
+                self.update(firm, &request.to, Some(claimed.record), |_| {
+                    vec![AuditEvent::new(
+                        now,
+                        AuditKind::MessageUnconfirmed {
+                            allowed_event_id: allowed_event_id.clone(),
+                            error: reason.clone(),
+                        },
+                    )]
+                })
+                .await?;
+                Err(error.into())
+            }
             Err(error) => {
                 let reason = error.to_string();
-                // Give the one-time message back so a retry can send it. (After a provider
-                // timeout it may have gone out: see docs/reliability.md, known issue.)
+                // It did not go: give the one-time message back so a retry sends it.
                 self.update(firm, &request.to, Some(claimed.record), |record| {
                     match (kind, record) {
                         (MessageKind::OptInRequest, Some(record)) => {
