@@ -17,6 +17,7 @@ pub mod proof;
 pub mod quiet_hours;
 pub mod record;
 pub mod sms_segments;
+pub mod template_syntax;
 pub mod templates;
 pub mod token;
 pub mod transition;

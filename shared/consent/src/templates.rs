@@ -8,6 +8,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, HtmlEscape, UndefinedBehavio
 use serde::{Deserialize, Serialize};
 
 use crate::sms_segments::{SegmentCount, count_segments};
+use crate::template_syntax;
 
 /// The templates a firm can override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -378,12 +379,14 @@ const HTML: Part = Part {
     max_output: 200_000,
 };
 
-/// The shared sandbox: built-in filters and tests only, no loader (so no `include`, `import`
-/// or `extends` can reach a file), strict about undefined names, fuel-limited.
+/// The shared sandbox: only the allowed filters, tests and functions
+/// (`template_syntax`), no loader (so no `include`, `import` or `extends` can reach a file),
+/// strict about undefined names, fuel-limited.
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let mut env = Environment::new();
+        use minijinja::{filters, functions, tests};
+        let mut env = Environment::empty();
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(RECURSION_LIMIT);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -394,10 +397,26 @@ fn environment() -> &'static Environment<'static> {
                 AutoEscape::None
             }
         });
-        // `safe` would let a firm's HTML print a contact's name unescaped.
-        env.remove_filter("safe");
-        // `debug` dumps the render state; nothing a message needs.
-        env.remove_global("debug");
+        // No `safe` (it would print a contact's name unescaped in HTML), and nothing that
+        // makes a value much longer than its input (see template_syntax).
+        env.add_filter("upper", filters::upper);
+        env.add_filter("lower", filters::lower);
+        env.add_filter("title", filters::title);
+        env.add_filter("capitalize", filters::capitalize);
+        env.add_filter("trim", filters::trim);
+        env.add_filter("default", filters::default);
+        env.add_filter("length", filters::length);
+        env.add_filter("first", filters::first);
+        env.add_filter("last", filters::last);
+        env.add_test("defined", tests::is_defined);
+        env.add_test("undefined", tests::is_undefined);
+        env.add_test("none", tests::is_none);
+        env.add_test("eq", tests::is_eq);
+        env.add_test("ne", tests::is_ne);
+        env.add_test("in", tests::is_in);
+        env.add_test("startingwith", tests::is_startingwith);
+        env.add_test("endingwith", tests::is_endingwith);
+        env.add_function("range", functions::range);
         env
     })
 }
@@ -410,12 +429,25 @@ fn render_part(part: Part, source: &str, vars: &TemplateVars) -> Result<String, 
             part.label, part.max_source
         )]);
     }
-    // `{% autoescape false %}` would switch HTML escaping off, so no template may use it.
-    if uses_tag(source, "autoescape") {
-        return Err(vec![format!(
-            "{} may not use {{% autoescape %}}",
-            part.label
-        )]);
+    // `{% autoescape false %}` would switch HTML escaping off, `'x' * 100000000` would
+    // allocate 100 MB (minijinja folds constants while compiling): only the allowed syntax
+    // compiles. Names are reported after the variable check, which words a typo better.
+    let disallowed = template_syntax::disallowed_syntax(source, &KNOWN_VARS);
+    let refuse = |found: &[template_syntax::Disallowed]| -> Vec<String> {
+        found
+            .iter()
+            .map(|what| {
+                format!(
+                    "{} may not use {what} (a template may use {{% if %}}, {{% for %}}, the \
+                     variables, comparisons and the filters {})",
+                    part.label,
+                    template_syntax::ALLOWED_FILTERS.join(", ")
+                )
+            })
+            .collect()
+    };
+    if disallowed.iter().any(|d| d.acts_at_compile_time()) {
+        return Err(refuse(&disallowed));
     }
     let env = environment();
     let template = env
@@ -433,6 +465,9 @@ fn render_part(part: Part, source: &str, vars: &TemplateVars) -> Result<String, 
                 )
             })
             .collect());
+    }
+    if !disallowed.is_empty() {
+        return Err(refuse(&disallowed));
     }
     let mut out = CappedWriter {
         buf: Vec::new(),
@@ -478,21 +513,6 @@ fn unknown_variables(env: &Environment<'_>, used: &HashSet<String>) -> Vec<Strin
         .collect();
     unknown.sort();
     unknown
-}
-
-/// Whether a block tag `{% <tag> ... %}` occurs anywhere; matching text outside blocks too
-/// errs on the safe side, and any real block starts with a literal `{%`.
-fn uses_tag(source: &str, tag: &str) -> bool {
-    source.match_indices("{%").any(|(at, _)| {
-        let rest = source[at + 2..]
-            .trim_start_matches(['-', '+', '~'])
-            .trim_start();
-        let word: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        word.eq_ignore_ascii_case(tag)
-    })
 }
 
 /// Collects rendered output and stops the render once it passes a byte cap, so a loop cannot
@@ -948,12 +968,12 @@ mod tests {
         ));
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("too much work"), "{found:?}");
-        // Unbounded recursion stops at the recursion limit.
+        // Recursion is outside the allowed syntax.
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
             &sms("{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}"),
         ));
-        assert!(found[0].contains("recursion limit"), "{found:?}");
+        assert!(found[0].contains("may not use `recursive`"), "{found:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
