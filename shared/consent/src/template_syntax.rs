@@ -135,21 +135,15 @@ pub fn disallowed_syntax(source: &str, variables: &[&str]) -> Vec<Disallowed> {
         let mut tokens = tokens.into_iter().peekable();
         if statement {
             match tokens.next() {
-                Some(Token::Name(tag)) if ALLOWED_TAGS.contains(&tag) => {
-                    if tag == "for" {
-                        // The loop's own names, up to `in`.
-                        while let Some(token) = tokens.peek() {
-                            match token {
-                                Token::Name("in") => break,
-                                Token::Name(name) => {
-                                    loop_names.insert(name.to_string());
-                                }
-                                _ => {}
-                            }
-                            tokens.next();
+                Some(Token::Name("for")) => {
+                    // The loop's own names, up to `in`.
+                    while let Some(token) = tokens.next_if(|t| *t != Token::Name("in")) {
+                        if let Token::Name(name) = token {
+                            loop_names.insert(name.to_string());
                         }
                     }
                 }
+                Some(Token::Name(tag)) if ALLOWED_TAGS.contains(&tag) => {}
                 // The tag is the problem; what follows it means nothing on its own.
                 Some(Token::Name(tag)) => {
                     report(Disallowed::Tag(tag.to_string()));
