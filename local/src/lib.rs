@@ -67,7 +67,7 @@ impl Local {
             outbox.clone(),
             outbox.clone(),
             clock.clone(),
-            tokens,
+            Some(tokens),
             ServiceConfig {
                 confirm_base_url: base_url.to_string(),
                 ..ServiceConfig::default()
@@ -121,7 +121,7 @@ impl Local {
             outbox.clone(),
             outbox.clone(),
             clock.clone(),
-            tokens,
+            Some(tokens),
             ServiceConfig {
                 confirm_base_url: base_url.to_string(),
                 ..ServiceConfig::default()

@@ -150,7 +150,7 @@ impl TestService {
             sms,
             mailer,
             clock.clone(),
-            test_keys(),
+            Some(test_keys()),
             ServiceConfig {
                 confirm_base_url: "https://consent.test".to_string(),
                 ..ServiceConfig::default()

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use consent_aws::config::{AwsConfig, ConfigError, TOKEN_KEYS};
+use consent_aws::config::{AwsConfig, ConfigError, KeysUsed, TOKEN_KEYS};
 use consent_aws::keys;
 use serde_yaml_ng::{Mapping, Value};
 
@@ -782,11 +782,11 @@ fn every_parameter_and_condition_is_used() {
     fail_if_any(&problems, "unused parameters or conditions");
 }
 
-/// The variables `AwsConfig` requires, as groups of alternatives (one of each group must be
-/// set), read from its own error for an empty environment so a new requirement is checked here
-/// as soon as config.rs has it.
-fn required_variables() -> Vec<Vec<String>> {
-    match AwsConfig::from_lookup(|_| None) {
+/// The variables `AwsConfig` requires of a function using `keys`, as groups of alternatives
+/// (one of each group must be set), read from its own error for an empty environment so a new
+/// requirement is checked here as soon as config.rs has it.
+fn required_variables(keys: KeysUsed) -> Vec<Vec<String>> {
+    match AwsConfig::from_lookup_for(|_| None, keys) {
         Err(ConfigError::Missing(names)) => names
             .iter()
             .map(|name| name.split(" or ").map(str::to_string).collect())
@@ -795,18 +795,52 @@ fn required_variables() -> Vec<Vec<String>> {
     }
 }
 
+/// The keys each function's crate declares it uses (its `KEYS_USED`, which its `main.rs` passes
+/// to `services_from_env`), by binary name.
+fn keys_used(binary: &str) -> KeysUsed {
+    match binary {
+        "contact-created" => contact_created::KEYS_USED,
+        "email-confirm" => email_confirm::KEYS_USED,
+        "inbound-sms" => inbound_sms::KEYS_USED,
+        "send-gate" => send_gate::KEYS_USED,
+        "firm-admin" => firm_admin::KEYS_USED,
+        "deferred-release" => deferred_release::KEYS_USED,
+        other => panic!("{other}: a function crate this test does not know; add it to keys_used"),
+    }
+}
+
+/// The variables that name where a key comes from, by key.
+const TOKEN_KEY_VARIABLES: [&str; 3] = [
+    TOKEN_KEYS,
+    consent_aws::config::TOKEN_KEYS_SECRET_ARN,
+    consent_aws::config::TOKEN_KEYS_PARAMETER,
+];
+const PROOF_KEY_VARIABLES: [&str; 2] = [
+    consent_aws::config::PROOF_KEY,
+    consent_aws::config::PROOF_KEY_SECRET_ARN,
+];
+
 #[test]
 fn every_function_gets_the_variables_the_config_requires() {
-    let required = required_variables();
     // The reading above must see the constants config.rs defines.
-    let flat: Vec<&str> = required.iter().flatten().map(String::as_str).collect();
+    let flat: Vec<String> = required_variables(KeysUsed {
+        confirmation_tokens: true,
+        proof_signing: true,
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     for name in [
         consent_aws::config::TABLE_NAME,
         consent_aws::config::CONFIRM_BASE_URL,
         consent_aws::config::SES_FROM_ADDRESS,
         consent_aws::config::TOKEN_KEYS_SECRET_ARN,
+        consent_aws::config::PROOF_KEY_SECRET_ARN,
     ] {
-        assert!(flat.contains(&name), "config.rs no longer requires {name}?");
+        assert!(
+            flat.iter().any(|n| n == name),
+            "config.rs no longer requires {name}?"
+        );
     }
 
     let template = Template::load();
@@ -819,13 +853,32 @@ fn every_function_gets_the_variables_the_config_requires() {
             Some(Value::Null) | None => false,
             Some(_) => true,
         };
-        for group in &required {
+        let keys = keys_used(f.binary().unwrap_or_default());
+        for group in &required_variables(keys) {
             let set: Vec<&String> = group.iter().filter(|name| is_set(name)).collect();
             match set.len() {
                 0 => problems.push(format!("{}: none of {group:?} is set", f.id)),
                 1 => {}
                 // config.rs refuses more than one source of token keys.
                 _ => problems.push(format!("{}: more than one of {set:?} is set", f.id)),
+            }
+        }
+        // A key a function does not use is not configured for it (least privilege; and its
+        // cold start reads no secret it does not need).
+        let unused = [
+            (!keys.confirmation_tokens, &TOKEN_KEY_VARIABLES[..]),
+            (!keys.proof_signing, &PROOF_KEY_VARIABLES[..]),
+        ];
+        for name in unused
+            .iter()
+            .filter(|(unused, _)| *unused)
+            .flat_map(|(_, names)| names.iter())
+        {
+            if is_set(name) {
+                problems.push(format!(
+                    "{}: sets {name}, but its KEYS_USED does not use that key",
+                    f.id
+                ));
             }
         }
         // Key material never goes into a function's configuration: in AWS the keys come
@@ -1460,4 +1513,78 @@ fn the_checkers_catch_what_they_are_for() {
         variables.and_then(|v| v.get("B")).and_then(Value::as_str),
         Some("c")
     );
+}
+
+/// The secrets a function's role may read with `secretsmanager:GetSecretValue`, by the
+/// logical id of each secret named (`!Ref`), from its inline and the template's managed
+/// policies.
+fn secrets_readable(template: &Template, f: &Function) -> BTreeSet<String> {
+    let Some((role_id, _)) = f.property("Role").and_then(get_att_target) else {
+        return BTreeSet::new();
+    };
+    let roles = template.of_type("AWS::IAM::Role");
+    let managed = template.of_type("AWS::IAM::ManagedPolicy");
+    let Some(role) = roles.get(&role_id).and_then(|r| r.get("Properties")) else {
+        return BTreeSet::new();
+    };
+    let mut documents: Vec<&Value> = role
+        .get("Policies")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("PolicyDocument"))
+        .collect();
+    documents.extend(
+        role.get("ManagedPolicyArns")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(ref_target)
+            .filter_map(|id| managed.get(id))
+            .filter_map(|p| p.get("Properties").and_then(|p| p.get("PolicyDocument"))),
+    );
+    let mut secrets = BTreeSet::new();
+    for statement in documents.into_iter().flat_map(statements) {
+        let (actions, _) = strings_of(statement.get("Action"));
+        if !actions.contains(&"secretsmanager:GetSecretValue") {
+            continue;
+        }
+        let resources: Vec<&Value> = match statement.get("Resource") {
+            Some(Value::Sequence(items)) => items.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        secrets.extend(
+            resources
+                .into_iter()
+                .filter_map(ref_target)
+                .map(str::to_string),
+        );
+    }
+    secrets
+}
+
+#[test]
+fn only_the_functions_that_use_a_key_may_read_its_secret() {
+    let template = Template::load();
+    let mut problems = Vec::new();
+    for f in template.functions() {
+        let keys = keys_used(f.binary().unwrap_or_default());
+        let readable = secrets_readable(&template, &f);
+        let expected: BTreeSet<String> = [
+            (keys.confirmation_tokens, "TokenKeysSecret"),
+            (keys.proof_signing, "ProofKeySecret"),
+        ]
+        .into_iter()
+        .filter(|(used, _)| *used)
+        .map(|(_, secret)| secret.to_string())
+        .collect();
+        if readable != expected {
+            problems.push(format!(
+                "{}: its role reads {readable:?}, its KEYS_USED needs {expected:?}",
+                f.id
+            ));
+        }
+    }
+    fail_if_any(&problems, "secret access");
 }

@@ -13,6 +13,9 @@ use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+/// The keys this function reads at cold start: the token keys, which sign the confirmation link of the opt-in email.
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::TOKENS;
+
 /// The header a CRM may send to make a retry safe whatever the body.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 

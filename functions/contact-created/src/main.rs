@@ -5,6 +5,6 @@ use lambda_http::{Error, run, tracing};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let services = consent_aws::services_from_env().await?;
+    let services = consent_aws::services_from_env(contact_created::KEYS_USED).await?;
     run(contact_created::router(services)).await
 }

@@ -4,6 +4,9 @@
 use consent::flows::release::{RELEASE_BATCH, ReleaseReport};
 use consent::flows::{FlowError, Services};
 
+/// The keys this function reads at cold start: none (it signs no link and no proof).
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+
 /// Most passes one invocation makes, so a backlog drains over a few runs instead of one
 /// invocation running into its timeout.
 pub const MAX_PASSES: usize = 20;

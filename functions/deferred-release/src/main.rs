@@ -5,7 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let services = consent_aws::services_from_env().await?;
+    let services = consent_aws::services_from_env(deferred_release::KEYS_USED).await?;
     let services = &services;
     run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

@@ -12,6 +12,9 @@ use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationVie
 use consent::record::ConsentStatus;
 use consent_http::{Page, escape, html_page};
 
+/// The keys this function reads at cold start: the token keys, which verify the confirmation links.
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::TOKENS;
+
 /// Longest token accepted in the path.
 const MAX_TOKEN_LEN: usize = 2048;
 

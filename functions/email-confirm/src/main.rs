@@ -22,6 +22,6 @@ async fn source_ip(mut request: Request, next: Next) -> axum::response::Response
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let services = consent_aws::services_from_env().await?;
+    let services = consent_aws::services_from_env(email_confirm::KEYS_USED).await?;
     run(email_confirm::router(services).layer(axum::middleware::from_fn(source_ip))).await
 }

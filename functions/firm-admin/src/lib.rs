@@ -23,6 +23,9 @@ use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+/// The keys this function reads at cold start: the proof key, which signs proof documents.
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::PROOFS;
+
 /// The firm-admin routes.
 pub fn router(services: Services) -> Router {
     Router::new()

@@ -5,7 +5,6 @@ use lambda_http::{Error, run, tracing};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    // The one function that signs proof documents: it needs the proof key.
-    let services = consent_aws::services_from_env_with_proof_key().await?;
+    let services = consent_aws::services_from_env(firm_admin::KEYS_USED).await?;
     run(firm_admin::router(services)).await
 }

@@ -8,6 +8,9 @@ use consent::flows::inbound::{InboundError, InboundOutcome, InboundSms};
 use consent::phone::mask_phone;
 use serde::{Deserialize, Serialize};
 
+/// The keys this function reads at cold start: none (it signs no link and no proof).
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+
 /// The two-way SMS payload inside the SNS envelope's `Message` string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

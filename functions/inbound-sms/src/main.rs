@@ -7,7 +7,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let services = consent_aws::services_from_env().await?;
+    let services = consent_aws::services_from_env(inbound_sms::KEYS_USED).await?;
     let services = &services;
     run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         inbound_sms::handle(services, event.payload)

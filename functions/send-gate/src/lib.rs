@@ -15,6 +15,9 @@ use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+/// The keys this function reads at cold start: none (it signs no link and no proof).
+pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+
 /// Most messages in one batch.
 pub const MAX_BATCH: usize = 1_000;
 /// Longest message body accepted (ten GSM-7 segments).

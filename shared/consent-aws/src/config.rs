@@ -143,6 +143,51 @@ impl std::fmt::Debug for TokenKeySource {
     }
 }
 
+/// The keys a function uses. Each is read at cold start (and granted in the SAM template) only
+/// by the functions that use it, so the others start without a Secrets Manager call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeysUsed {
+    /// Signs or verifies confirmation links (contact-created, email-confirm).
+    pub confirmation_tokens: bool,
+    /// Signs proof documents (firm-admin).
+    pub proof_signing: bool,
+}
+
+impl KeysUsed {
+    /// No key: the function neither signs links nor proofs.
+    pub const NONE: Self = Self {
+        confirmation_tokens: false,
+        proof_signing: false,
+    };
+    /// The confirmation-token keys only.
+    pub const TOKENS: Self = Self {
+        confirmation_tokens: true,
+        proof_signing: false,
+    };
+    /// The proof-signing key only.
+    pub const PROOFS: Self = Self {
+        confirmation_tokens: false,
+        proof_signing: true,
+    };
+}
+
+/// How the parser treats a key's variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyNeed {
+    /// One source must be set.
+    Required,
+    /// Read if set.
+    IfSet,
+    /// Not read at all: the function does not use the key.
+    Ignored,
+}
+
+impl KeyNeed {
+    fn of(used: bool) -> Self {
+        if used { Self::Required } else { Self::Ignored }
+    }
+}
+
 /// Everything the AWS functions read from their environment.
 #[derive(Debug, Clone)]
 pub struct AwsConfig {
@@ -154,8 +199,8 @@ pub struct AwsConfig {
     pub ses_from_address: String,
     /// The SES configuration set, if any.
     pub ses_configuration_set: Option<String>,
-    /// Where the token keys come from.
-    pub token_keys: TokenKeySource,
+    /// Where the token keys come from (`None`: this function uses none).
+    pub token_keys: Option<TokenKeySource>,
     /// How long a confirmation link works.
     pub token_ttl: Duration,
     /// Where the proof-signing key comes from (`None`: not configured; firm-admin, the one
@@ -169,6 +214,24 @@ impl AwsConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Reads the process's environment for a function that uses the keys `keys` (and reads
+    /// no other key's variables).
+    pub fn from_env_for(keys: KeysUsed) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(|name| std::env::var(name).ok(), keys)
+    }
+
+    /// As [`Self::from_env_for`], from `lookup`.
+    pub fn from_lookup_for(
+        lookup: impl Fn(&str) -> Option<String>,
+        keys: KeysUsed,
+    ) -> Result<Self, ConfigError> {
+        Self::parse(
+            lookup,
+            KeyNeed::of(keys.confirmation_tokens),
+            KeyNeed::of(keys.proof_signing),
+        )
+    }
+
     /// Reads the process's environment, requiring the proof key (the function that signs
     /// proof documents).
     pub fn from_env_with_proof_key() -> Result<Self, ConfigError> {
@@ -179,19 +242,20 @@ impl AwsConfig {
     /// unset. Every missing variable is named in one error. The proof key is optional here
     /// (only the function that signs proofs is given it).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::parse(lookup, false)
+        Self::parse(lookup, KeyNeed::Required, KeyNeed::IfSet)
     }
 
     /// As [`Self::from_lookup`], with the proof key required and named among the missing.
     pub fn from_lookup_with_proof_key(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        Self::parse(lookup, true)
+        Self::parse(lookup, KeyNeed::Required, KeyNeed::Required)
     }
 
     fn parse(
         lookup: impl Fn(&str) -> Option<String>,
-        proof_key_required: bool,
+        token_keys_need: KeyNeed,
+        proof_key_need: KeyNeed,
     ) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
@@ -209,19 +273,24 @@ impl AwsConfig {
         let table_name = required(TABLE_NAME);
         let confirm_base_url = required(CONFIRM_BASE_URL);
         let ses_from_address = required(SES_FROM_ADDRESS);
-        let sources: Vec<(&'static str, String)> =
-            [TOKEN_KEYS, TOKEN_KEYS_SECRET_ARN, TOKEN_KEYS_PARAMETER]
-                .into_iter()
-                .filter_map(|name| get(name).map(|value| (name, value)))
-                .collect();
-        if sources.is_empty() {
+        let set_among = |names: &[&'static str], need: KeyNeed| -> Vec<(&'static str, String)> {
+            if need == KeyNeed::Ignored {
+                return Vec::new();
+            }
+            names
+                .iter()
+                .filter_map(|name| get(name).map(|value| (*name, value)))
+                .collect()
+        };
+        let sources = set_among(
+            &[TOKEN_KEYS, TOKEN_KEYS_SECRET_ARN, TOKEN_KEYS_PARAMETER],
+            token_keys_need,
+        );
+        if token_keys_need == KeyNeed::Required && sources.is_empty() {
             missing.push(TOKEN_KEYS_ANY);
         }
-        let proof_sources: Vec<(&'static str, String)> = [PROOF_KEY, PROOF_KEY_SECRET_ARN]
-            .into_iter()
-            .filter_map(|name| get(name).map(|value| (name, value)))
-            .collect();
-        if proof_key_required && proof_sources.is_empty() {
+        let proof_sources = set_among(&[PROOF_KEY, PROOF_KEY_SECRET_ARN], proof_key_need);
+        if proof_key_need == KeyNeed::Required && proof_sources.is_empty() {
             missing.push(PROOF_KEY_ANY);
         }
         if !missing.is_empty() {
@@ -242,7 +311,8 @@ impl AwsConfig {
         };
 
         let token_keys = match sources.as_slice() {
-            [(name, value)] => token_key_source(name, value)?,
+            [] => None,
+            [(name, value)] => Some(token_key_source(name, value)?),
             _ => {
                 return Err(ConfigError::Invalid {
                     name: TOKEN_KEYS,
@@ -304,10 +374,17 @@ impl AwsConfig {
         }
     }
 
-    /// The token keys, read from Secrets Manager or SSM when the config names a secret.
-    pub async fn token_keyring(&self, sdk: &SdkConfig) -> Result<TokenKeyring, ConfigError> {
-        match &self.token_keys {
-            TokenKeySource::Inline(ring) => Ok(ring.clone()),
+    /// The token keys, read from Secrets Manager or SSM when the config names a secret;
+    /// `None` when the function uses none.
+    pub async fn token_keyring(
+        &self,
+        sdk: &SdkConfig,
+    ) -> Result<Option<TokenKeyring>, ConfigError> {
+        let Some(source) = &self.token_keys else {
+            return Ok(None);
+        };
+        match source {
+            TokenKeySource::Inline(ring) => Ok(Some(ring.clone())),
             TokenKeySource::SecretsManager(id) => {
                 let spec = read_secret(sdk, id).await.map_err(|source| {
                     ConfigError::TokenKeysUnavailable {
@@ -315,11 +392,11 @@ impl AwsConfig {
                         source,
                     }
                 })?;
-                parse_keyring(TOKEN_KEYS_SECRET_ARN, &spec)
+                parse_keyring(TOKEN_KEYS_SECRET_ARN, &spec).map(Some)
             }
             TokenKeySource::Parameter(name) => {
                 let spec = read_parameter(sdk, name).await?;
-                parse_keyring(TOKEN_KEYS_PARAMETER, &spec)
+                parse_keyring(TOKEN_KEYS_PARAMETER, &spec).map(Some)
             }
         }
     }
@@ -470,6 +547,52 @@ mod tests {
     }
 
     #[test]
+    fn each_function_reads_only_the_keys_it_uses() {
+        let base: Vec<(&'static str, String)> = complete()
+            .into_iter()
+            .filter(|(k, _)| *k != TOKEN_KEYS)
+            .collect();
+        let lookup = |vars: Vec<(&'static str, String)>| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            }
+        };
+        // No key used: none is required, and key variables that are set are not read.
+        let mut with_both = base.clone();
+        with_both.push((TOKEN_KEYS_SECRET_ARN, "arn:aws:secretsmanager:x".into()));
+        with_both.push((PROOF_KEY, "not a key".into()));
+        let config = AwsConfig::from_lookup_for(lookup(with_both.clone()), KeysUsed::NONE)
+            .expect("no key needed");
+        assert!(config.token_keys.is_none() && config.proof_key.is_none());
+        assert!(AwsConfig::from_lookup_for(lookup(base.clone()), KeysUsed::NONE).is_ok());
+        // The token keys: required, and the proof key's variables ignored.
+        let error = AwsConfig::from_lookup_for(lookup(base.clone()), KeysUsed::TOKENS).err();
+        assert!(
+            matches!(&error, Some(ConfigError::Missing(names)) if names == &vec![TOKEN_KEYS_ANY]),
+            "{error:?}"
+        );
+        let config = AwsConfig::from_lookup_for(lookup(with_both.clone()), KeysUsed::TOKENS)
+            .expect("token keys set");
+        assert!(matches!(
+            config.token_keys,
+            Some(TokenKeySource::SecretsManager(_))
+        ));
+        assert!(config.proof_key.is_none());
+        // The proof key: required and parsed (here: invalid), the token keys ignored.
+        let error = AwsConfig::from_lookup_for(lookup(base.clone()), KeysUsed::PROOFS).err();
+        assert!(
+            matches!(&error, Some(ConfigError::Missing(names)) if names == &vec![PROOF_KEY_ANY]),
+            "{error:?}"
+        );
+        assert!(matches!(
+            AwsConfig::from_lookup_for(lookup(with_both), KeysUsed::PROOFS),
+            Err(ConfigError::ProofKey { .. })
+        ));
+    }
+
+    #[test]
     fn names_every_missing_variable_at_once() {
         let error = parse(&[("TABLE_NAME", "  ")]).err();
         let Some(ConfigError::Missing(names)) = &error else {
@@ -499,7 +622,9 @@ mod tests {
         assert_eq!(config.confirm_base_url, "https://consent.example.com");
         assert_eq!(config.token_ttl, Duration::days(14));
         assert!(config.ses_configuration_set.is_none());
-        assert!(matches!(config.token_keys, TokenKeySource::Inline(ref r) if r.current.id == "k1"));
+        assert!(
+            matches!(config.token_keys, Some(TokenKeySource::Inline(ref r)) if r.current.id == "k1")
+        );
         // Debug output names the key id, never the secret.
         assert!(!format!("{config:?}").contains(SECRET));
     }
@@ -515,7 +640,7 @@ mod tests {
         assert_eq!(config.token_ttl, Duration::days(7));
         assert_eq!(config.ses_configuration_set.as_deref(), Some("tracking"));
         assert!(
-            matches!(config.token_keys, TokenKeySource::Parameter(ref p) if p == "/consent/token-keys")
+            matches!(config.token_keys, Some(TokenKeySource::Parameter(ref p)) if p == "/consent/token-keys")
         );
     }
 

@@ -13,11 +13,9 @@ pub mod sms;
 pub mod store;
 pub mod table;
 
-pub use config::{AwsConfig, ConfigError, ProofKeySource, TokenKeySource};
+pub use config::{AwsConfig, ConfigError, KeysUsed, ProofKeySource, TokenKeySource};
 pub use email::{SesMailer, ensure_sender_identity};
-pub use services::{
-    AwsClients, load_sdk_config, services, services_from_env, services_from_env_with_proof_key,
-};
+pub use services::{AwsClients, load_sdk_config, services, services_from_env};
 pub use sms::SnsSmsSender;
 pub use store::DynamoStore;
 pub use table::ensure_table;

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use consent::flows::Services;
 use consent::ports::{Clock, SystemClock};
 
-use crate::config::{AwsConfig, ConfigError};
+use crate::config::{AwsConfig, ConfigError, KeysUsed};
 use crate::email::SesMailer;
 use crate::sms::SnsSmsSender;
 use crate::store::DynamoStore;
@@ -34,9 +35,24 @@ impl AwsClients {
     }
 }
 
-/// The default SDK config (environment, profile, instance role; `AWS_ENDPOINT_URL` honoured).
+/// The SDK config. In Lambda the region and the role's credentials are in the environment
+/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`...): they are taken from there, so no other source of the
+/// default chains (profile files, the instance metadata service) is probed. Elsewhere the
+/// default chains apply. `AWS_ENDPOINT_URL` is honoured either way.
 pub async fn load_sdk_config() -> SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = std::env::var("AWS_REGION")
+        .ok()
+        .filter(|r| !r.trim().is_empty())
+    {
+        loader = loader.region(Region::new(region));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+        && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some()
+    {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader.load().await
 }
 
 /// The flows over the AWS adapters, from an SDK config and a parsed configuration.
@@ -68,17 +84,10 @@ pub async fn services(
 }
 
 /// Everything a Lambda function needs at cold start: the environment is checked first (so a
-/// missing variable fails before any network call), then the SDK config is loaded once.
-pub async fn services_from_env() -> Result<Services, ConfigError> {
-    let config = AwsConfig::from_env()?;
-    let sdk = load_sdk_config().await;
-    services(&sdk, &config, Arc::new(SystemClock)).await
-}
-
-/// As [`services_from_env`] for the function that signs proof documents: the proof key
-/// (`PROOF_KEY` or `PROOF_KEY_SECRET_ARN`) is required, so proofs can always be signed.
-pub async fn services_from_env_with_proof_key() -> Result<Services, ConfigError> {
-    let config = AwsConfig::from_env_with_proof_key()?;
+/// missing variable fails before any network call), then the SDK config is loaded once and
+/// the keys the function uses (and only those) are read.
+pub async fn services_from_env(keys: KeysUsed) -> Result<Services, ConfigError> {
+    let config = AwsConfig::from_env_for(keys)?;
     let sdk = load_sdk_config().await;
     services(&sdk, &config, Arc::new(SystemClock)).await
 }

@@ -851,9 +851,13 @@ async fn token_keys_come_from_secrets_manager_or_ssm() {
     let from_secret = AwsConfig::from_lookup(lookup(vars)).expect("config");
     assert!(matches!(
         from_secret.token_keys,
-        TokenKeySource::SecretsManager(_)
+        Some(TokenKeySource::SecretsManager(_))
     ));
-    let ring = from_secret.token_keyring(&sdk).await.expect("keyring");
+    let ring = from_secret
+        .token_keyring(&sdk)
+        .await
+        .expect("keyring")
+        .expect("token keys configured");
     assert_eq!(ring.current.id, "k2");
     assert_eq!(ring.previous.len(), 1);
 
@@ -868,6 +872,7 @@ async fn token_keys_come_from_secrets_manager_or_ssm() {
             .token_keyring(&sdk)
             .await
             .expect("keyring")
+            .expect("token keys configured")
             .current
             .id,
         "p1"

@@ -53,9 +53,10 @@ impl From<FlowError> for ApiError {
             | FlowError::TemplateInvalid(_)
             | FlowError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             FlowError::NumberInUse | FlowError::InProgress { .. } => StatusCode::CONFLICT,
-            FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyNotConfigured => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            FlowError::Store(_)
+            | FlowError::Contention
+            | FlowError::ProofKeyNotConfigured
+            | FlowError::TokenKeysNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             FlowError::Send(_) => StatusCode::BAD_GATEWAY,
         };
         let mut api = Self::new(status, error.code(), error.to_string());
@@ -73,6 +74,9 @@ impl From<FlowError> for ApiError {
             }
             FlowError::ProofKeyNotConfigured => {
                 tracing::error!("a proof was asked for but no proof key is configured");
+            }
+            FlowError::TokenKeysNotConfigured => {
+                tracing::error!("a confirmation link was needed but no token keys are configured");
             }
             FlowError::Send(_) => {
                 tracing::error!(error = ?error, "provider failure");

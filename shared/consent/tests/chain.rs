@@ -97,12 +97,15 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .map_err(|e| fail(e.to_string()))?;
             }
             Op::ConfirmEmail { number } => {
-                let token = services.tokens.sign(&ConfirmationClaims {
-                    firm_id: FIRM_ID.to_string(),
-                    phone: phone(NUMBERS[*number]),
-                    contact_id: format!("c{number}"),
-                    expires_at: now + Duration::days(1),
-                });
+                let token = services
+                    .token_keys()
+                    .expect("token keys")
+                    .sign(&ConfirmationClaims {
+                        firm_id: FIRM_ID.to_string(),
+                        phone: phone(NUMBERS[*number]),
+                        contact_id: format!("c{number}"),
+                        expires_at: now + Duration::days(1),
+                    });
                 // A number without a record refuses the link; that is not what is tested here.
                 let _ = services
                     .confirm_email(&token, Some("203.0.113.7".into()), Some("UA".into()))

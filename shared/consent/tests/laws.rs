@@ -699,12 +699,16 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let had_record = spec.state.is_some();
                 let was = spec.status();
                 let expect = spec.email_confirmed(now);
-                let token = h.services.tokens.sign(&ConfirmationClaims {
-                    firm_id: FIRM_ID.to_string(),
-                    phone: phone(number),
-                    contact_id: "c-0".to_string(),
-                    expires_at: now + Duration::days(14),
-                });
+                let token =
+                    h.services
+                        .token_keys()
+                        .expect("token keys")
+                        .sign(&ConfirmationClaims {
+                            firm_id: FIRM_ID.to_string(),
+                            phone: phone(number),
+                            contact_id: "c-0".to_string(),
+                            expires_at: now + Duration::days(14),
+                        });
                 let result = h.services.confirm_email(&token, None, None).await;
                 match (had_record, result) {
                     (false, Err(_)) => {}

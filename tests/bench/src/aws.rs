@@ -371,7 +371,7 @@ impl AwsBench {
             Arc::new(SnsSmsSender::new(sns)),
             Arc::new(SesMailer::new(ses, FROM_ADDRESS, None)),
             clock.clone(),
-            keys,
+            Some(keys),
             ServiceConfig {
                 confirm_base_url: CONFIRM_BASE_URL.to_string(),
                 ..ServiceConfig::default()

@@ -40,9 +40,10 @@ pub enum Keys {
     Inline,
     /// `TOKEN_KEYS_SECRET_ARN`, as the SAM template deploys it (a Secrets Manager read at start).
     Secret,
-    /// Inline, with the SDK config's credentials and region taken from the environment only
-    /// (the init probe's proposal).
-    InlineEnvProviders,
+    /// Inline, with the SDK config loaded by `aws_config::load_defaults` (the full default
+    /// credential and region chains, as before `load_sdk_config` took them from the
+    /// environment); init probe only.
+    InlineDefaultChains,
 }
 
 impl Keys {
@@ -51,7 +52,7 @@ impl Keys {
         match self {
             Self::Inline => "inline (TOKEN_KEYS)",
             Self::Secret => "Secrets Manager (as deployed)",
-            Self::InlineEnvProviders => "inline, env-only credentials and region (proposed)",
+            Self::InlineDefaultChains => "inline, `aws_config::load_defaults` (before)",
         }
     }
 }
@@ -232,7 +233,7 @@ impl Setup {
         let mut env = self.env.clone();
         if name != "hello-lambda" {
             match keys {
-                Keys::Inline | Keys::InlineEnvProviders => {
+                Keys::Inline | Keys::InlineDefaultChains => {
                     let spec = format!(
                         "bench1:{}",
                         base64::engine::general_purpose::STANDARD.encode([42u8; 32])
@@ -247,7 +248,7 @@ impl Setup {
             // template does).
             if name == "firm-admin" {
                 env.push(match keys {
-                    Keys::Inline | Keys::InlineEnvProviders => {
+                    Keys::Inline | Keys::InlineDefaultChains => {
                         ("PROOF_KEY".to_string(), proof_key())
                     }
                     Keys::Secret => (
@@ -550,11 +551,11 @@ pub async fn measure(
 
     let mut probe = Vec::new();
     if let Ok(bench) = std::env::current_exe() {
-        for keys in [Keys::Inline, Keys::Secret, Keys::InlineEnvProviders] {
+        for keys in [Keys::Inline, Keys::Secret, Keys::InlineDefaultChains] {
             eprintln!("init breakdown: {}", keys.label());
             let mut env = setup.function("contact-created", keys).env;
-            if keys == Keys::InlineEnvProviders {
-                env.push(("BENCH_PROBE_ENV_PROVIDERS".to_string(), "1".to_string()));
+            if keys == Keys::InlineDefaultChains {
+                env.push(("BENCH_PROBE_DEFAULT_CHAINS".to_string(), "1".to_string()));
             }
             probe.push((keys, crate::probe::measure(&bench, &env, starts.max(1))));
         }

@@ -184,8 +184,12 @@ pub async fn measure(target: &Target<'_>, iterations: usize, warmup: usize) -> V
                     (started.elapsed(), expect(status, 202, &bytes))
                 }
                 "email-confirm" => {
-                    let token =
-                        events::token(&target.services.tokens, &firm_id, &pool[i], afternoon());
+                    let token = events::token(
+                        target.services.token_keys().expect("token keys"),
+                        &firm_id,
+                        &pool[i],
+                        afternoon(),
+                    );
                     let path = format!("/confirm/{token}");
                     let started = Instant::now();
                     let (status, bytes) = call(&router, Method::POST, &path, None).await;

@@ -19,7 +19,7 @@ pub const STEPS: &[(&str, &str)] = &[
     ("config", "`AwsConfig::from_env()` (parse, keys inline)"),
     (
         "sdk_config",
-        "`aws_config::load_defaults` (`load_sdk_config`)",
+        "`load_sdk_config` (credentials and region from the environment)",
     ),
     (
         "clients",
@@ -58,17 +58,10 @@ pub fn run_probe() -> ! {
         let config = consent_aws::AwsConfig::from_env().map_err(|e| e.to_string())?;
         times.insert("config", step.elapsed().as_secs_f64());
         let step = Instant::now();
-        let sdk = if std::env::var_os("BENCH_PROBE_ENV_PROVIDERS").is_some() {
-            // The proposal: Lambda gives credentials and region in the environment, so take
-            // them from there instead of building the default chains (profile, web identity,
-            // ECS, IMDS clients); everything else is still read as load_defaults reads it.
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .credentials_provider(
-                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-                )
-                .region(aws_config::environment::EnvironmentVariableRegionProvider::new())
-                .load()
-                .await
+        let sdk = if std::env::var_os("BENCH_PROBE_DEFAULT_CHAINS").is_some() {
+            // The way before: the full default chains (profile, web identity, ECS, IMDS
+            // providers built), for comparison.
+            aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
         } else {
             consent_aws::load_sdk_config().await
         };

@@ -106,7 +106,12 @@ pub async fn measure(moto: &consent_tests::emulator::Moto, batch: usize) -> Vec<
     )
     .await;
     counter.take();
-    let token = events::token(&bench.services.tokens, &firm_id, &b, afternoon());
+    let token = events::token(
+        bench.services.token_keys().expect("token keys"),
+        &firm_id,
+        &b,
+        afternoon(),
+    );
     let (status, body) =
         latency::call(&router, Method::GET, &format!("/confirm/{token}"), None).await;
     flows.push(FlowCount {

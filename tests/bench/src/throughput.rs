@@ -92,7 +92,7 @@ impl MemoryBench {
             outbox.clone(),
             outbox.clone(),
             clock.clone(),
-            test_keys(),
+            Some(test_keys()),
             ServiceConfig {
                 confirm_base_url: aws::CONFIRM_BASE_URL.to_string(),
                 ..ServiceConfig::default()
@@ -320,7 +320,7 @@ pub async fn local_server(
         bench.outbox.clone(),
         bench.outbox.clone(),
         bench.clock.clone(),
-        test_keys(),
+        Some(test_keys()),
         ServiceConfig::default(),
     );
     let firm = aws::register_firm(&services, "demo", "+12025550100").await;

@@ -117,6 +117,8 @@ impl Services {
                 step.record.clone(),
                 step.events,
             );
+            // The record as written (chain head sealed): the reply decides on it, unread.
+            let mut latest = write.record.clone().or_else(|| current.clone());
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => continue,
@@ -124,7 +126,7 @@ impl Services {
             }
             for reply in step.replies {
                 if reply == Reply::OptInConfirmation {
-                    self.send_reply(&firm, phone, reply).await?;
+                    latest = self.send_reply(&firm, phone, reply, latest).await?.1;
                 }
             }
             // A repeat of a confirmation whose reply never went out (it failed after the
@@ -154,7 +156,7 @@ impl Services {
                     self.clock.now(),
                 );
                 if owed {
-                    self.send_reply(&firm, phone, Reply::OptInConfirmation)
+                    self.send_reply(&firm, phone, Reply::OptInConfirmation, latest)
                         .await?;
                 }
             }
@@ -169,7 +171,7 @@ impl Services {
     }
 
     async fn open_token(&self, token: &str) -> Result<(Firm, ConfirmationClaims), ConfirmError> {
-        let claims = self.tokens.verify(token, self.clock.now())?;
+        let claims = self.token_keys()?.verify(token, self.clock.now())?;
         let firm = match self.firm(&claims.firm_id).await {
             Ok(firm) => firm,
             Err(FlowError::FirmNotFound) => return Err(ConfirmError::Invalid),

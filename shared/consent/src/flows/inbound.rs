@@ -118,6 +118,8 @@ impl Services {
                 events,
             );
             write.inbound_message_id = Some(message_id.clone());
+            // The record as written (chain head sealed): the replies decide on it, unread.
+            let mut latest = write.record.clone().or(current);
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => continue,
@@ -131,16 +133,15 @@ impl Services {
                 }
                 Err(e) => return Err(FlowError::from(e).into()),
             }
+            let status_written = latest.as_ref().map(|r| r.status);
             let mut replies = Vec::new();
             for reply in &step.replies {
-                replies.push(self.send_reply(&firm, &from, *reply).await?);
+                let (outcome, after) = self.send_reply(&firm, &from, *reply, latest).await?;
+                replies.push(outcome);
+                latest = after;
             }
-            let status = self
-                .store
-                .get_consent(&firm.firm_id, &from)
-                .await
-                .map_err(FlowError::from)?
-                .map(|r| r.status);
+            // A reply changes no status (a carrier opt-out found while sending one does).
+            let status = latest.map(|r| r.status).or(status_written);
             return Ok(InboundOutcome {
                 firm_id: firm.firm_id.clone(),
                 status,
@@ -165,13 +166,17 @@ impl Services {
     ) -> Result<InboundOutcome, InboundError> {
         let mut replies = Vec::new();
         if let Some(record) = &current {
-            if record.status == ConsentStatus::OptedOut && !record.opt_out_confirmation_sent {
-                replies.push(
-                    self.send_reply(firm, from, Reply::OptOutConfirmation)
-                        .await?,
-                );
-            } else if let Some(reply) = self.owed_reply(firm, from, record, message_id).await? {
-                replies.push(self.send_reply(firm, from, reply).await?);
+            let owed =
+                if record.status == ConsentStatus::OptedOut && !record.opt_out_confirmation_sent {
+                    Some(Reply::OptOutConfirmation)
+                } else {
+                    self.owed_reply(firm, from, record, message_id).await?
+                };
+            if let Some(reply) = owed {
+                let (outcome, _) = self
+                    .send_reply(firm, from, reply, Some(record.clone()))
+                    .await?;
+                replies.push(outcome);
             }
         }
         Ok(InboundOutcome {
@@ -221,13 +226,15 @@ impl Services {
         Ok(help.then_some(Reply::Help))
     }
 
-    /// Renders and sends a reply through the gate.
+    /// Renders and sends a reply through the gate, deciding on `record` (the recipient's record
+    /// as just read or written); returns the outcome and the record as the gate left it.
     pub(crate) async fn send_reply(
         &self,
         firm: &Firm,
         to: &PhoneNumber,
         reply: Reply,
-    ) -> Result<SendOutcome, FlowError> {
+        record: Option<ConsentRecord>,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let (name, kind) = match reply {
             Reply::OptInConfirmation => (
                 TemplateName::SmsOptInConfirmation,
@@ -242,7 +249,7 @@ impl Services {
         let rendered =
             templates::render_sms(name, firm.templates.get(&name), &firm_vars(firm, None, ""))?;
         self.gate
-            .send(
+            .send_on(
                 firm,
                 &SendRequest {
                     to: to.clone(),
@@ -251,6 +258,7 @@ impl Services {
                     body: rendered.body,
                     idempotency_key: None,
                 },
+                record,
             )
             .await
     }

@@ -57,8 +57,9 @@ pub struct Services {
     pub mailer: Arc<dyn Mailer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
-    /// Confirmation token keys.
-    pub tokens: Arc<TokenKeyring>,
+    /// Confirmation token keys (`None`: this function signs and verifies no link; the flows
+    /// that would answer `token_keys_not_configured`).
+    pub tokens: Option<Arc<TokenKeyring>>,
     /// Settings.
     pub config: Arc<ServiceConfig>,
     /// The key that signs proof documents (`None`: proofs answer `proof_key_not_configured`).
@@ -78,7 +79,7 @@ impl Services {
         sms: Arc<dyn crate::ports::SmsSender>,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
-        tokens: TokenKeyring,
+        tokens: Option<TokenKeyring>,
         config: ServiceConfig,
     ) -> Self {
         Self {
@@ -86,7 +87,7 @@ impl Services {
             store,
             mailer,
             clock,
-            tokens: Arc::new(tokens),
+            tokens: tokens.map(Arc::new),
             config: Arc::new(config),
             proof_signer: None,
         }
@@ -96,6 +97,13 @@ impl Services {
     pub fn with_proof_signer(mut self, signer: ProofSigner) -> Self {
         self.proof_signer = Some(Arc::new(signer));
         self
+    }
+
+    /// The confirmation token keys, or `TokenKeysNotConfigured`.
+    pub fn token_keys(&self) -> Result<&TokenKeyring, FlowError> {
+        self.tokens
+            .as_deref()
+            .ok_or(FlowError::TokenKeysNotConfigured)
     }
 
     /// Reads a firm or fails with `FirmNotFound`.
@@ -173,6 +181,9 @@ pub enum FlowError {
     /// No proof key is configured, so no proof can be signed.
     #[error("no proof key is configured: proof documents cannot be signed")]
     ProofKeyNotConfigured,
+    /// No confirmation token keys are configured, so no link can be signed or verified.
+    #[error("no token keys are configured: confirmation links cannot be signed or verified")]
+    TokenKeysNotConfigured,
 }
 
 impl FlowError {
@@ -191,6 +202,7 @@ impl FlowError {
             Self::InProgress { .. } => "request_in_progress",
             Self::Store(_) | Self::Contention => "service_unavailable",
             Self::ProofKeyNotConfigured => "proof_key_not_configured",
+            Self::TokenKeysNotConfigured => "token_keys_not_configured",
             Self::Send(_) => "provider_unavailable",
         }
     }
@@ -199,7 +211,11 @@ impl FlowError {
     pub fn is_client_error(&self) -> bool {
         !matches!(
             self,
-            Self::Store(_) | Self::Send(_) | Self::Contention | Self::ProofKeyNotConfigured
+            Self::Store(_)
+                | Self::Send(_)
+                | Self::Contention
+                | Self::ProofKeyNotConfigured
+                | Self::TokenKeysNotConfigured
         )
     }
 

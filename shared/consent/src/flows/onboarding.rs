@@ -127,12 +127,14 @@ impl Services {
                 step.events,
             );
             write.contact = Some(contact.clone());
+            // The record as written (chain head sealed): the requests go out on it, unread.
+            let written = write.record.clone();
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
-            let Some(record) = step.record else {
+            let Some(record) = written else {
                 return Err(FlowError::Contention);
             };
             // Only the call that created the pending record sends the request: "once, ever".
@@ -158,7 +160,8 @@ impl Services {
         Err(FlowError::Contention)
     }
 
-    /// Sends whichever opt-in request of a pending record has not been attempted yet.
+    /// Sends whichever opt-in request of a pending record has not been attempted yet, deciding
+    /// on `record` as just read or written; returns the status after.
     async fn finish_requests(
         &self,
         firm: &Firm,
@@ -166,24 +169,30 @@ impl Services {
         record: ConsentRecord,
     ) -> Result<(ConsentStatus, RequestDelivery, RequestDelivery), FlowError> {
         let pending = record.status == ConsentStatus::Pending;
+        let mut latest = Some(record.clone());
         let sms = match &record.opt_in_sms {
-            Delivery::NotSent if pending => self.send_sms_request(firm, contact).await?,
+            Delivery::NotSent if pending => {
+                let (delivery, after) = self.send_sms_request(firm, contact, latest).await?;
+                latest = after;
+                delivery
+            }
             Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
             Delivery::Deferred { .. } => RequestDelivery::Deferred,
             Delivery::NotSent | Delivery::Skipped => RequestDelivery::Skipped,
         };
         let email = match (&record.opt_in_email, contact.email.as_deref()) {
             (Delivery::NotSent, Some(address)) if pending => {
-                self.send_email_request(firm, contact, address).await?
+                let (delivery, after) = self
+                    .send_email_request(firm, contact, address, latest)
+                    .await?;
+                latest = after;
+                delivery
             }
             (Delivery::Sent { .. } | Delivery::Claimed { .. }, _) => RequestDelivery::Sent,
             _ => RequestDelivery::Skipped,
         };
-        let status = self
-            .store
-            .get_consent(&firm.firm_id, &contact.phone)
-            .await?
-            .map_or(record.status, |r| r.status);
+        // `None`: a bookkeeping write failed after a send; the status is the one read.
+        let status = latest.map_or(record.status, |r| r.status);
         Ok((status, sms, email))
     }
 
@@ -191,16 +200,17 @@ impl Services {
         &self,
         firm: &Firm,
         contact: &Contact,
-    ) -> Result<RequestDelivery, FlowError> {
+        record: Option<ConsentRecord>,
+    ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
         let vars = firm_vars(firm, contact.first_name.as_deref(), "");
         let rendered = templates::render_sms(
             TemplateName::SmsOptInRequest,
             firm.templates.get(&TemplateName::SmsOptInRequest),
             &vars,
         )?;
-        let outcome = self
+        let (outcome, after) = self
             .gate
-            .send(
+            .send_on(
                 firm,
                 &SendRequest {
                     to: contact.phone.clone(),
@@ -209,13 +219,15 @@ impl Services {
                     body: rendered.body,
                     idempotency_key: None,
                 },
+                record,
             )
             .await?;
-        Ok(match outcome {
+        let delivery = match outcome {
             SendOutcome::Sent { .. } => RequestDelivery::Sent,
             SendOutcome::Deferred { .. } => RequestDelivery::Deferred,
             SendOutcome::Blocked { .. } => RequestDelivery::Skipped,
-        })
+        };
+        Ok((delivery, after))
     }
 
     async fn send_email_request(
@@ -223,9 +235,10 @@ impl Services {
         firm: &Firm,
         contact: &Contact,
         address: &str,
-    ) -> Result<RequestDelivery, FlowError> {
+        record: Option<ConsentRecord>,
+    ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
         let now = self.clock.now();
-        let token = self.tokens.sign(&ConfirmationClaims {
+        let token = self.token_keys()?.sign(&ConfirmationClaims {
             firm_id: firm.firm_id.clone(),
             phone: contact.phone.clone(),
             contact_id: contact.contact_id.clone(),
@@ -247,7 +260,7 @@ impl Services {
         // The one opt-in email is claimed in the store before it goes, like the opt-in SMS, so
         // no failure after this point sends it twice (at most once): a retry finds it claimed.
         let (claimed, current) = self
-            .write_email_delivery(firm, &contact.phone, |record| {
+            .write_email_delivery(firm, &contact.phone, record, |record| {
                 (record.status == ConsentStatus::Pending
                     && record.opt_in_email == Delivery::NotSent)
                     .then(|| (Delivery::Claimed { at: now }, Vec::new()))
@@ -255,10 +268,11 @@ impl Services {
             .await?;
         if !claimed {
             // Another attempt claimed it meanwhile, or the number is no longer pending.
-            return Ok(match current.opt_in_email {
+            let delivery = match current.opt_in_email {
                 Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
                 _ => RequestDelivery::Skipped,
-            });
+            };
+            return Ok((delivery, Some(current)));
         }
         match self.mailer.send_email(&email).await {
             Ok(message_id) => {
@@ -277,17 +291,18 @@ impl Services {
                     provider_message_id: message_id,
                     at,
                 };
-                self.write_email_delivery(firm, &contact.phone, |_| {
-                    Some((sent.clone(), vec![event.clone()]))
-                })
-                .await?;
-                Ok(RequestDelivery::Sent)
+                let (_, after) = self
+                    .write_email_delivery(firm, &contact.phone, Some(current), |_| {
+                        Some((sent.clone(), vec![event.clone()]))
+                    })
+                    .await?;
+                Ok((RequestDelivery::Sent, Some(after)))
             }
             // The provider may have taken it: the claim stays, so it is never sent twice.
             Err(error) if error.may_have_been_sent() => Err(error.into()),
             Err(error) => {
                 // It did not go: give the claim back so that a retry sends it.
-                self.write_email_delivery(firm, &contact.phone, |record| {
+                self.write_email_delivery(firm, &contact.phone, Some(current), |record| {
                     matches!(record.opt_in_email, Delivery::Claimed { .. })
                         .then(|| (Delivery::NotSent, Vec::new()))
                 })
@@ -298,17 +313,24 @@ impl Services {
     }
 
     /// Writes the opt-in email's delivery state (with `events`) under the record's version,
-    /// re-reading after a lost race. `change` sees the record as read and returns `None` to
-    /// write nothing. Returns whether it wrote, and the record as read or written last.
+    /// starting from `known` (the record as just read or written; `None`: read it) and
+    /// re-reading after a lost race. `change` sees the record and returns `None` to write
+    /// nothing. Returns whether it wrote, and the record as read or written last.
     async fn write_email_delivery(
         &self,
         firm: &Firm,
         phone: &PhoneNumber,
+        mut known: Option<ConsentRecord>,
         change: impl Fn(&ConsentRecord) -> Option<(Delivery, Vec<AuditEvent>)>,
     ) -> Result<(bool, ConsentRecord), FlowError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let Some(current) = self.store.get_consent(&firm.firm_id, phone).await? else {
-                return Err(FlowError::ConsentNotFound);
+            let current = match known.take() {
+                Some(record) => record,
+                None => self
+                    .store
+                    .get_consent(&firm.firm_id, phone)
+                    .await?
+                    .ok_or(FlowError::ConsentNotFound)?,
             };
             let Some((delivery, events)) = change(&current) else {
                 return Ok((false, current));
@@ -324,8 +346,10 @@ impl Services {
                 Some(next.clone()),
                 events,
             );
+            // The record as written, its chain head sealed.
+            let written = write.record.clone().unwrap_or(next);
             match self.store.commit(write).await {
-                Ok(()) => return Ok((true, next)),
+                Ok(()) => return Ok((true, written)),
                 Err(StoreError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

@@ -1,7 +1,10 @@
 //! Deferred sends: released through the gate again once the recipient's window opens.
 
+use std::collections::HashMap;
+
 use super::send::{SendOutcome, SendRequest};
 use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
+use crate::firm::Firm;
 use crate::ports::{ConsentWrite, DeferredSend, StoreError};
 
 /// How many due sends one release pass takes.
@@ -26,6 +29,8 @@ impl Services {
     /// Releases every send due now, each through the gate again (an opt-out in between wins).
     pub async fn release_due(&self) -> Result<ReleaseReport, FlowError> {
         let mut report = ReleaseReport::default();
+        // Each firm is read once per run (`None`: gone).
+        let mut firms: HashMap<String, Option<Firm>> = HashMap::new();
         let due = self
             .store
             .due_deferred(self.clock.now(), RELEASE_BATCH)
@@ -36,7 +41,7 @@ impl Services {
                 continue;
             }
             report.taken += 1;
-            match self.release_one(&send).await {
+            match self.release_one(&send, &mut firms).await {
                 Ok(Some(SendOutcome::Sent { .. })) => report.sent += 1,
                 Ok(Some(SendOutcome::Deferred { .. })) => report.deferred += 1,
                 // Blocked at release, or the firm is gone.
@@ -54,11 +59,25 @@ impl Services {
     }
 
     /// Sends one taken deferred send through the gate again; `None` when its firm is gone.
-    async fn release_one(&self, send: &DeferredSend) -> Result<Option<SendOutcome>, FlowError> {
-        let firm = match self.firm(&send.firm_id).await {
-            Ok(firm) => firm,
-            Err(FlowError::FirmNotFound) => return Ok(None),
-            Err(e) => return Err(e),
+    async fn release_one(
+        &self,
+        send: &DeferredSend,
+        firms: &mut HashMap<String, Option<Firm>>,
+    ) -> Result<Option<SendOutcome>, FlowError> {
+        let firm = match firms.get(&send.firm_id) {
+            Some(firm) => firm.clone(),
+            None => {
+                let firm = match self.firm(&send.firm_id).await {
+                    Ok(firm) => Some(firm),
+                    Err(FlowError::FirmNotFound) => None,
+                    Err(e) => return Err(e),
+                };
+                firms.insert(send.firm_id.clone(), firm.clone());
+                firm
+            }
+        };
+        let Some(firm) = firm else {
+            return Ok(None);
         };
         let request = SendRequest {
             to: send.to.clone(),

@@ -84,8 +84,23 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        let mut prefetched = None;
-        self.send_with(firm, request, &mut prefetched).await
+        let mut known = None;
+        self.send_with(firm, request, &mut known).await
+    }
+
+    /// Sends one message deciding first on `record`, the recipient's record as the caller has
+    /// just read or written it (saving the gate's read; a stale copy only costs a lost race and
+    /// a re-read). Returns the outcome and the record as the gate left it (`None`: unknown, or
+    /// not known after a failed bookkeeping write; read it again).
+    pub async fn send_on(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<ConsentRecord>,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        let mut known = Some(record);
+        let outcome = self.send_with(firm, request, &mut known).await?;
+        Ok((outcome, known.flatten()))
     }
 
     /// Sends many messages, reading all their records in one batch; results in order. A
@@ -98,31 +113,40 @@ impl SendGate {
         let mut phones: Vec<PhoneNumber> = requests.iter().map(|r| r.to.clone()).collect();
         phones.sort();
         phones.dedup();
-        let mut records: HashMap<PhoneNumber, ConsentRecord> =
+        let mut found: HashMap<PhoneNumber, ConsentRecord> =
             self.store.get_consents(&firm.firm_id, &phones).await?;
+        // Every number's record as last seen (`None` inside: no record); a number missing from
+        // the map is read again by the gate.
+        let mut known: HashMap<PhoneNumber, Option<ConsentRecord>> = phones
+            .into_iter()
+            .map(|phone| {
+                let record = found.remove(&phone);
+                (phone, record)
+            })
+            .collect();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
-            let mut prefetched = Some(records.remove(&request.to));
-            let result = self.send_with(firm, request, &mut prefetched).await;
-            // Keep the newest copy of the record for later messages to the same number.
-            if let Some(Some(record)) = prefetched {
-                records.insert(request.to.clone(), record);
+            let mut record = known.remove(&request.to);
+            let result = self.send_with(firm, request, &mut record).await;
+            if let Some(record) = record {
+                known.insert(request.to.clone(), record);
             }
             results.push(result);
         }
         Ok(results)
     }
 
-    /// The gate's loop: decide on the record read (or prefetched), claim the decision under the
-    /// record's version, and on a lost race re-read and re-decide.
+    /// The gate's loop: decide on the record known (or read), claim the decision under the
+    /// record's version, and on a lost race re-read and re-decide. `known` is left holding the
+    /// record as the gate wrote it, or `None` when it must be read again.
     async fn send_with(
         &self,
         firm: &Firm,
         request: &SendRequest,
-        prefetched: &mut Option<Option<ConsentRecord>>,
+        known: &mut Option<Option<ConsentRecord>>,
     ) -> Result<SendOutcome, FlowError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let record = match prefetched.take() {
+            let record = match known.take() {
                 Some(record) => record,
                 None => self.store.get_consent(&firm.firm_id, &request.to).await?,
             };
@@ -144,7 +168,7 @@ impl SendGate {
                 && self.sms.is_opted_out(&request.to).await?
             {
                 let record = self.carrier_opt_out(firm, &request.to, None).await?;
-                *prefetched = Some(record);
+                *known = Some(record);
                 return Ok(SendOutcome::Blocked {
                     reason: BlockReason::OptedOut,
                 });
@@ -163,13 +187,14 @@ impl SendGate {
             match attempt {
                 Ok(Step::Done(outcome, record)) => {
                     log_decision(firm, request, &outcome);
-                    *prefetched = Some(record);
+                    *known = Some(record);
                     return Ok(outcome);
                 }
                 Ok(Step::Claimed(claimed)) => {
                     let (outcome, record) = self.hand_over(firm, request, claimed).await?;
                     log_decision(firm, request, &outcome);
-                    *prefetched = Some(record);
+                    // A claimed message had a record: `None` here means its last write failed.
+                    *known = record.map(Some);
                     return Ok(outcome);
                 }
                 Err(StoreError::VersionConflict { .. }) => continue,

@@ -62,7 +62,7 @@ impl Harness {
             sender(store.clone(), outbox.clone()),
             outbox.clone(),
             clock.clone(),
-            TokenKeyring::from_secret_spec(TOKEN_SECRET_SPEC).expect("a valid key spec"),
+            Some(TokenKeyring::from_secret_spec(TOKEN_SECRET_SPEC).expect("a valid key spec")),
             ServiceConfig {
                 confirm_base_url: "https://consent.example.com".to_string(),
                 ..ServiceConfig::default()
