@@ -961,3 +961,85 @@ async fn a_request_claimed_by_a_process_that_died_is_not_sent_again() {
         "never a second request"
     );
 }
+
+/// A sender that takes a while per message and counts how many are in flight at once.
+struct Slow {
+    outbox: Arc<MemoryOutbox>,
+    in_flight: Mutex<(usize, usize)>,
+}
+
+#[async_trait::async_trait]
+impl SmsSender for Slow {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        {
+            let mut counts = self.in_flight.lock().unwrap();
+            counts.0 += 1;
+            counts.1 = counts.1.max(counts.0);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        self.in_flight.lock().unwrap().0 -= 1;
+        self.outbox.send_sms(sms).await
+    }
+
+    async fn is_opted_out(&self, phone: &consent::phone::PhoneNumber) -> Result<bool, SendError> {
+        self.outbox.is_opted_out(phone).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_sends_to_different_numbers_at_once_and_to_one_number_in_order() {
+    let slow: Arc<Mutex<Option<Arc<Slow>>>> = Arc::default();
+    let slot = slow.clone();
+    let h = Harness::with_sender(t(DAYTIME), move |_, outbox| {
+        let sender = Arc::new(Slow {
+            outbox,
+            in_flight: Mutex::new((0, 0)),
+        });
+        *slot.lock().unwrap() = Some(sender.clone());
+        sender
+    })
+    .await;
+    let numbers: Vec<String> = (0..40)
+        .map(|i| format!("+1415555{:04}", 1000 + i))
+        .collect();
+    for (i, number) in numbers.iter().enumerate() {
+        opted_in(&h, &format!("c-{i}"), number).await;
+    }
+    let slow = slow.lock().unwrap().clone().expect("the sender was built");
+    *slow.in_flight.lock().unwrap() = (0, 0);
+    // Three rounds over the numbers, interleaved: each number's three messages must go in order.
+    let requests: Vec<SendRequest> = (0..3)
+        .flat_map(|round| {
+            numbers
+                .iter()
+                .map(move |n| firm_message(n, &format!("round {round}")))
+        })
+        .collect();
+    let results = h
+        .services
+        .gate
+        .send_batch(&h.firm, &requests)
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 120);
+    assert!(results.iter().all(|r| matches!(r, Ok(o) if is_sent(o))));
+    let peak = slow.in_flight.lock().unwrap().1;
+    assert!(
+        (2..=consent::flows::send::BATCH_CONCURRENCY).contains(&peak),
+        "{peak} messages in flight at once"
+    );
+    for number in &numbers {
+        let bodies: Vec<String> = h
+            .outbox
+            .sms_to(number)
+            .into_iter()
+            .filter(|s| s.body.starts_with(common::FIRM_MESSAGE_MARK))
+            .map(|s| s.body)
+            .collect();
+        assert_eq!(
+            bodies,
+            ["[firm] round 0", "[firm] round 1", "[firm] round 2"],
+            "{number}"
+        );
+    }
+}
