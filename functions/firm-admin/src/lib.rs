@@ -264,7 +264,7 @@ async fn get_proof(
 async fn get_proof_key(
     State(services): State<Services>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let (key, hex) = services.proof_key()?;
+    let (key, hex) = services.proof_key().await?;
     Ok(axum::Json(json!({
         "key_id": key.key_id,
         "algorithm": key.algorithm,

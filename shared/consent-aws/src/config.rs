@@ -4,9 +4,10 @@
 use aws_config::SdkConfig;
 use chrono::Duration;
 use consent::flows::ServiceConfig;
+use consent::flows::proof::ProofSigning;
 use std::sync::Arc;
 
-use consent::ports::BackendError;
+use consent::ports::{BackendError, ProofKeyFetch};
 use consent::proof::{ProofKeyError, ProofSigner};
 use consent::token::{TokenKeyError, TokenKeyring};
 
@@ -366,6 +367,21 @@ impl AwsConfig {
         }
     }
 
+    /// How the flows get the proof key: given inline, or read from Secrets Manager when a
+    /// proof is first signed (not at cold start: most requests to firm-admin sign none).
+    pub fn proof_signing(&self, sdk: &SdkConfig) -> ProofSigning {
+        match &self.proof_key {
+            None => ProofSigning::default(),
+            Some(ProofKeySource::Inline(signer)) => ProofSigning::given(signer.clone()),
+            Some(ProofKeySource::SecretsManager(id)) => {
+                ProofSigning::fetched(Arc::new(ProofKeyInSecretsManager {
+                    sdk: sdk.clone(),
+                    id: id.clone(),
+                }))
+            }
+        }
+    }
+
     /// The flows' settings.
     pub fn service_config(&self) -> ServiceConfig {
         ServiceConfig {
@@ -478,6 +494,20 @@ fn parse_ttl_days(value: &str) -> Result<Duration, ConfigError> {
                 "'{value}' is not a whole number of days from 1 to {MAX_TOKEN_TTL_DAYS}"
             ),
         }),
+    }
+}
+
+/// The proof key in a Secrets Manager secret, read when a proof is first signed.
+struct ProofKeyInSecretsManager {
+    sdk: SdkConfig,
+    id: String,
+}
+
+#[async_trait::async_trait]
+impl ProofKeyFetch for ProofKeyInSecretsManager {
+    async fn fetch(&self) -> Result<ProofSigner, BackendError> {
+        let spec = read_secret(&self.sdk, &self.id).await?;
+        parse_proof_key(PROOF_KEY_SECRET_ARN, &spec).map_err(|e| Box::new(e) as BackendError)
     }
 }
 

@@ -62,7 +62,6 @@ pub async fn services(
     clock: Arc<dyn Clock>,
 ) -> Result<Services, ConfigError> {
     let tokens = config.token_keyring(sdk).await?;
-    let proof_signer = config.proof_signer(sdk).await?;
     let clients = AwsClients::new(sdk);
     let mut services = Services::new(
         Arc::new(DynamoStore::new(
@@ -79,7 +78,7 @@ pub async fn services(
         tokens,
         config.service_config(),
     );
-    services.proof_signer = proof_signer;
+    services.proof_signing = config.proof_signing(sdk);
     Ok(services)
 }
 

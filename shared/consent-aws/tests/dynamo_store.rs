@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use consent::audit::{AuditEvent, AuditKind};
 use consent::firm::Firm;
+use consent::flows::FlowError;
 use consent::gate::{MessageCategory, MessageKind};
 use consent::memory::MemoryStore;
 use consent::phone::PhoneNumber;
@@ -1131,7 +1132,7 @@ async fn the_proof_key_comes_from_secrets_manager() {
     let services = consent_aws::services(&sdk, &config, Arc::new(SystemClock))
         .await
         .expect("services");
-    let (key, _) = services.proof_key().expect("a proof key");
+    let (key, _) = services.proof_key().await.expect("a proof key");
     assert_eq!(key.key_id, "proof-k1");
 
     vars.insert(config::PROOF_KEY_SECRET_ARN, "consent/absent".to_string());
@@ -1140,4 +1141,14 @@ async fn the_proof_key_comes_from_secrets_manager() {
         absent.proof_signer(&sdk).await,
         Err(ConfigError::ProofKeyUnavailable { .. })
     ));
+    // The services read the key on first use, not at start: they start, and a proof answers
+    // "unavailable" (retryable) until the secret can be read.
+    let services = consent_aws::services(&sdk, &absent, Arc::new(SystemClock))
+        .await
+        .expect("services start without reading the proof key");
+    let error = services.proof_key().await.err();
+    assert!(
+        matches!(&error, Some(e @ FlowError::ProofKeyUnavailable(_)) if e.is_retryable()),
+        "{error:?}"
+    );
 }

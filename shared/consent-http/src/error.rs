@@ -56,6 +56,7 @@ impl From<FlowError> for ApiError {
             FlowError::Store(_)
             | FlowError::Contention
             | FlowError::ProofKeyNotConfigured
+            | FlowError::ProofKeyUnavailable(_)
             | FlowError::TokenKeysNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             FlowError::Send(_) => StatusCode::BAD_GATEWAY,
         };
@@ -66,7 +67,7 @@ impl From<FlowError> for ApiError {
                 api.details = Some(json!({ "problems": problems }));
             }
             FlowError::InProgress { retry_after_secs } => api.retry_after = Some(*retry_after_secs),
-            FlowError::Store(_) | FlowError::Contention => {
+            FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyUnavailable(_) => {
                 // Internals stay in the logs.
                 tracing::error!(error = ?error, "store failure");
                 api.message = "the service is temporarily unavailable; retry".into();

@@ -448,3 +448,11 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// Reads the proof-signing key when a proof is first asked for, so that a cold start that signs
+/// no proof reads no secret.
+#[async_trait]
+pub trait ProofKeyFetch: Send + Sync {
+    /// The key, or why it could not be read.
+    async fn fetch(&self) -> Result<crate::proof::ProofSigner, BackendError>;
+}

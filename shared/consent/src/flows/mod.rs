@@ -62,8 +62,9 @@ pub struct Services {
     pub tokens: Option<Arc<TokenKeyring>>,
     /// Settings.
     pub config: Arc<ServiceConfig>,
-    /// The key that signs proof documents (`None`: proofs answer `proof_key_not_configured`).
-    pub proof_signer: Option<Arc<ProofSigner>>,
+    /// The key that signs proof documents: none (proofs answer `proof_key_not_configured`),
+    /// given, or read on first use.
+    pub proof_signing: proof::ProofSigning,
 }
 
 impl std::fmt::Debug for Services {
@@ -89,13 +90,13 @@ impl Services {
             clock,
             tokens: tokens.map(Arc::new),
             config: Arc::new(config),
-            proof_signer: None,
+            proof_signing: proof::ProofSigning::default(),
         }
     }
 
     /// The same services, signing proof documents with `signer`.
     pub fn with_proof_signer(mut self, signer: ProofSigner) -> Self {
-        self.proof_signer = Some(Arc::new(signer));
+        self.proof_signing = proof::ProofSigning::given(Arc::new(signer));
         self
     }
 
@@ -181,6 +182,9 @@ pub enum FlowError {
     /// No proof key is configured, so no proof can be signed.
     #[error("no proof key is configured: proof documents cannot be signed")]
     ProofKeyNotConfigured,
+    /// The proof key could not be read (its secret store failed, or it holds no valid key).
+    #[error("the proof key could not be read")]
+    ProofKeyUnavailable(#[source] crate::ports::BackendError),
     /// No confirmation token keys are configured, so no link can be signed or verified.
     #[error("no token keys are configured: confirmation links cannot be signed or verified")]
     TokenKeysNotConfigured,
@@ -202,6 +206,7 @@ impl FlowError {
             Self::InProgress { .. } => "request_in_progress",
             Self::Store(_) | Self::Contention => "service_unavailable",
             Self::ProofKeyNotConfigured => "proof_key_not_configured",
+            Self::ProofKeyUnavailable(_) => "service_unavailable",
             Self::TokenKeysNotConfigured => "token_keys_not_configured",
             Self::Send(_) => "provider_unavailable",
         }
@@ -215,6 +220,7 @@ impl FlowError {
                 | Self::Send(_)
                 | Self::Contention
                 | Self::ProofKeyNotConfigured
+                | Self::ProofKeyUnavailable(_)
                 | Self::TokenKeysNotConfigured
         )
     }
@@ -224,7 +230,7 @@ impl FlowError {
         match self {
             Self::Store(e) => e.is_retryable(),
             Self::Send(e) => e.is_retryable(),
-            Self::Contention | Self::InProgress { .. } => true,
+            Self::Contention | Self::InProgress { .. } | Self::ProofKeyUnavailable(_) => true,
             _ => false,
         }
     }

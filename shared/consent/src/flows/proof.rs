@@ -1,17 +1,73 @@
 //! Proof of consent: a number's whole trail at a firm, with its hash chain, signed by the
 //! service's proof key (the document is built and signed in [`crate::proof`]).
 
+use std::sync::{Arc, OnceLock};
+
 use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
 use crate::phone::PhoneNumber;
-use crate::proof::{ProofDocument, ProofPublicKey, build_proof};
+use crate::ports::ProofKeyFetch;
+use crate::proof::{ProofDocument, ProofPublicKey, ProofSigner, build_proof};
+
+/// The key that signs proof documents: none, given, or read on first use and kept.
+#[derive(Clone, Default)]
+pub struct ProofSigning {
+    ready: Arc<OnceLock<Arc<ProofSigner>>>,
+    fetch: Option<Arc<dyn ProofKeyFetch>>,
+}
+
+impl std::fmt::Debug for ProofSigning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofSigning")
+            .field("ready", &self.ready.get().map(|s| s.key_id().to_string()))
+            .field("fetched", &self.fetch.is_some())
+            .finish()
+    }
+}
+
+impl ProofSigning {
+    /// Signs with `signer`.
+    pub fn given(signer: Arc<ProofSigner>) -> Self {
+        let ready = OnceLock::new();
+        let _ = ready.set(signer);
+        Self {
+            ready: Arc::new(ready),
+            fetch: None,
+        }
+    }
+
+    /// Reads the key with `fetch` when a proof is first asked for; a failed read is tried
+    /// again by the next request.
+    pub fn fetched(fetch: Arc<dyn ProofKeyFetch>) -> Self {
+        Self {
+            ready: Arc::default(),
+            fetch: Some(fetch),
+        }
+    }
+
+    /// The signer, read now if it has not been yet.
+    pub async fn signer(&self) -> Result<Arc<ProofSigner>, FlowError> {
+        if let Some(signer) = self.ready.get() {
+            return Ok(signer.clone());
+        }
+        let fetch = self
+            .fetch
+            .as_ref()
+            .ok_or(FlowError::ProofKeyNotConfigured)?;
+        let signer = Arc::new(
+            fetch
+                .fetch()
+                .await
+                .map_err(FlowError::ProofKeyUnavailable)?,
+        );
+        // Two first requests at once may both read it: the first stored wins, both agree.
+        Ok(self.ready.get_or_init(|| signer).clone())
+    }
+}
 
 impl Services {
     /// The signed proof of a number's consent at a firm.
     pub async fn proof(&self, firm_id: &str, phone: &str) -> Result<ProofDocument, FlowError> {
-        let signer = self
-            .proof_signer
-            .clone()
-            .ok_or(FlowError::ProofKeyNotConfigured)?;
+        let signer = self.proof_signing.signer().await?;
         let firm = self.firm(firm_id).await?;
         let phone = PhoneNumber::parse(phone)?;
         for _ in 0..MAX_CONFLICT_RETRIES {
@@ -33,11 +89,8 @@ impl Services {
     }
 
     /// The public key proof documents are signed with.
-    pub fn proof_key(&self) -> Result<(ProofPublicKey, String), FlowError> {
-        let signer = self
-            .proof_signer
-            .as_ref()
-            .ok_or(FlowError::ProofKeyNotConfigured)?;
+    pub async fn proof_key(&self) -> Result<(ProofPublicKey, String), FlowError> {
+        let signer = self.proof_signing.signer().await?;
         Ok((signer.public_key(), signer.public_key_hex()))
     }
 }
