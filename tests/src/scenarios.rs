@@ -797,6 +797,17 @@ pub async fn frequency_caps(t: &TestService) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["frequency_cap"], 5);
+    // A cap above the highest a record can count is refused.
+    let mut too_high = firm.clone();
+    too_high["frequency_cap"] = json!(consent::gate::MAX_DAILY_CAP + 1);
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("/v1/firms/{}", t.firm_id()),
+            Some(too_high),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _) = send_as(t, &california, "CA 5", "marketing").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = send_as(t, &california, "CA transactional", "transactional").await;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::gate::{MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
 use crate::phone::PhoneNumber;
 
 /// Where a number stands.
@@ -166,11 +167,30 @@ impl ConsentRecord {
             .count()
     }
 
-    /// Counts a firm message sent at `at`, forgetting those older than a day.
+    /// Counts a firm message sent at `at`, forgetting those older than a day, and beyond what
+    /// any cap asks about: the newest [`MAX_DAILY_CAP`] sends and the newest
+    /// [`STATUTORY_DAILY_CAP`] marketing sends are kept, so the record stays small however
+    /// much is sent.
     pub fn count_send(&mut self, at: DateTime<Utc>, marketing: bool) {
         let since = at - chrono::Duration::hours(24);
         self.recent_sends.retain(|s| s.at > since);
         self.recent_sends.push(RecentSend { at, marketing });
+        if self.recent_sends.len() <= MAX_DAILY_CAP as usize {
+            return;
+        }
+        let (mut kept, mut marketing_kept) = (0usize, 0usize);
+        let mut keep: Vec<bool> = vec![false; self.recent_sends.len()];
+        for (index, send) in self.recent_sends.iter().enumerate().rev() {
+            let wanted = kept < MAX_DAILY_CAP as usize
+                || (send.marketing && marketing_kept < STATUTORY_DAILY_CAP as usize);
+            if wanted {
+                keep[index] = true;
+                kept += 1;
+                marketing_kept += usize::from(send.marketing);
+            }
+        }
+        let mut flags = keep.into_iter();
+        self.recent_sends.retain(|_| flags.next().unwrap_or(false));
     }
 
     /// Whether the gate treats this record as consent to text, given the firm's setting.
@@ -180,5 +200,55 @@ impl ConsentRecord {
             (ConsentStatus::OptedIn, _) => true,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transition::{self, ConsentEvent};
+
+    fn record() -> ConsentRecord {
+        let phone = PhoneNumber::parse("+13055550123").expect("a number");
+        let at = "2026-12-01T15:00:00Z".parse().expect("an instant");
+        transition::apply(
+            None,
+            "firm-1",
+            &phone,
+            ConsentEvent::ContactCreated {
+                contact_id: "c-1".into(),
+                source: None,
+                email: None,
+                double_opt_in: true,
+                time_zone: None,
+            },
+            at,
+        )
+        .record
+        .expect("a new record")
+    }
+
+    #[test]
+    fn a_record_remembers_only_the_sends_a_cap_can_ask_about() {
+        let mut record = record();
+        let start: DateTime<Utc> = "2026-12-01T15:00:00Z".parse().expect("an instant");
+        // Three marketing sends, then a runaway of transactional ones within the same day.
+        for i in 0..3 {
+            record.count_send(start + chrono::Duration::seconds(i), true);
+        }
+        for i in 3..5_000 {
+            record.count_send(start + chrono::Duration::seconds(i), false);
+        }
+        let now = start + chrono::Duration::seconds(5_000);
+        assert_eq!(
+            record.recent_sends.len(),
+            MAX_DAILY_CAP as usize + STATUTORY_DAILY_CAP as usize
+        );
+        // Every cap still answers as if all were kept: the firm's highest cap is reached and
+        // the marketing sends are all counted.
+        assert!(record.sends_within_day(now, false) >= MAX_DAILY_CAP as usize);
+        assert_eq!(record.sends_within_day(now, true), 3);
+        // Oldest first, still.
+        assert!(record.recent_sends.windows(2).all(|w| w[0].at <= w[1].at));
     }
 }

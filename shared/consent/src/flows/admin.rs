@@ -91,8 +91,13 @@ impl Services {
                 "may only narrow 8:00 to 21:00: opens_hour >= 8, closes_hour <= 21, opens before it closes",
             ));
         }
-        if settings.limits.daily_cap == Some(0) {
-            return Err(FlowError::field("frequency_cap", "must be at least 1"));
+        if let Some(cap) = settings.limits.daily_cap
+            && !(1..=crate::gate::MAX_DAILY_CAP).contains(&cap)
+        {
+            return Err(FlowError::field(
+                "frequency_cap",
+                format!("must be 1 to {}", crate::gate::MAX_DAILY_CAP),
+            ));
         }
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.store.get_firm(firm_id).await?;
