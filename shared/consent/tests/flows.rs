@@ -882,19 +882,12 @@ impl SmsSender for Observing {
 
 #[tokio::test]
 async fn one_time_messages_are_claimed_in_the_store_before_the_provider_gets_them() {
-    let observer: Arc<Mutex<Option<Arc<Observing>>>> = Arc::default();
-    let slot = observer.clone();
-    let h = Harness::with_sender(t(DAYTIME), move |store, outbox| {
-        let observing = Arc::new(Observing {
-            store,
-            outbox,
-            seen: Mutex::default(),
-        });
-        *slot.lock().unwrap() = Some(observing.clone());
-        observing
+    let (h, observing) = Harness::with_own_sender(t(DAYTIME), |store, outbox| Observing {
+        store,
+        outbox,
+        seen: Mutex::default(),
     })
     .await;
-    let observing = observer.lock().unwrap().clone().unwrap();
 
     h.services
         .create_contact(FIRM_ID, contact("c-1", MARIA))
@@ -988,15 +981,9 @@ impl SmsSender for Slow {
 
 #[tokio::test]
 async fn a_batch_sends_to_different_numbers_at_once_and_to_one_number_in_order() {
-    let slow: Arc<Mutex<Option<Arc<Slow>>>> = Arc::default();
-    let slot = slow.clone();
-    let h = Harness::with_sender(t(DAYTIME), move |_, outbox| {
-        let sender = Arc::new(Slow {
-            outbox,
-            in_flight: Mutex::new((0, 0)),
-        });
-        *slot.lock().unwrap() = Some(sender.clone());
-        sender
+    let (h, slow) = Harness::with_own_sender(t(DAYTIME), |_, outbox| Slow {
+        outbox,
+        in_flight: Mutex::new((0, 0)),
     })
     .await;
     let numbers: Vec<String> = (0..40)
@@ -1005,7 +992,6 @@ async fn a_batch_sends_to_different_numbers_at_once_and_to_one_number_in_order()
     for (i, number) in numbers.iter().enumerate() {
         opted_in(&h, &format!("c-{i}"), number).await;
     }
-    let slow = slow.lock().unwrap().clone().expect("the sender was built");
     *slow.in_flight.lock().unwrap() = (0, 0);
     // Three rounds over the numbers, interleaved: each number's three messages must go in order.
     let requests: Vec<SendRequest> = (0..3)

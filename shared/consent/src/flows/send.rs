@@ -356,42 +356,36 @@ impl SendGate {
                     record,
                 ))
             }
-            Err(error) if error.may_have_been_sent() => {
-                // The provider may have taken it: a one-time message keeps its claim so that no
-                // retry sends it twice (at most once); the trail says it is unconfirmed.
-                let reason = error.to_string();
-                self.update(firm, &request.to, Some(claimed.record), |_| {
-                    vec![AuditEvent::new(
-                        now,
-                        AuditKind::MessageUnconfirmed {
-                            allowed_event_id: allowed_event_id.clone(),
-                            error: reason.clone(),
-                        },
-                    )]
-                })
-                .await?;
-                Err(error.into())
-            }
             Err(error) => {
                 let reason = error.to_string();
-                // It did not go: give the one-time message back so a retry sends it.
+                // After a timeout the provider may have taken it: a one-time message keeps its
+                // claim so that no retry sends it twice (at most once), and the trail says
+                // "unconfirmed". After a definite failure it did not go: the claim is given
+                // back so that a retry sends it.
+                let unconfirmed = error.may_have_been_sent();
                 self.update(firm, &request.to, Some(claimed.record), |record| {
-                    match (kind, record) {
-                        (MessageKind::OptInRequest, Some(record)) => {
+                    match (unconfirmed, kind, record) {
+                        (false, MessageKind::OptInRequest, Some(record)) => {
                             record.opt_in_sms = Delivery::NotSent
                         }
-                        (MessageKind::OptOutConfirmation, Some(record)) => {
+                        (false, MessageKind::OptOutConfirmation, Some(record)) => {
                             record.opt_out_confirmation_sent = false
                         }
                         _ => {}
                     }
-                    vec![AuditEvent::new(
-                        now,
+                    let (allowed_event_id, error) = (allowed_event_id.clone(), reason.clone());
+                    let outcome = if unconfirmed {
+                        AuditKind::MessageUnconfirmed {
+                            allowed_event_id,
+                            error,
+                        }
+                    } else {
                         AuditKind::MessageFailed {
-                            allowed_event_id: allowed_event_id.clone(),
-                            error: reason.clone(),
-                        },
-                    )]
+                            allowed_event_id,
+                            error,
+                        }
+                    };
+                    vec![AuditEvent::new(now, outcome)]
                 })
                 .await?;
                 Err(error.into())

@@ -93,6 +93,28 @@ impl Harness {
         }
     }
 
+    /// Like [`Harness::with_sender`], also handing back the sender built, for the test to read
+    /// what it saw.
+    pub async fn with_own_sender<S: SmsSender + 'static>(
+        now: DateTime<Utc>,
+        sender: impl FnOnce(Arc<MemoryStore>, Arc<MemoryOutbox>) -> S,
+    ) -> (Self, Arc<S>) {
+        let slot: Arc<std::sync::Mutex<Option<Arc<S>>>> = Arc::default();
+        let filled = slot.clone();
+        let h = Self::with_sender(now, move |store, outbox| {
+            let built = Arc::new(sender(store, outbox));
+            *filled.lock().expect("the slot") = Some(built.clone());
+            built
+        })
+        .await;
+        let built = slot
+            .lock()
+            .expect("the slot")
+            .take()
+            .expect("the sender was built");
+        (h, built)
+    }
+
     pub async fn daytime() -> Self {
         Self::at(t(DAYTIME)).await
     }
