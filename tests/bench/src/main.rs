@@ -143,6 +143,18 @@ fn splice(doc: &Path, results: &str) -> Result<(), String> {
     std::fs::write(doc, spliced).map_err(|e| format!("{}: {e}", doc.display()))
 }
 
+/// Writes what is measured so far into the doc (a later crash then loses one section, not the
+/// run); the final write replaces it.
+fn save(args: &Args, report: &Report) {
+    if let Some(doc) = &args.doc {
+        let mut partial = report.markdown();
+        partial.push_str("\n(partial: the run was still measuring when this was written)\n");
+        if let Err(e) = splice(doc, &partial) {
+            eprintln!("consent-bench: {e}");
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     // A child of the init breakdown: time a function's init steps in a fresh process.
     if std::env::args().nth(1).as_deref() == Some("--probe-init") {
@@ -194,10 +206,12 @@ async fn run(args: Args) -> std::process::ExitCode {
             &args.work_dir,
             &names,
         ));
+        save(&args, &report);
     }
     if want("gate") {
         eprintln!("== gate throughput in process");
         report.gate = Some(throughput::in_process(args.decisions, args.numbers));
+        save(&args, &report);
     }
     if want("local") {
         eprintln!("== local server batch endpoint");
@@ -209,75 +223,74 @@ async fn run(args: Args) -> std::process::ExitCode {
             )
             .await,
         );
+        save(&args, &report);
     }
-    let needs_moto = ["lambda", "latency", "requests"].iter().any(|s| want(s));
-    let moto = if needs_moto {
-        Some(Moto::start().await)
-    } else {
-        None
-    };
-    if let Some(moto) = &moto {
-        if want("lambda") {
-            eprintln!("== cold start and memory");
-            let logs = args.work_dir.join("logs");
-            let _ = std::fs::remove_dir_all(&logs);
-            let _ = std::fs::create_dir_all(&logs);
-            report.lambda = Some(
-                coldstart::measure(moto, &args.bin_dir, &logs, args.starts, args.invocations).await,
-            );
-        }
-        if want("latency") {
-            eprintln!("== warm handler latency");
-            let mut results = Vec::new();
-            let memory = throughput::MemoryBench::new();
-            let firm =
-                consent_bench::aws::register_firm(&memory.services, "bench", "+12025550142").await;
-            results.extend(
-                latency::measure(
-                    &latency::Target {
-                        services: &memory.services,
-                        store: &memory.store,
-                        clock: &memory.clock,
-                        firm: &firm,
-                        backend: "memory",
-                    },
-                    args.memory_iterations,
-                    20,
-                )
-                .await,
-            );
-            let clock = std::sync::Arc::new(consent::memory::SettableClock::frozen(
-                consent_tests::afternoon(),
-            ));
-            let aws = consent_bench::aws::AwsBench::new(
-                moto,
-                "bench-latency",
-                clock,
-                consent_tests::test_keys(),
+    // A fresh moto for each section: moto keeps a deep copy of a table per transaction, and one
+    // server through every section grew past this machine's 24 GiB and was killed.
+    if want("lambda") {
+        eprintln!("== cold start and memory");
+        let moto = Moto::start().await;
+        let logs = args.work_dir.join("logs");
+        let _ = std::fs::remove_dir_all(&logs);
+        let _ = std::fs::create_dir_all(&logs);
+        report.lambda = Some(
+            coldstart::measure(&moto, &args.bin_dir, &logs, args.starts, args.invocations).await,
+        );
+        save(&args, &report);
+    }
+    if want("latency") {
+        eprintln!("== warm handler latency");
+        let moto = Moto::start().await;
+        let mut results = Vec::new();
+        let memory = throughput::MemoryBench::new();
+        let firm =
+            consent_bench::aws::register_firm(&memory.services, "bench", "+12025550142").await;
+        results.extend(
+            latency::measure(
+                &latency::Target {
+                    services: &memory.services,
+                    store: &memory.store,
+                    clock: &memory.clock,
+                    firm: &firm,
+                    backend: "memory",
+                },
+                args.memory_iterations,
+                20,
             )
-            .await;
-            let firm =
-                consent_bench::aws::register_firm(&aws.services, "bench", "+12025550142").await;
-            results.extend(
-                latency::measure(
-                    &latency::Target {
-                        services: &aws.services,
-                        store: &aws.store,
-                        clock: &aws.clock,
-                        firm: &firm,
-                        backend: "moto",
-                    },
-                    args.emulator_iterations,
-                    5,
-                )
-                .await,
-            );
-            report.latency = Some(results);
-        }
-        if want("requests") {
-            eprintln!("== AWS requests per flow");
-            report.requests = Some(requests::measure(moto, args.batch).await);
-        }
+            .await,
+        );
+        let clock = std::sync::Arc::new(consent::memory::SettableClock::frozen(
+            consent_tests::afternoon(),
+        ));
+        let aws = consent_bench::aws::AwsBench::new(
+            &moto,
+            "bench-latency",
+            clock,
+            consent_tests::test_keys(),
+        )
+        .await;
+        let firm = consent_bench::aws::register_firm(&aws.services, "bench", "+12025550142").await;
+        results.extend(
+            latency::measure(
+                &latency::Target {
+                    services: &aws.services,
+                    store: &aws.store,
+                    clock: &aws.clock,
+                    firm: &firm,
+                    backend: "moto",
+                },
+                args.emulator_iterations,
+                5,
+            )
+            .await,
+        );
+        report.latency = Some(results);
+        save(&args, &report);
+    }
+    if want("requests") {
+        eprintln!("== AWS requests per flow");
+        let moto = Moto::start().await;
+        report.requests = Some(requests::measure(&moto, args.batch).await);
     }
     report.took = started.elapsed();
     let markdown = report.markdown();
