@@ -21,9 +21,48 @@ use serde_json::Value;
 
 /// The canonical text of `value`.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     write_value(&mut out, value);
     out
+}
+
+/// The canonical text of `value` without its top-level member `skipped` (the form a hash over
+/// an object that will carry that hash is taken of), without copying the object.
+pub fn canonical_json_without(value: &Value, skipped: &str) -> String {
+    let mut out = String::with_capacity(256);
+    match value {
+        Value::Object(members) => write_members(
+            &mut out,
+            members.iter().filter(|(key, _)| key.as_str() != skipped),
+        ),
+        other => write_value(&mut out, other),
+    }
+    out
+}
+
+/// RFC 8785 orders keys by UTF-16 code units; for ASCII keys (every key this service writes)
+/// that is byte order, which is cheaper to compare.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+fn write_members<'a>(out: &mut String, members: impl Iterator<Item = (&'a String, &'a Value)>) {
+    let mut sorted: Vec<(&String, &Value)> = members.collect();
+    sorted.sort_unstable_by(|(a, _), (b, _)| key_order(a, b));
+    out.push('{');
+    for (i, (key, member)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, key);
+        out.push(':');
+        write_value(out, member);
+    }
+    out.push('}');
 }
 
 fn write_value(out: &mut String, value: &Value) {
@@ -44,26 +83,19 @@ fn write_value(out: &mut String, value: &Value) {
             }
             out.push(']');
         }
-        Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, (key, member)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_value(out, member);
-            }
-            out.push('}');
-        }
+        Value::Object(members) => write_members(out, members.iter()),
     }
 }
 
 fn write_string(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    // Most strings need no escape: copy them whole.
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -89,6 +121,16 @@ fn write_string(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_member_can_be_left_out_without_a_copy() {
+        let value = json!({"b": 1, "hash": "x", "a": {"hash": "kept"}});
+        assert_eq!(
+            canonical_json_without(&value, "hash"),
+            r#"{"a":{"hash":"kept"},"b":1}"#
+        );
+        assert_eq!(canonical_json_without(&json!([1]), "hash"), "[1]");
+    }
 
     #[test]
     fn sorts_keys_and_drops_whitespace() {

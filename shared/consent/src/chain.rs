@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
-use crate::canonical::canonical_json;
+use crate::canonical::canonical_json_without;
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -34,14 +34,7 @@ pub fn genesis(firm_id: &str, phone: &str) -> String {
 
 /// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.
 pub fn event_hash(event: &Value) -> String {
-    match event {
-        Value::Object(members) => {
-            let mut members = members.clone();
-            members.remove("hash");
-            sha256_hex(canonical_json(&Value::Object(members)).as_bytes())
-        }
-        other => sha256_hex(canonical_json(other).as_bytes()),
-    }
+    sha256_hex(canonical_json_without(event, "hash").as_bytes())
 }
 
 /// The hash of an event as it would be stored (its `hash` member ignored).

@@ -564,6 +564,10 @@ pub async fn measure(
     let mut memory = Vec::new();
     for &name in FUNCTIONS {
         eprintln!("memory: {name}, a cold start and {invocations} invocations");
+        // A fresh moto per function: moto copies a table per transaction and slows as it
+        // grows; one server through all the long runs stalled past the 30 s answer limit.
+        let moto = Moto::start().await;
+        let mut setup = Setup::new(&moto, bin_dir, log_dir).await;
         let (run, note) = run_planned(&mut setup, name, Keys::Secret, invocations + 1).await;
         memory.push(match run {
             Ok(run) => MemoryRun {
