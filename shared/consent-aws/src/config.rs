@@ -233,12 +233,6 @@ impl AwsConfig {
         )
     }
 
-    /// Reads the process's environment, requiring the proof key (the function that signs
-    /// proof documents).
-    pub fn from_env_with_proof_key() -> Result<Self, ConfigError> {
-        Self::from_lookup_with_proof_key(|name| std::env::var(name).ok())
-    }
-
     /// Parses the configuration from `lookup` (a variable's value by name); blank counts as
     /// unset. Every missing variable is named in one error. The proof key is optional here
     /// (only the function that signs proofs is given it).

@@ -66,29 +66,23 @@ async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
             .build()
             .map_err(build)
     };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(keys::GSI1)
-        .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
-        .key_schema(key(keys::GSI1SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(build)?;
+    // Both indexes project everything under their own hash and range keys.
+    let gsi = |name: &str, hash: &str, range: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(hash, KeyType::Hash)?)
+            .key_schema(key(range, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(build)
+    };
+    let index = gsi(keys::GSI1, keys::GSI1PK, keys::GSI1SK)?;
     // A firm's consent records by status (exports); only consent records have these keys.
-    let consents = GlobalSecondaryIndex::builder()
-        .index_name(keys::GSI2)
-        .key_schema(key(keys::GSI2PK, KeyType::Hash)?)
-        .key_schema(key(keys::GSI2SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(build)?;
+    let consents = gsi(keys::GSI2, keys::GSI2PK, keys::GSI2SK)?;
     let result = client
         .create_table()
         .table_name(table)
