@@ -17,6 +17,7 @@
 //!
 //! It does not depend on serde_json's map order (`preserve_order` may be on or off).
 
+use serde::{Serialize, ser};
 use serde_json::Value;
 
 /// The canonical text of `value`.
@@ -87,11 +88,18 @@ fn write_value(out: &mut String, value: &Value) {
     }
 }
 
+fn needs_escape(text: &str) -> bool {
+    text.bytes().fold(false, |found, b| {
+        found | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 fn write_string(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    // Most strings need no escape: copy them whole.
-    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    // Most strings need no escape: copy them whole. (A fold without early exit, so the
+    // compiler checks many bytes at once.)
+    if !needs_escape(text) {
         out.push_str(text);
         out.push('"');
         return;
@@ -117,10 +125,590 @@ fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// The canonical text of a serializable value without its top-level member `skipped`, written
+/// straight from the value: the same text as [`canonical_json_without`] over
+/// `serde_json::to_value(value)`, without building the `Value` (the gate hashes two events per
+/// message; going through `Value` was most of its time). `None` for what this writer leaves to
+/// the `Value` path: floats, 128-bit integers, map keys that are not plain strings, a repeated key.
+pub fn canonical_json_of<T: Serialize + ?Sized>(value: &T, skipped: &str) -> Option<String> {
+    let mut out = String::with_capacity(1024);
+    value
+        .serialize(Writer {
+            out: &mut out,
+            skipped: Some(skipped),
+        })
+        .ok()?;
+    Some(out)
+}
+
+/// What [`canonical_json_of`] leaves to the `Value` path.
+#[derive(Debug)]
+struct Unsupported;
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not written directly as canonical JSON")
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl ser::Error for Unsupported {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Unsupported
+    }
+}
+
+/// Writes one value; `skipped` names the member left out of it if it is an object.
+struct Writer<'a> {
+    out: &'a mut String,
+    skipped: Option<&'a str>,
+}
+
+fn write_integer(out: &mut String, value: impl std::fmt::Display) {
+    use std::fmt::Write as _;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{value}");
+}
+
+impl<'a> ser::Serializer for Writer<'a> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = Items<'a>;
+    type SerializeTuple = Items<'a>;
+    type SerializeTupleStruct = Items<'a>;
+    type SerializeTupleVariant = Items<'a>;
+    type SerializeMap = Members<'a>;
+    type SerializeStruct = Members<'a>;
+    type SerializeStructVariant = Members<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
+        write_string(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        write_string(self.out, v);
+        Ok(())
+    }
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+        // Timestamps come this way: write them in place, and escape only if they need it.
+        use std::fmt::Write as _;
+        let start = self.out.len();
+        let _ = write!(self.out, "{value}");
+        if needs_escape(&self.out[start..]) {
+            let text = self.out.split_off(start);
+            write_string(self.out, &text);
+        } else {
+            self.out.insert(start, '"');
+            self.out.push('"');
+        }
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Unsupported> {
+        // As serde_json: an array of numbers.
+        self.out.push('[');
+        for (i, byte) in v.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            write_integer(self.out, byte);
+        }
+        self.out.push(']');
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        self.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        self.out.push('{');
+        write_string(self.out, variant);
+        self.out.push(':');
+        value.serialize(Writer {
+            out: &mut *self.out,
+            skipped: None,
+        })?;
+        self.out.push('}');
+        Ok(())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Items<'a>, Unsupported> {
+        Ok(Items::open(self.out, None))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Items<'a>, Unsupported> {
+        Ok(Items::open(self.out, None))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Items<'a>, Unsupported> {
+        Ok(Items::open(self.out, None))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Items<'a>, Unsupported> {
+        Ok(Items::open(self.out, Some(variant)))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Members<'a>, Unsupported> {
+        Ok(Members::open(
+            self.out,
+            self.skipped,
+            None,
+            len.unwrap_or(8),
+        ))
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Members<'a>, Unsupported> {
+        Ok(Members::open(self.out, self.skipped, None, len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Members<'a>, Unsupported> {
+        Ok(Members::open(self.out, None, Some(variant), len))
+    }
+}
+
+/// An array being written (inside `{"variant":...}` for a tuple variant).
+struct Items<'a> {
+    out: &'a mut String,
+    first: bool,
+    variant: bool,
+}
+
+impl<'a> Items<'a> {
+    fn open(out: &'a mut String, variant: Option<&str>) -> Self {
+        if let Some(name) = variant {
+            out.push('{');
+            write_string(out, name);
+            out.push(':');
+        }
+        out.push('[');
+        Items {
+            out,
+            first: true,
+            variant: variant.is_some(),
+        }
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        value.serialize(Writer {
+            out: &mut *self.out,
+            skipped: None,
+        })
+    }
+
+    fn close(self) -> Result<(), Unsupported> {
+        self.out.push(']');
+        if self.variant {
+            self.out.push('}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Items<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Items<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Items<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Items<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+/// A member's key: a field name, or a map key's text in [`Members::keys`].
+#[derive(Clone)]
+enum Key {
+    Field(&'static str),
+    Written(std::ops::Range<usize>),
+}
+
+/// An object being written: members are written aside as they come, then in key order.
+struct Members<'a> {
+    out: &'a mut String,
+    skipped: Option<&'a str>,
+    variant: Option<&'static str>,
+    /// Each member's key and where its value's text lies in `values`.
+    members: Vec<(Key, std::ops::Range<usize>)>,
+    values: String,
+    /// The map keys given so far, side by side.
+    keys: String,
+    /// The key given by `serialize_key`, waiting for its value.
+    key: Option<Key>,
+}
+
+impl<'a> Members<'a> {
+    fn open(
+        out: &'a mut String,
+        skipped: Option<&'a str>,
+        variant: Option<&'static str>,
+        len: usize,
+    ) -> Self {
+        Members {
+            out,
+            skipped,
+            variant,
+            members: Vec::with_capacity(len),
+            values: String::with_capacity(len.max(8) * 48),
+            keys: String::new(),
+            key: None,
+        }
+    }
+
+    fn key_text<'k>(keys: &'k str, key: &Key) -> &'k str {
+        match key {
+            Key::Field(name) => name,
+            Key::Written(range) => &keys[range.clone()],
+        }
+    }
+
+    fn member<T: Serialize + ?Sized>(&mut self, key: Key, value: &T) -> Result<(), Unsupported> {
+        if self.skipped == Some(Self::key_text(&self.keys, &key)) {
+            return Ok(());
+        }
+        let start = self.values.len();
+        value.serialize(Writer {
+            out: &mut self.values,
+            skipped: None,
+        })?;
+        self.members.push((key, start..self.values.len()));
+        Ok(())
+    }
+
+    fn close(mut self) -> Result<(), Unsupported> {
+        let keys = std::mem::take(&mut self.keys);
+        let ascii = self
+            .members
+            .iter()
+            .all(|(key, _)| Self::key_text(&keys, key).is_ascii());
+        self.members.sort_unstable_by(|(a, _), (b, _)| {
+            let (a, b) = (Self::key_text(&keys, a), Self::key_text(&keys, b));
+            if ascii { a.cmp(b) } else { key_order(a, b) }
+        });
+        // A map with a repeated key keeps only the last in a `Value`: leave that to it.
+        if self
+            .members
+            .windows(2)
+            .any(|pair| Self::key_text(&keys, &pair[0].0) == Self::key_text(&keys, &pair[1].0))
+        {
+            return Err(Unsupported);
+        }
+        if let Some(name) = self.variant {
+            self.out.push('{');
+            write_string(self.out, name);
+            self.out.push(':');
+        }
+        self.out.push('{');
+        for (i, (key, range)) in self.members.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            write_string(self.out, Self::key_text(&keys, key));
+            self.out.push(':');
+            self.out.push_str(&self.values[range.clone()]);
+        }
+        self.out.push('}');
+        if self.variant.is_some() {
+            self.out.push('}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Members<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
+        // A key must be a plain string: written as JSON it is `"..."` with nothing escaped.
+        let start = self.keys.len();
+        key.serialize(Writer {
+            out: &mut self.keys,
+            skipped: None,
+        })?;
+        let text = &self.keys[start..];
+        let plain = text.len() >= 2
+            && text.starts_with('"')
+            && text.ends_with('"')
+            && !text[1..text.len() - 1].contains(['"', '\\']);
+        if !plain {
+            return Err(Unsupported);
+        }
+        self.key = Some(Key::Written(start + 1..self.keys.len() - 1));
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        let key = self.key.take().ok_or(Unsupported)?;
+        self.member(key, value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Members<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        self.member(Key::Field(key), value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Members<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        self.member(Key::Field(key), value)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        self.close()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The direct writer against the `Value` path, on one value.
+    fn same_as_value_path<T: Serialize>(value: &T) {
+        let via_value = canonical_json_without(&serde_json::to_value(value).unwrap(), "hash");
+        assert_eq!(
+            canonical_json_of(value, "hash").as_deref(),
+            Some(via_value.as_str())
+        );
+    }
+
+    #[derive(Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Tagged {
+        Moved { to: String, steps: u32 },
+        Empty {},
+    }
+
+    #[derive(Serialize, Clone)]
+    enum External {
+        Unit,
+        Newtype(i64),
+        Tuple(u8, String),
+        Struct { z: bool, a: Option<String> },
+    }
+
+    #[derive(Serialize)]
+    struct Flattened {
+        id: String,
+        #[serde(flatten)]
+        kind: Tagged,
+        hash: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        prev_hash: Option<String>,
+        nested: std::collections::BTreeMap<String, Vec<External>>,
+        bytes: serde_bytes_like::Bytes,
+        unit: (),
+        tuple: (i8, char, &'static str),
+    }
+
+    /// Serialized with `collect_str`, as timestamps are.
+    struct Shown(&'static str);
+    impl Serialize for Shown {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self.0)
+        }
+    }
+
+    mod serde_bytes_like {
+        /// Serialized with `serialize_bytes`.
+        pub struct Bytes(pub Vec<u8>);
+        impl serde::Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+    }
+
+    #[test]
+    fn the_direct_writer_matches_the_value_path() {
+        let mut nested = std::collections::BTreeMap::new();
+        nested.insert(
+            "\u{e000}".to_string(),
+            vec![External::Unit, External::Newtype(-7)],
+        );
+        nested.insert(
+            "\u{1f600}".to_string(),
+            vec![External::Tuple(3, "t\"ab\u{1}".into())],
+        );
+        nested.insert("b".to_string(), vec![External::Struct { z: true, a: None }]);
+        for kind in [
+            Tagged::Moved {
+                to: "é/€\n".into(),
+                steps: u32::MAX,
+            },
+            Tagged::Empty {},
+        ] {
+            same_as_value_path(&Flattened {
+                id: "01J".into(),
+                kind,
+                hash: Some("left out at the top".into()),
+                prev_hash: None,
+                nested: nested.clone(),
+                bytes: serde_bytes_like::Bytes(vec![0, 255]),
+                unit: (),
+                tuple: (-1, 'x', "y"),
+            });
+        }
+        same_as_value_path(&json!({"hash": 1, "a": {"hash": [u64::MAX, i64::MIN]}}));
+        same_as_value_path(&vec![Some(1), None]);
+        same_as_value_path(&[Shown("plain 12:00"), Shown("quote \" and \n")]);
+        same_as_value_path(&"plain");
+    }
+
+    #[test]
+    fn leaves_floats_and_odd_keys_to_the_value_path() {
+        assert_eq!(canonical_json_of(&1.5f64, "hash"), None);
+        let mut numbered = std::collections::BTreeMap::new();
+        numbered.insert(1u8, "one");
+        assert_eq!(canonical_json_of(&numbered, "hash"), None);
+        let mut escaped = std::collections::BTreeMap::new();
+        escaped.insert("a\"b", 1);
+        assert_eq!(canonical_json_of(&escaped, "hash"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_written_as_the_value_path_writes_it(
+            key in "\\PC{0,8}",
+            text in "(\\PC|[\u{0}-\u{1f}\"\\\\]){0,24}",
+            number in proptest::num::i64::ANY,
+        ) {
+            let mut map = std::collections::BTreeMap::new();
+            map.insert(key.clone(), (text.clone(), number));
+            map.insert(format!("{key}x"), (key.clone(), -1));
+            let via_value = canonical_json_without(&serde_json::to_value(&map).unwrap(), "hash");
+            let direct = canonical_json_of(&map, "hash");
+            if key.contains(['"', '\\']) {
+                proptest::prop_assert_eq!(direct, None);
+            } else {
+                proptest::prop_assert_eq!(direct, Some(via_value));
+            }
+        }
+    }
 
     #[test]
     fn a_member_can_be_left_out_without_a_copy() {

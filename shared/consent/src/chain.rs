@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
-use crate::canonical::canonical_json_without;
+use crate::canonical::{canonical_json_of, canonical_json_without};
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -37,9 +37,13 @@ pub fn event_hash(event: &Value) -> String {
     sha256_hex(canonical_json_without(event, "hash").as_bytes())
 }
 
-/// The hash of an event as it would be stored (its `hash` member ignored).
+/// The hash of an event as it would be stored (its `hash` member ignored): the same as
+/// [`event_hash`] of [`event_json`], written without the `Value` in between.
 pub fn hash_of(event: &AuditEvent) -> String {
-    event_hash(&event_json(event))
+    match canonical_json_of(event, "hash") {
+        Some(text) => sha256_hex(text.as_bytes()),
+        None => event_hash(&event_json(event)),
+    }
 }
 
 /// An event as JSON, exactly as it is stored and shown in proofs.
@@ -129,6 +133,145 @@ mod tests {
         assert_eq!(next, more[0].hash);
         // No events: the head stays.
         assert_eq!(seal("f1", "+1", next.as_deref(), &mut []), next);
+    }
+
+    #[test]
+    fn the_hash_written_directly_equals_the_hash_through_json_for_every_kind() {
+        use crate::audit::{OptInEvidence, ReplyNote};
+        use crate::gate::{BlockReason, MessageCategory, MessageKind};
+        use crate::keywords::Classification;
+        use crate::record::{ConsentBasis, ConsentStatus};
+        let at = Utc::now();
+        let text = "Quote \" back\\slash \u{1} é €".to_string();
+        let kinds = vec![
+            AuditKind::ContactCreated {
+                contact_id: text.clone(),
+                source: None,
+                email: Some("a@b.example".into()),
+                double_opt_in: true,
+                existing_status: Some(ConsentStatus::Pending),
+            },
+            AuditKind::EmailSent {
+                to: "a@b.example".into(),
+                subject: text.clone(),
+                text: text.clone(),
+                html: "<p>\n</p>".into(),
+                provider_message_id: "m".into(),
+            },
+            AuditKind::EmailSkipped {
+                reason: text.clone(),
+            },
+            AuditKind::OptedIn {
+                from: None,
+                basis: ConsentBasis::SmsReply,
+                evidence: OptInEvidence::Sms {
+                    text: "YES".into(),
+                    inbound_message_id: "in-1".into(),
+                    received_at: at,
+                },
+            },
+            AuditKind::OptedIn {
+                from: Some(ConsentStatus::Pending),
+                basis: ConsentBasis::EmailConfirmation,
+                evidence: OptInEvidence::Email {
+                    ip: Some("192.0.2.1".into()),
+                    user_agent: None,
+                    confirmed_at: at,
+                },
+            },
+            AuditKind::OptedIn {
+                from: None,
+                basis: ConsentBasis::OptInRequested,
+                evidence: OptInEvidence::FirmAttested {
+                    contact_id: "c".into(),
+                },
+            },
+            AuditKind::OptedOut {
+                from: Some(ConsentStatus::OptedIn),
+                basis: ConsentBasis::SmsReply,
+                text: Some("stop".into()),
+                matched: Some("STOP".into()),
+                inbound_message_id: None,
+            },
+            AuditKind::ReplyReceived {
+                text: text.clone(),
+                inbound_message_id: "in-2".into(),
+                classification: Classification::Help {
+                    word: "HELP".into(),
+                },
+                received_at: at,
+                note: ReplyNote::Help,
+            },
+            AuditKind::ReplyReceived {
+                text: "?".into(),
+                inbound_message_id: "in-3".into(),
+                classification: Classification::Other,
+                received_at: at,
+                note: ReplyNote::Unrecognized,
+            },
+            AuditKind::EmailConfirmationIgnored {
+                status: ConsentStatus::OptedOut,
+                ip: None,
+                user_agent: Some(text.clone()),
+            },
+            AuditKind::MessageAllowed {
+                kind: MessageKind::FirmMessage,
+                category: MessageCategory::Transactional,
+                body: text.clone(),
+                from: "+12025550142".into(),
+                double_opt_in: false,
+                idempotency_key: Some("k".into()),
+            },
+            AuditKind::MessageSent {
+                allowed_event_id: "a".into(),
+                provider_message_id: "p".into(),
+            },
+            AuditKind::MessageFailed {
+                allowed_event_id: "a".into(),
+                error: text.clone(),
+            },
+            AuditKind::MessageUnconfirmed {
+                allowed_event_id: "a".into(),
+                error: "timeout".into(),
+            },
+            AuditKind::MessageDeferred {
+                kind: MessageKind::OptInRequest,
+                category: MessageCategory::Marketing,
+                body: text.clone(),
+                not_before: at,
+                idempotency_key: None,
+            },
+            AuditKind::MessageBlocked {
+                kind: MessageKind::OptOutConfirmation,
+                category: MessageCategory::Transactional,
+                body: text.clone(),
+                reason: BlockReason::OptedOut,
+                idempotency_key: None,
+            },
+            AuditKind::DoubleOptInChanged {
+                enabled: false,
+                changed_by: "ops@firm".into(),
+                acknowledge_risk: true,
+            },
+            AuditKind::TemplateChanged {
+                name: "opt_in_sms".into(),
+                reset: false,
+            },
+            AuditKind::FirmUpdated {
+                name: text.clone(),
+                sms_number: "+12025550142".into(),
+            },
+        ];
+        let mut events: Vec<AuditEvent> =
+            kinds.into_iter().map(|k| AuditEvent::new(at, k)).collect();
+        seal("f1", "+14155550100", None, &mut events);
+        let mut unchained = vec![skipped("no record")];
+        seal_unchained(&mut unchained);
+        for event in events.iter().chain(&unchained) {
+            let through_json = event_hash(&event_json(event));
+            assert_eq!(hash_of(event), through_json, "{}", event.type_name());
+            assert_eq!(event.hash.as_deref(), Some(through_json.as_str()));
+        }
     }
 
     #[test]
