@@ -900,6 +900,11 @@ fn every_function_gets_the_variables_the_config_requires() {
                 consent_aws::config::TABLE_NAME
             )),
         }
+        // The TLS roots come from the runtime image's one CA bundle (tls.rs).
+        let bundle = consent_aws::tls::CA_BUNDLES[0];
+        if environment.get("SSL_CERT_FILE").and_then(|v| v.as_str()) != Some(bundle) {
+            problems.push(format!("{}: SSL_CERT_FILE must be {bundle}", f.id));
+        }
     }
     fail_if_any(&problems, "function environments");
 }

@@ -12,6 +12,7 @@ pub mod services;
 pub mod sms;
 pub mod store;
 pub mod table;
+pub mod tls;
 
 pub use config::{AwsConfig, ConfigError, KeysUsed, ProofKeySource, TokenKeySource};
 pub use email::{SesMailer, ensure_sender_identity};

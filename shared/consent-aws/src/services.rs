@@ -41,6 +41,9 @@ impl AwsClients {
 /// default chains apply. `AWS_ENDPOINT_URL` is honoured either way.
 pub async fn load_sdk_config() -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(client) = crate::tls::https_client() {
+        loader = loader.http_client(client);
+    }
     if let Some(region) = std::env::var("AWS_REGION")
         .ok()
         .filter(|r| !r.trim().is_empty())

@@ -278,11 +278,14 @@ impl SendGate {
             &firm.firm_id,
             &request.to,
             Some(current.version),
-            Some(next.clone()),
+            Some(next),
             vec![allowed],
         );
-        // The record as written (with its new chain head) is the base of the next write.
-        let next = write.record.clone().unwrap_or(next);
+        // The record as written (with its new chain head) is the base of the next write. (It
+        // was given a record, so it has one; were it not so, the retry re-reads.)
+        let Some(next) = write.record.clone() else {
+            return Err(StoreError::VersionConflict { operation: "claim" });
+        };
         self.store.commit(write).await?;
         Ok(Step::Claimed(Claimed {
             allowed_event_id,
