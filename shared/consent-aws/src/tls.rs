@@ -65,9 +65,9 @@ pub fn root_source(candidates: &[&str], env: impl Fn(&str) -> Option<String>) ->
 }
 
 /// The trust store for `source`. A bundle that cannot be read, holds no certificate, or holds
-/// one that is not a usable trust anchor falls back to the native roots: never an empty store
-/// (every call would fail), and never a certificate the TLS library would refuse when it builds
-/// a connection (it panics on those; the native loader skips them).
+/// one that is not a usable trust anchor is not used (the TLS library panics on a certificate
+/// it cannot use when it builds a connection, where the native loader skips it): the native
+/// loader gets its chance instead, and the warning says why.
 pub fn trust_store(source: &RootSource) -> TrustStore {
     if let RootSource::Bundle(path) = source {
         match std::fs::read(path) {

@@ -343,7 +343,7 @@ fn gate_table(out: &mut String, gate: &[Throughput]) {
     let _ = writeln!(
         out,
         "### Gate throughput in process\n\nA single-threaded tokio runtime (one core), the \
-         in-memory store and outbox, a frozen weekday-afternoon clock, opted-in 415 numbers; each \
+         in-memory store and outbox, a frozen weekday-afternoon clock, opted-in numbers (area code 415); each \
          decision is the whole gate (read, policy, claim write with its audit event, hand-over to \
          the outbox, 'sent' write).\n"
     );
