@@ -579,11 +579,20 @@ fn flow_cost(flow: &FlowCount, latency: &[Latency]) -> FlowCost {
         .map_or(0.0, |l| l.summary.p50.as_secs_f64());
     let dynamodb_reads = t.op("GetItem") + t.op("BatchGetItem") + t.op("Query");
     let dynamodb_writes = t.write_requests();
-    let seconds = cpu
-        + dynamodb_reads as f64 * price::DYNAMODB_READ
+    // A batch does a message's work per message, its numbers BATCH_CONCURRENCY at a time.
+    let (messages, lanes) = if flow.flow.starts_with("gate batch") {
+        (
+            t.op("Publish").max(1) as f64,
+            consent::flows::send::BATCH_CONCURRENCY as f64,
+        )
+    } else {
+        (1.0, 1.0)
+    };
+    let waiting = dynamodb_reads as f64 * price::DYNAMODB_READ
         + dynamodb_writes as f64 * price::DYNAMODB_WRITE
         + t.service("SNS") as f64 * price::SNS_CALL
         + t.service("SESv2") as f64 * price::SES_CALL;
+    let seconds = cpu * messages + waiting / lanes;
     let billed = (seconds * 1000.0).ceil() / 1000.0;
     FlowCost {
         seconds: billed,
@@ -602,12 +611,14 @@ fn cost_table(out: &mut String, requests: &[FlowCount], latency: &[Latency]) {
          Lambda duration = the handler's CPU time (in-process p50 on the in-memory store) + \
          {} ms per DynamoDB read, {} ms per DynamoDB write, {} ms per SNS call, {} ms per SES call \
          (assumed in-region latencies), rounded up to the ms, at the template's memory size \
-         (256 MB; send-gate 512 MB); prices in the module `price` of tests/bench/src/report.rs \
+         (256 MB; send-gate 512 MB); a batch counts its CPU time per message and waits on {} \
+         numbers at once (`BATCH_CONCURRENCY`); prices in the module `price` of tests/bench/src/report.rs \
          and in docs/performance.md. SMS and email fees are not included here.\n",
         price::DYNAMODB_READ * 1000.0,
         price::DYNAMODB_WRITE * 1000.0,
         price::SNS_CALL * 1000.0,
-        price::SES_CALL * 1000.0
+        price::SES_CALL * 1000.0,
+        consent::flows::send::BATCH_CONCURRENCY
     );
     let _ = writeln!(
         out,
@@ -646,4 +657,47 @@ fn cost_table(out: &mut String, requests: &[FlowCount], latency: &[Latency]) {
         by_sms * 1e6,
         by_email * 1e6
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::Tally;
+    use crate::requests::Minimum;
+
+    fn counted(flow: &'static str, calls: &[(&str, u64)]) -> FlowCount {
+        FlowCount {
+            flow,
+            tally: Tally {
+                calls: calls.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                ..Tally::default()
+            },
+            minimum: Minimum {
+                reads: 0,
+                writes: 0,
+                sns: 0,
+                ses: 0,
+                why: "",
+            },
+            outcome: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_batch_waits_on_its_lanes_at_once_and_a_single_flow_in_sequence() {
+        let calls = [
+            ("DynamoDB.BatchGetItem", 10),
+            ("DynamoDB.GetItem", 1),
+            ("DynamoDB.TransactWriteItems", 2000),
+            ("SNS.Publish", 1000),
+        ];
+        let sequential = 11.0 * price::DYNAMODB_READ
+            + 2000.0 * price::DYNAMODB_WRITE
+            + 1000.0 * price::SNS_CALL;
+        let batch = flow_cost(&counted("gate batch of 1,000", &calls), &[]);
+        let lanes = consent::flows::send::BATCH_CONCURRENCY as f64;
+        assert!((batch.seconds - sequential / lanes).abs() < 0.001, "{}", batch.seconds);
+        let single = flow_cost(&counted("gate send, one message", &calls), &[]);
+        assert!((single.seconds - sequential).abs() < 0.001, "{}", single.seconds);
+    }
 }
