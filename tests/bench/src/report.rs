@@ -691,13 +691,20 @@ mod tests {
             ("DynamoDB.TransactWriteItems", 2000),
             ("SNS.Publish", 1000),
         ];
-        let sequential = 11.0 * price::DYNAMODB_READ
-            + 2000.0 * price::DYNAMODB_WRITE
-            + 1000.0 * price::SNS_CALL;
+        let sequential =
+            11.0 * price::DYNAMODB_READ + 2000.0 * price::DYNAMODB_WRITE + 1000.0 * price::SNS_CALL;
         let batch = flow_cost(&counted("gate batch of 1,000", &calls), &[]);
         let lanes = consent::flows::send::BATCH_CONCURRENCY as f64;
-        assert!((batch.seconds - sequential / lanes).abs() < 0.001, "{}", batch.seconds);
+        assert!(
+            (batch.seconds - sequential / lanes).abs() < 0.001,
+            "{}",
+            batch.seconds
+        );
         let single = flow_cost(&counted("gate send, one message", &calls), &[]);
-        assert!((single.seconds - sequential).abs() < 0.001, "{}", single.seconds);
+        assert!(
+            (single.seconds - sequential).abs() < 0.001,
+            "{}",
+            single.seconds
+        );
     }
 }
