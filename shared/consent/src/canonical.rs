@@ -141,6 +141,13 @@ pub fn canonical_json_of<T: Serialize + ?Sized>(value: &T, skipped: &str) -> Opt
     Some(out)
 }
 
+/// Appends the canonical text of `value` to `out`: one member's value, for writers that lay out
+/// an object's members themselves. `None` where [`canonical_json_of`] would give `None` (`out`
+/// then holds a partial value: discard it).
+pub fn append_canonical<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Option<()> {
+    value.serialize(Writer { out, skipped: None }).ok()
+}
+
 /// What [`canonical_json_of`] leaves to the `Value` path.
 #[derive(Debug)]
 struct Unsupported;

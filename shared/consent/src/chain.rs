@@ -22,7 +22,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
-use crate::canonical::{canonical_json_of, canonical_json_without};
+use crate::canonical::canonical_json_without;
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -40,7 +40,7 @@ pub fn event_hash(event: &Value) -> String {
 /// The hash of an event as it would be stored (its `hash` member ignored): the same as
 /// [`event_hash`] of [`event_json`], written without the `Value` in between.
 pub fn hash_of(event: &AuditEvent) -> String {
-    match canonical_json_of(event, "hash") {
+    match crate::audit_canonical::without_hash(event) {
         Some(text) => sha256_hex(text.as_bytes()),
         None => event_hash(&event_json(event)),
     }
@@ -136,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_written_directly_equals_the_hash_through_json_for_every_kind() {
+    fn every_kind_is_written_and_hashed_as_through_json() {
         use crate::audit::{OptInEvidence, ReplyNote};
         use crate::gate::{BlockReason, MessageCategory, MessageKind};
         use crate::keywords::Classification;
@@ -268,6 +268,15 @@ mod tests {
         let mut unchained = vec![skipped("no record")];
         seal_unchained(&mut unchained);
         for event in events.iter().chain(&unchained) {
+            let text = canonical_json_without(&event_json(event), "hash");
+            assert_eq!(
+                crate::audit_canonical::without_hash(event).as_deref(),
+                Some(text.as_str())
+            );
+            assert_eq!(
+                crate::canonical::canonical_json_of(event, "hash").as_deref(),
+                Some(text.as_str())
+            );
             let through_json = event_hash(&event_json(event));
             assert_eq!(hash_of(event), through_json, "{}", event.type_name());
             assert_eq!(event.hash.as_deref(), Some(through_json.as_str()));

@@ -4,6 +4,7 @@
 
 pub mod area_codes;
 pub mod audit;
+pub mod audit_canonical;
 pub mod canonical;
 pub mod chain;
 pub mod firm;

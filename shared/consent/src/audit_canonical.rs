@@ -1,0 +1,268 @@
+//! The canonical JSON of an audit event without its `hash`: what the chain hashes, twice for
+//! every gated send. The event's members are written in key order as listed here, with no
+//! flattened map to collect and nothing to sort at run time; the members' values go through
+//! the generic writer of [`crate::canonical`]. The text is byte for byte that of
+//! `canonical_json_of(event, "hash")` and of the `serde_json::Value` path (a test checks every
+//! kind), so proofs verify as before. A new field is a compile error in the match below, and a
+//! key out of order fails that test.
+
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::canonical::append_canonical;
+
+/// An object whose members are written in the order given (the caller's order is key order).
+struct Members {
+    out: String,
+    first: bool,
+}
+
+impl Members {
+    fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Option<()> {
+        self.out.push(if self.first { '{' } else { ',' });
+        self.first = false;
+        // Keys are this file's literals: ASCII, nothing to escape.
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+        append_canonical(&mut self.out, value)
+    }
+
+    /// `prev_hash` is left out when absent (unchained events), as serde leaves it out.
+    fn prev_hash(&mut self, event: &AuditEvent) -> Option<()> {
+        match &event.prev_hash {
+            Some(hash) => self.member("prev_hash", hash),
+            None => Some(()),
+        }
+    }
+
+    fn close(mut self) -> String {
+        if self.first {
+            self.out.push('{');
+        }
+        self.out.push('}');
+        self.out
+    }
+}
+
+/// The canonical JSON of `event` without its `hash` member; `None` if a value cannot be written
+/// directly (the caller then takes the `Value` path).
+pub fn without_hash(event: &AuditEvent) -> Option<String> {
+    let mut m = Members {
+        out: String::with_capacity(512),
+        first: true,
+    };
+    let (at, id, kind) = (&event.at, &event.id, event.kind.type_name());
+    match &event.kind {
+        AuditKind::ContactCreated {
+            contact_id,
+            source,
+            email,
+            double_opt_in,
+            existing_status,
+        } => {
+            m.member("at", at)?;
+            m.member("contact_id", contact_id)?;
+            m.member("double_opt_in", double_opt_in)?;
+            m.member("email", email)?;
+            m.member("existing_status", existing_status)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("source", source)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::EmailSent {
+            to,
+            subject,
+            text,
+            html,
+            provider_message_id,
+        } => {
+            m.member("at", at)?;
+            m.member("html", html)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("provider_message_id", provider_message_id)?;
+            m.member("subject", subject)?;
+            m.member("text", text)?;
+            m.member("to", to)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::EmailSkipped { reason } => {
+            m.member("at", at)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("reason", reason)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::OptedIn {
+            from,
+            basis,
+            evidence,
+        } => {
+            m.member("at", at)?;
+            m.member("basis", basis)?;
+            m.member("evidence", evidence)?;
+            m.member("from", from)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::OptedOut {
+            from,
+            basis,
+            text,
+            matched,
+            inbound_message_id,
+        } => {
+            m.member("at", at)?;
+            m.member("basis", basis)?;
+            m.member("from", from)?;
+            m.member("id", id)?;
+            m.member("inbound_message_id", inbound_message_id)?;
+            m.member("matched", matched)?;
+            m.prev_hash(event)?;
+            m.member("text", text)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::ReplyReceived {
+            text,
+            inbound_message_id,
+            classification,
+            received_at,
+            note,
+        } => {
+            m.member("at", at)?;
+            m.member("classification", classification)?;
+            m.member("id", id)?;
+            m.member("inbound_message_id", inbound_message_id)?;
+            m.member("note", note)?;
+            m.prev_hash(event)?;
+            m.member("received_at", received_at)?;
+            m.member("text", text)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::EmailConfirmationIgnored {
+            status,
+            ip,
+            user_agent,
+        } => {
+            m.member("at", at)?;
+            m.member("id", id)?;
+            m.member("ip", ip)?;
+            m.prev_hash(event)?;
+            m.member("status", status)?;
+            m.member("type", kind)?;
+            m.member("user_agent", user_agent)?;
+        }
+        AuditKind::MessageAllowed {
+            kind: message_kind,
+            category,
+            body,
+            from,
+            double_opt_in,
+            idempotency_key,
+        } => {
+            m.member("at", at)?;
+            m.member("body", body)?;
+            m.member("category", category)?;
+            m.member("double_opt_in", double_opt_in)?;
+            m.member("from", from)?;
+            m.member("id", id)?;
+            m.member("idempotency_key", idempotency_key)?;
+            m.member("kind", message_kind)?;
+            m.prev_hash(event)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::MessageSent {
+            allowed_event_id,
+            provider_message_id,
+        } => {
+            m.member("allowed_event_id", allowed_event_id)?;
+            m.member("at", at)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("provider_message_id", provider_message_id)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::MessageFailed {
+            allowed_event_id,
+            error,
+        }
+        | AuditKind::MessageUnconfirmed {
+            allowed_event_id,
+            error,
+        } => {
+            m.member("allowed_event_id", allowed_event_id)?;
+            m.member("at", at)?;
+            m.member("error", error)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::MessageDeferred {
+            kind: message_kind,
+            category,
+            body,
+            not_before,
+            idempotency_key,
+        } => {
+            m.member("at", at)?;
+            m.member("body", body)?;
+            m.member("category", category)?;
+            m.member("id", id)?;
+            m.member("idempotency_key", idempotency_key)?;
+            m.member("kind", message_kind)?;
+            m.member("not_before", not_before)?;
+            m.prev_hash(event)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::MessageBlocked {
+            kind: message_kind,
+            category,
+            body,
+            reason,
+            idempotency_key,
+        } => {
+            m.member("at", at)?;
+            m.member("body", body)?;
+            m.member("category", category)?;
+            m.member("id", id)?;
+            m.member("idempotency_key", idempotency_key)?;
+            m.member("kind", message_kind)?;
+            m.prev_hash(event)?;
+            m.member("reason", reason)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::DoubleOptInChanged {
+            enabled,
+            changed_by,
+            acknowledge_risk,
+        } => {
+            m.member("acknowledge_risk", acknowledge_risk)?;
+            m.member("at", at)?;
+            m.member("changed_by", changed_by)?;
+            m.member("enabled", enabled)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::TemplateChanged { name, reset } => {
+            m.member("at", at)?;
+            m.member("id", id)?;
+            m.member("name", name)?;
+            m.prev_hash(event)?;
+            m.member("reset", reset)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::FirmUpdated { name, sms_number } => {
+            m.member("at", at)?;
+            m.member("id", id)?;
+            m.member("name", name)?;
+            m.prev_hash(event)?;
+            m.member("sms_number", sms_number)?;
+            m.member("type", kind)?;
+        }
+    }
+    Some(m.close())
+}
