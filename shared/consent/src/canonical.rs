@@ -127,9 +127,10 @@ fn write_string(out: &mut String, text: &str) {
 
 /// The canonical text of a serializable value without its top-level member `skipped`, written
 /// straight from the value: the same text as [`canonical_json_without`] over
-/// `serde_json::to_value(value)`, without building the `Value` (the gate hashes two events per
-/// message; going through `Value` was most of its time). `None` for what this writer leaves to
-/// the `Value` path: floats, 128-bit integers, map keys that are not plain strings, a repeated key.
+/// `serde_json::to_value(value)`, without building the `Value`. `None` for what this writer
+/// leaves to the `Value` path: floats, 128-bit integers, map keys that are not plain strings, a
+/// repeated key. (Audit events, hashed twice per gated send, have a faster writer still:
+/// [`crate::audit_canonical`], which writes their members' values with this one.)
 pub fn canonical_json_of<T: Serialize + ?Sized>(value: &T, skipped: &str) -> Option<String> {
     let mut out = String::with_capacity(1024);
     value
