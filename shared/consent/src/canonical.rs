@@ -125,31 +125,16 @@ fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// The canonical text of a serializable value without its top-level member `skipped`, written
-/// straight from the value: the same text as [`canonical_json_without`] over
-/// `serde_json::to_value(value)`, without building the `Value`. `None` for what this writer
-/// leaves to the `Value` path: floats, 128-bit integers, map keys that are not plain strings, a
-/// repeated key. (Audit events, hashed twice per gated send, have a faster writer still:
-/// [`crate::audit_canonical`], which writes their members' values with this one.)
-pub fn canonical_json_of<T: Serialize + ?Sized>(value: &T, skipped: &str) -> Option<String> {
-    let mut out = String::with_capacity(1024);
-    value
-        .serialize(Writer {
-            out: &mut out,
-            skipped: Some(skipped),
-        })
-        .ok()?;
-    Some(out)
-}
-
-/// Appends the canonical text of `value` to `out`: one member's value, for writers that lay out
-/// an object's members themselves. `None` where [`canonical_json_of`] would give `None` (`out`
-/// then holds a partial value: discard it).
+/// Appends the canonical text of a serializable value to `out`, written straight from the
+/// value: the same text as [`canonical_json`] over `serde_json::to_value(value)`, without
+/// building the `Value`. [`crate::audit_canonical`] writes audit events' members with it.
+/// `None` for what it leaves to the `Value` path: floats, 128-bit integers, map keys that are
+/// not plain strings, a repeated key (`out` then holds a partial value: discard it).
 pub fn append_canonical<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Option<()> {
-    value.serialize(Writer { out, skipped: None }).ok()
+    value.serialize(Writer { out }).ok()
 }
 
-/// What [`canonical_json_of`] leaves to the `Value` path.
+/// What [`append_canonical`] leaves to the `Value` path.
 #[derive(Debug)]
 struct Unsupported;
 
@@ -167,10 +152,9 @@ impl ser::Error for Unsupported {
     }
 }
 
-/// Writes one value; `skipped` names the member left out of it if it is an object.
+/// Writes one value.
 struct Writer<'a> {
     out: &'a mut String,
-    skipped: Option<&'a str>,
 }
 
 fn write_integer(out: &mut String, value: impl std::fmt::Display) {
@@ -300,7 +284,6 @@ impl<'a> ser::Serializer for Writer<'a> {
         self.out.push(':');
         value.serialize(Writer {
             out: &mut *self.out,
-            skipped: None,
         })?;
         self.out.push('}');
         Ok(())
@@ -324,15 +307,10 @@ impl<'a> ser::Serializer for Writer<'a> {
         Ok(Items::open(self.out, Some(variant)))
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Members<'a>, Unsupported> {
-        Ok(Members::open(
-            self.out,
-            self.skipped,
-            None,
-            len.unwrap_or(8),
-        ))
+        Ok(Members::open(self.out, None, len.unwrap_or(8)))
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Members<'a>, Unsupported> {
-        Ok(Members::open(self.out, self.skipped, None, len))
+        Ok(Members::open(self.out, None, len))
     }
     fn serialize_struct_variant(
         self,
@@ -341,7 +319,7 @@ impl<'a> ser::Serializer for Writer<'a> {
         variant: &'static str,
         len: usize,
     ) -> Result<Members<'a>, Unsupported> {
-        Ok(Members::open(self.out, None, Some(variant), len))
+        Ok(Members::open(self.out, Some(variant), len))
     }
 }
 
@@ -374,7 +352,6 @@ impl<'a> Items<'a> {
         self.first = false;
         value.serialize(Writer {
             out: &mut *self.out,
-            skipped: None,
         })
     }
 
@@ -441,7 +418,6 @@ enum Key {
 /// An object being written: members are written aside as they come, then in key order.
 struct Members<'a> {
     out: &'a mut String,
-    skipped: Option<&'a str>,
     variant: Option<&'static str>,
     /// Each member's key and where its value's text lies in `values`.
     members: Vec<(Key, std::ops::Range<usize>)>,
@@ -453,15 +429,9 @@ struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
-    fn open(
-        out: &'a mut String,
-        skipped: Option<&'a str>,
-        variant: Option<&'static str>,
-        len: usize,
-    ) -> Self {
+    fn open(out: &'a mut String, variant: Option<&'static str>, len: usize) -> Self {
         Members {
             out,
-            skipped,
             variant,
             members: Vec::with_capacity(len),
             values: String::with_capacity(len.max(8) * 48),
@@ -478,13 +448,9 @@ impl<'a> Members<'a> {
     }
 
     fn member<T: Serialize + ?Sized>(&mut self, key: Key, value: &T) -> Result<(), Unsupported> {
-        if self.skipped == Some(Self::key_text(&self.keys, &key)) {
-            return Ok(());
-        }
         let start = self.values.len();
         value.serialize(Writer {
             out: &mut self.values,
-            skipped: None,
         })?;
         self.members.push((key, start..self.values.len()));
         Ok(())
@@ -538,7 +504,6 @@ impl ser::SerializeMap for Members<'_> {
         let start = self.keys.len();
         key.serialize(Writer {
             out: &mut self.keys,
-            skipped: None,
         })?;
         let text = &self.keys[start..];
         let plain = text.len() >= 2
@@ -595,13 +560,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The direct writer's text of one value.
+    fn direct<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+        let mut out = String::new();
+        append_canonical(&mut out, value).map(|()| out)
+    }
+
     /// The direct writer against the `Value` path, on one value.
     fn same_as_value_path<T: Serialize>(value: &T) {
-        let via_value = canonical_json_without(&serde_json::to_value(value).unwrap(), "hash");
-        assert_eq!(
-            canonical_json_of(value, "hash").as_deref(),
-            Some(via_value.as_str())
-        );
+        let via_value = canonical_json(&serde_json::to_value(value).unwrap());
+        assert_eq!(direct(value).as_deref(), Some(via_value.as_str()));
     }
 
     #[derive(Serialize)]
@@ -673,7 +641,7 @@ mod tests {
             same_as_value_path(&Flattened {
                 id: "01J".into(),
                 kind,
-                hash: Some("left out at the top".into()),
+                hash: Some("kept: nothing is left out".into()),
                 prev_hash: None,
                 nested: nested.clone(),
                 bytes: serde_bytes_like::Bytes(vec![0, 255]),
@@ -689,13 +657,13 @@ mod tests {
 
     #[test]
     fn leaves_floats_and_odd_keys_to_the_value_path() {
-        assert_eq!(canonical_json_of(&1.5f64, "hash"), None);
+        assert_eq!(direct(&1.5f64), None);
         let mut numbered = std::collections::BTreeMap::new();
         numbered.insert(1u8, "one");
-        assert_eq!(canonical_json_of(&numbered, "hash"), None);
+        assert_eq!(direct(&numbered), None);
         let mut escaped = std::collections::BTreeMap::new();
         escaped.insert("a\"b", 1);
-        assert_eq!(canonical_json_of(&escaped, "hash"), None);
+        assert_eq!(direct(&escaped), None);
     }
 
     proptest::proptest! {
@@ -708,12 +676,12 @@ mod tests {
             let mut map = std::collections::BTreeMap::new();
             map.insert(key.clone(), (text.clone(), number));
             map.insert(format!("{key}x"), (key.clone(), -1));
-            let via_value = canonical_json_without(&serde_json::to_value(&map).unwrap(), "hash");
-            let direct = canonical_json_of(&map, "hash");
+            let via_value = canonical_json(&serde_json::to_value(&map).unwrap());
+            let written = direct(&map);
             if key.contains(['"', '\\']) {
-                proptest::prop_assert_eq!(direct, None);
+                proptest::prop_assert_eq!(written, None);
             } else {
-                proptest::prop_assert_eq!(direct, Some(via_value));
+                proptest::prop_assert_eq!(written, Some(via_value));
             }
         }
     }
