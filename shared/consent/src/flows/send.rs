@@ -79,7 +79,8 @@ impl std::fmt::Debug for SendGate {
 /// A gate decision claimed in the store, ready to hand over.
 struct Claimed {
     allowed_event_id: String,
-    record: ConsentRecord,
+    /// The record as the claim wrote it (`None`: read it again).
+    record: Option<ConsentRecord>,
 }
 
 impl SendGate {
@@ -281,11 +282,8 @@ impl SendGate {
             Some(next),
             vec![allowed],
         );
-        // The record as written (with its new chain head) is the base of the next write. (It
-        // was given a record, so it has one; were it not so, the retry re-reads.)
-        let Some(next) = write.record.clone() else {
-            return Err(StoreError::VersionConflict { operation: "claim" });
-        };
+        // The record as written (with its new chain head) is the base of the next write.
+        let next = write.record.clone();
         self.store.commit(write).await?;
         Ok(Step::Claimed(Claimed {
             allowed_event_id,
@@ -313,7 +311,7 @@ impl SendGate {
             Ok(message_id) => {
                 let id = message_id.clone();
                 let written = self
-                    .update(firm, &request.to, Some(claimed.record), |record| {
+                    .update(firm, &request.to, claimed.record, |record| {
                         if let Some(record) = record.filter(|_| kind == MessageKind::OptInRequest) {
                             record.opt_in_sms = Delivery::Sent {
                                 provider_message_id: id.clone(),
@@ -366,7 +364,7 @@ impl SendGate {
                 // "unconfirmed". After a definite failure it did not go: the claim is given
                 // back so that a retry sends it.
                 let unconfirmed = error.may_have_been_sent();
-                self.update(firm, &request.to, Some(claimed.record), |record| {
+                self.update(firm, &request.to, claimed.record, |record| {
                     match (unconfirmed, kind, record) {
                         (false, MessageKind::OptInRequest, Some(record)) => {
                             record.opt_in_sms = Delivery::NotSent
