@@ -571,8 +571,9 @@ pub async fn measure(
     let mut memory = Vec::new();
     for &name in FUNCTIONS {
         eprintln!("memory: {name}, a cold start and {invocations} invocations");
-        // A fresh moto per function: moto copies a table per transaction and slows as it
-        // grows; one server through all the long runs stalled past the 30 s answer limit.
+        // A fresh moto per function keeps each long run independent of the ones before it
+        // (on stock moto, which copies a table per transaction, one server through all of
+        // them stalled past the 30 s answer limit).
         let moto = Moto::start().await;
         let mut setup = Setup::new(&moto, bin_dir, log_dir).await;
         let (run, note) = run_planned(&mut setup, name, Keys::Secret, invocations + 1).await;
