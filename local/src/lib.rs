@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock};
 use consent::flows::{ServiceConfig, Services};
-use consent::memory::{MemoryOutbox, MemoryStore, SettableClock};
 use consent::ports::Clock;
 
 /// The demo firm registered by `--demo`.
@@ -41,6 +41,11 @@ pub enum StartError {
     /// The data directory could not be used.
     #[error(transparent)]
     Persist(#[from] persist::PersistError),
+    /// `--aws` on a build without the `aws` feature.
+    #[error(
+        "--aws needs the AWS adapters, which this build leaves out: run `cargo run -p consent-local --features aws -- --aws`"
+    )]
+    AwsNotBuilt,
     /// `--aws` without an emulator endpoint.
     #[error(
         "--aws needs AWS_ENDPOINT_URL (e.g. a moto server at http://127.0.0.1:5000), so the local server never reaches a real AWS account by accident"
@@ -84,6 +89,7 @@ impl Local {
     /// The service on the AWS adapters (DynamoDB table `table`, SNS, SES) through the default AWS
     /// config, which must point at an emulator (`AWS_ENDPOINT_URL`); creates the table and the
     /// SES sender identity if they are missing.
+    #[cfg(feature = "aws")]
     pub async fn open_aws(
         data_dir: &Path,
         base_url: &str,
@@ -133,6 +139,16 @@ impl Local {
             outbox,
             clock,
         })
+    }
+
+    /// Without the `aws` feature there are no AWS adapters to open.
+    #[cfg(not(feature = "aws"))]
+    pub async fn open_aws(
+        _data_dir: &Path,
+        _base_url: &str,
+        _table: &str,
+    ) -> Result<Self, StartError> {
+        Err(StartError::AwsNotBuilt)
     }
 
     /// Every route: the five functions' and the `/dev` ones.

@@ -21,7 +21,7 @@ struct Args {
     #[arg(long)]
     demo: bool,
     /// Uses the DynamoDB, SNS and SES adapters instead of the embedded store (needs
-    /// AWS_ENDPOINT_URL pointing at an emulator such as moto).
+    /// AWS_ENDPOINT_URL pointing at an emulator such as moto, and a build with `--features aws`).
     #[arg(long)]
     aws: bool,
     /// The DynamoDB table in `--aws` mode (created if missing).

@@ -7,9 +7,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use consent::memory::{MemoryStore, StoreState};
-use consent::proof::ProofSigner;
-use consent::token::TokenKeyring;
+use consent::adapters::memory::{MemoryStore, StoreState};
+use consent::evidence::proof::ProofSigner;
+use consent::evidence::token::TokenKeyring;
 
 /// The data directory could not be used.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use consent::memory::{OutboxContents, SentEmail, SentSms};
+use consent::adapters::memory::{OutboxContents, SentEmail, SentSms};
 use consent::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender};
 
 /// Reads what was sent.
@@ -13,9 +13,9 @@ pub trait OutboxView: Send + Sync {
     fn contents(&self) -> OutboxContents;
 }
 
-impl OutboxView for consent::memory::MemoryOutbox {
+impl OutboxView for consent::adapters::memory::MemoryOutbox {
     fn contents(&self) -> OutboxContents {
-        consent::memory::MemoryOutbox::contents(self)
+        consent::adapters::memory::MemoryOutbox::contents(self)
     }
 }
 
@@ -69,7 +69,10 @@ impl SmsSender for RecordingOutbox {
         Ok(message_id)
     }
 
-    async fn is_opted_out(&self, phone: &consent::phone::PhoneNumber) -> Result<bool, SendError> {
+    async fn is_opted_out(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<bool, SendError> {
         self.sms.is_opted_out(phone).await
     }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use consent_tests::emulator::{Moto, http_get};
+#[cfg(feature = "aws")]
+use consent_tests::emulator::Moto;
+use consent_tests::emulator::http_get;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -144,6 +146,7 @@ async fn embedded_store_serves_the_flow_and_survives_a_restart() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test]
 async fn aws_mode_runs_on_the_emulator() {
     let moto = Moto::start().await;
@@ -168,6 +171,7 @@ async fn aws_mode_runs_on_the_emulator() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn aws_mode_refuses_to_start_without_an_emulator() {
     let output = Command::new(env!("CARGO_BIN_EXE_consent-local"))
@@ -178,4 +182,16 @@ fn aws_mode_refuses_to_start_without_an_emulator() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("AWS_ENDPOINT_URL"), "{stderr}");
+}
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn aws_mode_on_a_build_without_the_aws_feature_says_how_to_build_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_consent-local"))
+        .args(["--aws", "--addr", "127.0.0.1:0"])
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--features aws"), "{stderr}");
 }

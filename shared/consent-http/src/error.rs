@@ -5,11 +5,12 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use consent::flows::FlowError;
-use consent::templates::TemplateError;
+use consent::messages::templates::TemplateError;
 use serde_json::json;
+use std::sync::Arc;
 
 /// An error response: status, stable code, human message, optional details.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -21,7 +22,31 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
     /// Seconds to wait before retrying, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// The service's own failure behind a 5xx, logged when the response is written.
+    pub cause: Option<Arc<FlowError>>,
 }
+
+impl PartialEq for ApiError {
+    /// Two responses are equal when a client would see the same thing; the logged cause is not
+    /// part of what it sees.
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.status,
+            self.code,
+            &self.message,
+            &self.details,
+            self.retry_after,
+        ) == (
+            other.status,
+            other.code,
+            &other.message,
+            &other.details,
+            other.retry_after,
+        )
+    }
+}
+
+impl Eq for ApiError {}
 
 impl ApiError {
     /// An error with a status, code and message.
@@ -32,6 +57,7 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -41,26 +67,57 @@ impl ApiError {
     }
 }
 
+/// How a domain error reads over HTTP: status, stable code, and whether it is the service's own
+/// failure (its internals are logged where the response is written, never put in the body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorMapping {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// The service failed (5xx), not the client.
+    pub internal: bool,
+}
+
+/// The one table from each domain error to its status and code. Pure: no logging, no I/O.
+pub fn error_mapping(error: &FlowError) -> ErrorMapping {
+    let (status, code) = match error {
+        FlowError::FirmNotFound => (StatusCode::NOT_FOUND, "firm_not_found"),
+        FlowError::ConsentNotFound => (StatusCode::NOT_FOUND, "consent_not_found"),
+        FlowError::UnknownTemplate => (StatusCode::NOT_FOUND, "template_not_found"),
+        FlowError::InvalidPhone(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"),
+        FlowError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        FlowError::RiskNotAcknowledged => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "risk_not_acknowledged")
+        }
+        FlowError::TemplateInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "template_invalid"),
+        FlowError::IdempotencyMismatch => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+        }
+        FlowError::NumberInUse => (StatusCode::CONFLICT, "sms_number_in_use"),
+        FlowError::InProgress { .. } => (StatusCode::CONFLICT, "request_in_progress"),
+        FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyUnavailable(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+        }
+        FlowError::ProofKeyNotConfigured => {
+            (StatusCode::SERVICE_UNAVAILABLE, "proof_key_not_configured")
+        }
+        FlowError::TokenKeysNotConfigured => {
+            (StatusCode::SERVICE_UNAVAILABLE, "token_keys_not_configured")
+        }
+        FlowError::Send(_) => (StatusCode::BAD_GATEWAY, "provider_unavailable"),
+    };
+    ErrorMapping {
+        status,
+        code,
+        internal: status.is_server_error(),
+    }
+}
+
 impl From<FlowError> for ApiError {
     fn from(error: FlowError) -> Self {
-        let status = match &error {
-            FlowError::FirmNotFound | FlowError::ConsentNotFound | FlowError::UnknownTemplate => {
-                StatusCode::NOT_FOUND
-            }
-            FlowError::InvalidPhone(_)
-            | FlowError::InvalidField { .. }
-            | FlowError::RiskNotAcknowledged
-            | FlowError::TemplateInvalid(_)
-            | FlowError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            FlowError::NumberInUse | FlowError::InProgress { .. } => StatusCode::CONFLICT,
-            FlowError::Store(_)
-            | FlowError::Contention
-            | FlowError::ProofKeyNotConfigured
-            | FlowError::ProofKeyUnavailable(_)
-            | FlowError::TokenKeysNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            FlowError::Send(_) => StatusCode::BAD_GATEWAY,
-        };
-        let mut api = Self::new(status, error.code(), error.to_string());
+        let mapping = error_mapping(&error);
+        let mut api = Self::new(mapping.status, mapping.code, error.to_string());
         match &error {
             FlowError::TemplateInvalid(TemplateError::Invalid { problems }) => {
                 api.message = "the template is missing required elements or does not render".into();
@@ -68,22 +125,16 @@ impl From<FlowError> for ApiError {
             }
             FlowError::InProgress { retry_after_secs } => api.retry_after = Some(*retry_after_secs),
             FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyUnavailable(_) => {
-                // Internals stay in the logs.
-                tracing::error!(error = ?error, "store failure");
                 api.message = "the service is temporarily unavailable; retry".into();
                 api.retry_after = Some(1);
             }
-            FlowError::ProofKeyNotConfigured => {
-                tracing::error!("a proof was asked for but no proof key is configured");
-            }
-            FlowError::TokenKeysNotConfigured => {
-                tracing::error!("a confirmation link was needed but no token keys are configured");
-            }
             FlowError::Send(_) => {
-                tracing::error!(error = ?error, "provider failure");
                 api.message = "the messaging provider failed; retry".into();
             }
             _ => {}
+        }
+        if mapping.internal {
+            api.cause = Some(Arc::new(error));
         }
         api
     }
@@ -91,6 +142,9 @@ impl From<FlowError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            tracing::error!(code = self.code, error = ?cause, "request failed on the service's side");
+        }
         let mut error = json!({ "code": self.code, "message": self.message });
         if let (Some(details), Some(map)) = (self.details, error.as_object_mut())
             && let Some(fields) = details.as_object()

@@ -1,24 +1,19 @@
-//! The consent model of the SMS double opt-in service: states, transitions, keywords, phone
-//! numbers, templates, tokens, gate policy and audit events, with ports as traits and in-memory
-//! adapters. No I/O and no AWS types live here.
+//! The consent model of the SMS double opt-in service, with no I/O and no AWS types.
+//!
+//! The folders are its roles (see `docs/architecture.md`, "The consent crate"):
+//! - [`model`]: what consent is: numbers, firms, records, transitions, keywords, the gate
+//!   policy, calling windows and caps;
+//! - [`messages`]: what the service says: templates, their syntax allow-list, SMS segments;
+//! - [`evidence`]: what the service can prove: audit events, canonical JSON, the hash chain,
+//!   signed proofs, confirmation tokens;
+//! - [`ports`]: the narrow traits through which flows store and send;
+//! - [`adapters`]: the in-memory implementations of those ports;
+//! - [`flows`]: each use case, written once over the ports.
 
-pub mod area_codes;
-pub mod audit;
-pub mod audit_canonical;
-pub mod canonical;
-pub mod chain;
-pub mod firm;
+pub mod adapters;
+pub mod evidence;
 pub mod flows;
-pub mod gate;
-pub mod keywords;
-pub mod memory;
-pub mod phone;
+pub mod limits;
+pub mod messages;
+pub mod model;
 pub mod ports;
-pub mod proof;
-pub mod quiet_hours;
-pub mod record;
-pub mod sms_segments;
-pub mod template_syntax;
-pub mod templates;
-pub mod token;
-pub mod transition;

@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditEvent;
-use crate::firm::Firm;
-use crate::gate::{MessageCategory, MessageKind};
-use crate::phone::PhoneNumber;
-use crate::record::{ConsentRecord, ConsentStatus};
+use crate::evidence::audit::AuditEvent;
+use crate::evidence::chain;
+use crate::model::contact::Contact;
+use crate::model::deferred::DeferredSend;
+use crate::model::firm::Firm;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentRecord, ConsentStatus};
 
 /// A boxed error from an adapter's backend, kept whole (never flattened into a string).
 pub type BackendError = Box<dyn StdError + Send + Sync + 'static>;
@@ -55,50 +57,6 @@ impl StoreError {
     }
 }
 
-/// A contact as the CRM created it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    /// The firm.
-    pub firm_id: String,
-    /// The CRM's id.
-    pub contact_id: String,
-    /// The number, E.164.
-    pub phone: PhoneNumber,
-    /// Email, if given.
-    pub email: Option<String>,
-    /// First name.
-    pub first_name: Option<String>,
-    /// Last name.
-    pub last_name: Option<String>,
-    /// Where the contact came from.
-    pub source: Option<String>,
-    /// The contact's own time zone (IANA), if the CRM knows it.
-    pub time_zone: Option<String>,
-    /// Created at.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A message the gate held until the recipient's window opens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeferredSend {
-    /// ULID.
-    pub id: String,
-    /// The firm.
-    pub firm_id: String,
-    /// The recipient.
-    pub to: PhoneNumber,
-    /// What kind of message.
-    pub kind: MessageKind,
-    /// Marketing or transactional.
-    pub category: MessageCategory,
-    /// The text.
-    pub body: String,
-    /// When it may go.
-    pub not_before: DateTime<Utc>,
-    /// The caller's idempotency key, if any.
-    pub idempotency_key: Option<String>,
-}
-
 /// One conditional write to a number's consent partition: the new record and its audit events
 /// together, or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,13 +86,8 @@ pub struct ConsentWrite {
 }
 
 impl ConsentWrite {
-    /// A write of `events` (and `record`) conditioned on `expected_version`.
-    ///
-    /// Every consent write is built here, so this is where its events are sealed into the
-    /// number's hash chain ([`crate::chain`]): chained onto the head the new record carries
-    /// (it is a copy of the record read, so that is the head as read) and the record's head
-    /// moved to the last of them. Without a record (the number has none) they are sealed
-    /// unchained.
+    /// A write of `events` (and `record`) conditioned on `expected_version`, its events sealed
+    /// into the number's hash chain ([`chain::seal_onto_record`]) as every consent write is.
     pub fn new(
         firm_id: &str,
         phone: &PhoneNumber,
@@ -142,18 +95,7 @@ impl ConsentWrite {
         mut record: Option<ConsentRecord>,
         mut events: Vec<AuditEvent>,
     ) -> Self {
-        let chained_onto = match record.as_mut() {
-            Some(record) => {
-                let head = record.audit_head.take();
-                record.audit_head =
-                    crate::chain::seal(firm_id, phone.as_str(), head.as_deref(), &mut events);
-                head
-            }
-            None => {
-                crate::chain::seal_unchained(&mut events);
-                None
-            }
-        };
+        let chained_onto = chain::seal_onto_record(firm_id, phone, record.as_mut(), &mut events);
         Self {
             firm_id: firm_id.to_string(),
             phone: phone.clone(),
@@ -300,6 +242,44 @@ pub enum IdempotencyClaim {
     },
     /// Used before with a different payload.
     PayloadMismatch,
+}
+
+/// An idempotency record as a store keeps it: what [`decide_claim`] looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptClaim {
+    /// The hash of the payload that claimed the key.
+    pub payload_hash: String,
+    /// The response, once completed.
+    pub response: Option<StoredResponse>,
+    /// Until when the claim's holder may be working on it.
+    pub in_progress_until: DateTime<Utc>,
+    /// When a completed record lapses (`None`: not completed).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What claiming a key finds when a record is kept for it: `None` when the claim may take it
+/// (the record expired, or a claim of the same payload lapsed uncompleted). Every store decides
+/// with this one function; the DynamoDB store's put condition is its negation.
+pub fn decide_claim(
+    kept: KeptClaim,
+    payload_hash: &str,
+    now: DateTime<Utc>,
+) -> Option<IdempotencyClaim> {
+    if kept.expires_at.is_some_and(|at| at <= now) {
+        return None;
+    }
+    if kept.payload_hash != payload_hash {
+        return Some(IdempotencyClaim::PayloadMismatch);
+    }
+    if let Some(response) = kept.response {
+        return Some(IdempotencyClaim::Completed(response));
+    }
+    if kept.in_progress_until > now {
+        return Some(IdempotencyClaim::InProgress {
+            until: kept.in_progress_until,
+        });
+    }
+    None
 }
 
 /// Idempotency records, in the Powertools manner: status, expiry, payload hash, conditional writes.
@@ -454,5 +434,5 @@ impl Clock for SystemClock {
 #[async_trait]
 pub trait ProofKeyFetch: Send + Sync {
     /// The key, or why it could not be read.
-    async fn fetch(&self) -> Result<crate::proof::ProofSigner, BackendError>;
+    async fn fetch(&self) -> Result<crate::evidence::proof::ProofSigner, BackendError>;
 }

@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 
 use chrono::Duration;
 use common::{FIRM_ID, Harness, contact_with_email, firm_message, inbound, phone, t};
-use consent::chain;
+use consent::evidence::chain;
+use consent::evidence::proof::{Problem, ProofSigner, parse_public_key, verify};
+use consent::evidence::token::ConfirmationClaims;
 use consent::flows::Services;
 use consent::ports::{ConsentStore, ConsentWrite, StoreError};
-use consent::proof::{Problem, ProofSigner, parse_public_key, verify};
-use consent::token::ConfirmationClaims;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -251,10 +251,10 @@ async fn a_write_from_a_stale_copy_cannot_fork_the_chain() {
     assert!(result.is_valid(), "{:?}", result.problems);
 }
 
-fn common_event(reason: &str) -> consent::audit::AuditEvent {
-    consent::audit::AuditEvent::new(
+fn common_event(reason: &str) -> consent::evidence::audit::AuditEvent {
+    consent::evidence::audit::AuditEvent::new(
         t(common::DAYTIME),
-        consent::audit::AuditKind::EmailSkipped {
+        consent::evidence::audit::AuditKind::EmailSkipped {
             reason: reason.to_string(),
         },
     )
@@ -429,7 +429,7 @@ fn a_signature_by_another_key_fails() {
     let ours = parse_public_key(&signer().public_key().public_key).expect("a key");
     // Re-signed by another key: consistent in itself, refused when our key is pinned.
     let other = ProofSigner::from_seed("impostor", [6; 32]).expect("a key");
-    let document: consent::proof::ProofDocument =
+    let document: consent::evidence::proof::ProofDocument =
         serde_json::from_value(proof.clone()).expect("a proof document");
     let resigned = other.sign(document).to_json();
     assert!(verify(&resigned, None).expect("a proof").is_valid());

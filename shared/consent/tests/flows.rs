@@ -9,17 +9,17 @@ use common::{
     DAYTIME, FIRM_ID, FIRM_NUMBER, Harness, SentKind, contact, contact_with_email, firm_message,
     inbound, phone, t, token_in,
 };
-use consent::audit::AuditKind;
+use consent::adapters::memory::{MemoryOutbox, MemoryStore};
+use consent::evidence::audit::AuditKind;
 use consent::flows::FlowError;
 use consent::flows::email_confirm::{ConfirmError, ConfirmResult};
 use consent::flows::onboarding::RequestDelivery;
 use consent::flows::send::{SendOutcome, SendRequest};
-use consent::gate::{BlockReason, MessageCategory, MessageKind};
-use consent::memory::{MemoryOutbox, MemoryStore};
+use consent::model::gate::{BlockReason, MessageCategory, MessageKind};
+use consent::model::record::{ConsentBasis, ConsentStatus, Delivery};
 use consent::ports::{
     ConsentStore, ConsentWrite, OutgoingSms, SendError, SmsSender, StoredResponse,
 };
-use consent::record::{ConsentBasis, ConsentStatus, Delivery};
 
 const MARIA: &str = "+14155550134";
 const EMAIL: &str = "maria@example.com";
@@ -875,7 +875,10 @@ impl SmsSender for Observing {
         self.outbox.send_sms(sms).await
     }
 
-    async fn is_opted_out(&self, phone: &consent::phone::PhoneNumber) -> Result<bool, SendError> {
+    async fn is_opted_out(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<bool, SendError> {
         self.outbox.is_opted_out(phone).await
     }
 }
@@ -974,7 +977,10 @@ impl SmsSender for Slow {
         self.outbox.send_sms(sms).await
     }
 
-    async fn is_opted_out(&self, phone: &consent::phone::PhoneNumber) -> Result<bool, SendError> {
+    async fn is_opted_out(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<bool, SendError> {
         self.outbox.is_opted_out(phone).await
     }
 }

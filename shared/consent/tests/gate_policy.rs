@@ -1,11 +1,11 @@
-//! The ordered gate policy of DESIGN §3, rule by rule, through the pure `gate::decide`.
+//! The ordered gate policy (docs/architecture.md §5.3), rule by rule, through `gate::decide`.
 
 use chrono::{DateTime, Utc};
-use consent::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide};
-use consent::phone::PhoneNumber;
-use consent::quiet_hours::SendWindow;
-use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
-use consent::transition::{ConsentEvent, apply};
+use consent::model::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide};
+use consent::model::phone::PhoneNumber;
+use consent::model::quiet_hours::SendWindow;
+use consent::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use consent::model::transition::{ConsentEvent, apply};
 
 const ALL_KINDS: [MessageKind; 5] = [
     MessageKind::OptInRequest,
@@ -83,8 +83,8 @@ fn ask(
         kind,
         window,
         now,
-        category: consent::gate::MessageCategory::Marketing,
-        limits: consent::gate::SendLimits::default(),
+        category: consent::model::gate::MessageCategory::Marketing,
+        limits: consent::model::caps::SendLimits::default(),
     })
 }
 

@@ -6,7 +6,7 @@
 //! (c) a number never gets a second opt-in request.
 //!
 //! Each is checked on the pure model (`transition::apply` + `gate::decide`, driven the way the
-//! flows drive them) against a small reference model of DESIGN §3, and again end to end through
+//! flows drive them) against a reference model (docs/architecture.md §5), then end to end through
 //! `Services` on the in-memory adapters, reading what actually left through the outbox.
 
 mod common;
@@ -15,16 +15,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use common::{FIRM_ID, Harness, SentKind, contact_with_email, firm_message, inbound, phone, t};
+use consent::evidence::token::ConfirmationClaims;
 use consent::flows::email_confirm::ConfirmResult;
 use consent::flows::send::SendOutcome;
-use consent::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide};
-use consent::keywords::{Classification, classify};
-use consent::phone::PhoneNumber;
+use consent::model::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide};
+use consent::model::keywords::{Classification, classify};
+use consent::model::phone::PhoneNumber;
+use consent::model::quiet_hours::SendWindow;
+use consent::model::record::{ConsentRecord, ConsentStatus, Delivery};
+use consent::model::transition::{ConsentEvent, Effect, Reply, apply};
 use consent::ports::ConsentStore;
-use consent::quiet_hours::SendWindow;
-use consent::record::{ConsentRecord, ConsentStatus, Delivery};
-use consent::token::ConfirmationClaims;
-use consent::transition::{ConsentEvent, Effect, Reply, apply};
 use proptest::prelude::*;
 
 /// Replies people send: opt-ins, opt-outs (keywords and plain language), help, and texts that
@@ -76,7 +76,7 @@ fn reply_kind(reply: Reply) -> MessageKind {
 
 // --- the reference model -----------------------------------------------------------------------
 
-/// What DESIGN §3 says a number's consent is, written independently of `transition.rs`.
+/// A number's consent per docs/architecture.md §5.1, written independently of `transition.rs`.
 #[derive(Debug, Clone, Default)]
 struct Spec {
     /// Status and the time of the event that set it; `None` before any record.
@@ -285,8 +285,8 @@ impl PureWorld {
             kind,
             window,
             now,
-            category: consent::gate::MessageCategory::Marketing,
-            limits: consent::gate::SendLimits::default(),
+            category: consent::model::gate::MessageCategory::Marketing,
+            limits: consent::model::caps::SendLimits::default(),
         })
     }
 

@@ -2,17 +2,19 @@
 //! inbound de-duplication, number routes, idempotency records and deferred sends.
 
 use chrono::{DateTime, Duration, Utc};
-use consent::audit::{AuditEvent, AuditKind};
-use consent::firm::Firm;
-use consent::gate::{MessageCategory, MessageKind};
-use consent::memory::MemoryStore;
-use consent::phone::PhoneNumber;
+use consent::adapters::memory::MemoryStore;
+use consent::evidence::audit::{AuditEvent, AuditKind};
+use consent::model::contact::Contact;
+use consent::model::deferred::DeferredSend;
+use consent::model::firm::Firm;
+use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{ConsentRecord, ConsentStatus};
+use consent::model::transition::{ConsentEvent, apply};
 use consent::ports::{
-    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore, IdempotencyClaim,
-    IdempotencyStore, StoreError, StoredResponse,
+    ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim, IdempotencyStore,
+    StoreError, StoredResponse,
 };
-use consent::record::{ConsentRecord, ConsentStatus};
-use consent::transition::{ConsentEvent, apply};
 
 const FIRM: &str = "firm-1";
 

@@ -1,11 +1,13 @@
-//! The consent transition table of DESIGN §3, row by row, through the pure `transition::apply`.
+//! The transition table (docs/architecture.md §5.1), row by row, through `transition::apply`.
 
 use chrono::{DateTime, Duration, Utc};
-use consent::audit::{AuditKind, OptInEvidence, ReplyNote};
-use consent::keywords::Classification;
-use consent::phone::PhoneNumber;
-use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery, RECENT_INBOUND_IDS};
-use consent::transition::{ConsentEvent, Effect, Reply, Transition, apply};
+use consent::evidence::audit::{AuditKind, OptInEvidence, ReplyNote};
+use consent::model::keywords::Classification;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{
+    ConsentBasis, ConsentRecord, ConsentStatus, Delivery, RECENT_INBOUND_IDS,
+};
+use consent::model::transition::{ConsentEvent, Effect, Reply, Transition, apply};
 
 const FIRM: &str = "firm-1";
 

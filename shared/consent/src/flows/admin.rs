@@ -2,17 +2,17 @@
 
 use serde::Serialize;
 
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
-use crate::audit::{AuditEvent, AuditKind};
-use crate::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
-use crate::gate::SendLimits;
-use crate::phone::PhoneNumber;
+use super::{Attempt, FlowError, Services, retry_on_conflict};
+use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::messages::templates::{self, TemplateName, TemplateOverride};
+use crate::model::caps::SendLimits;
+use crate::model::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
+use crate::model::phone::PhoneNumber;
+use crate::model::record::ConsentRecord;
 use crate::ports::StoreError;
-use crate::record::ConsentRecord;
-use crate::templates::{self, TemplateName, TemplateOverride};
 
 /// Longest name, email, phone or website accepted in firm settings.
-const MAX_SETTING_LEN: usize = 256;
+use crate::limits::MAX_FIELD_LEN;
 
 /// A firm's settings as the CRM sends them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -73,17 +73,12 @@ impl Services {
         }
         let support_phone = required("support_phone", &settings.support_phone)?;
         let website = required("website", &settings.website)?;
-        if let Some(zone) = &settings.time_zone
-            && zone.parse::<chrono_tz::Tz>().is_err()
-        {
-            return Err(FlowError::field(
-                "time_zone",
-                "must be an IANA time zone name",
-            ));
+        if let Some(zone) = &settings.time_zone {
+            super::check_time_zone(zone)?;
         }
         if let Some(hours) = settings.send_window
-            && (hours.opens_hour < crate::quiet_hours::LEGAL_OPENS_HOUR
-                || hours.closes_hour > crate::quiet_hours::LEGAL_CLOSES_HOUR
+            && (hours.opens_hour < crate::model::quiet_hours::LEGAL_OPENS_HOUR
+                || hours.closes_hour > crate::model::quiet_hours::LEGAL_CLOSES_HOUR
                 || hours.opens_hour >= hours.closes_hour)
         {
             return Err(FlowError::field(
@@ -92,20 +87,21 @@ impl Services {
             ));
         }
         if let Some(cap) = settings.limits.daily_cap
-            && !(1..=crate::gate::MAX_DAILY_CAP).contains(&cap)
+            && !(1..=crate::model::caps::MAX_DAILY_CAP).contains(&cap)
         {
             return Err(FlowError::field(
                 "frequency_cap",
-                format!("must be 1 to {}", crate::gate::MAX_DAILY_CAP),
+                format!("must be 1 to {}", crate::model::caps::MAX_DAILY_CAP),
             ));
         }
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self.store.get_firm(firm_id).await?;
             let now = self.clock.now();
             let created = current.is_none();
             let previous_number = current.as_ref().map(|f| f.sms_number.clone());
             let firm = match current.clone() {
-                Some(mut firm) => {
+                Some(current) => {
+                    let mut firm = current.next_version(now);
                     firm.name = name.clone();
                     firm.sms_number = sms_number.clone();
                     firm.support_email = support_email.clone();
@@ -114,8 +110,6 @@ impl Services {
                     firm.time_zone = settings.time_zone.clone();
                     firm.send_window = settings.send_window;
                     firm.limits = settings.limits;
-                    firm.updated_at = now;
-                    firm.version += 1;
                     firm
                 }
                 None => Firm {
@@ -153,13 +147,12 @@ impl Services {
                 )
                 .await
             {
-                Ok(()) => return Ok((firm, created)),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(StoreError::NumberInUse) => return Err(FlowError::NumberInUse),
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done((firm, created))),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(StoreError::NumberInUse) => Err(FlowError::NumberInUse),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 
     /// Switches double opt-in; turning it off needs an acknowledged risk, and is recorded.
@@ -279,13 +272,11 @@ impl Services {
         firm_id: &str,
         change: impl Fn(&mut Firm, chrono::DateTime<chrono::Utc>) -> Result<AuditKind, FlowError>,
     ) -> Result<Firm, FlowError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self.firm(firm_id).await?;
             let now = self.clock.now();
-            let mut firm = current.clone();
+            let mut firm = current.next_version(now);
             let kind = change(&mut firm, now)?;
-            firm.version += 1;
-            firm.updated_at = now;
             let event = AuditEvent::new(now, kind);
             match self
                 .store
@@ -297,12 +288,11 @@ impl Services {
                 )
                 .await
             {
-                Ok(()) => return Ok(firm),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(firm)),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 }
 
@@ -311,8 +301,11 @@ fn required(field: &'static str, value: &str) -> Result<String, FlowError> {
     if value.is_empty() {
         return Err(FlowError::field(field, "is required"));
     }
-    if value.len() > MAX_SETTING_LEN {
-        return Err(FlowError::field(field, "is longer than 256 characters"));
+    if value.len() > MAX_FIELD_LEN {
+        return Err(FlowError::field(
+            field,
+            format!("is longer than {MAX_FIELD_LEN} characters"),
+        ));
     }
     Ok(value.to_string())
 }

@@ -1,15 +1,15 @@
 //! Email-link confirmation: GET shows (and changes nothing), POST confirms.
 
 use super::inbound::reply_owed;
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
-use crate::audit::{AuditKind, OptInEvidence};
-use crate::firm::Firm;
-use crate::gate::MessageKind;
-use crate::phone::PhoneNumber;
+use super::{Attempt, FlowError, Services, retry_on_conflict};
+use crate::evidence::audit::{AuditKind, OptInEvidence};
+use crate::evidence::token::{ConfirmationClaims, TokenError};
+use crate::model::firm::Firm;
+use crate::model::gate::MessageKind;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentBasis, ConsentStatus};
+use crate::model::transition::{self, ConsentEvent, Effect, Reply};
 use crate::ports::{ConsentWrite, StoreError};
-use crate::record::{ConsentBasis, ConsentStatus};
-use crate::token::{ConfirmationClaims, TokenError};
-use crate::transition::{self, ConsentEvent, Effect, Reply};
 
 /// What the confirmation page needs to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Services {
     ) -> Result<(ConfirmationView, ConfirmResult), ConfirmError> {
         let (firm, claims) = self.open_token(token).await?;
         let phone: &PhoneNumber = &claims.phone;
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self
                 .store
                 .get_consent(&firm.firm_id, phone)
@@ -121,7 +121,7 @@ impl Services {
             let mut latest = write.record.clone().or_else(|| current.clone());
             match self.store.commit(write).await {
                 Ok(()) => {}
-                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(e) => return Err(FlowError::from(e).into()),
             }
             for reply in step.replies {
@@ -165,9 +165,8 @@ impl Services {
                 phone_masked: phone.masked(),
                 status,
             };
-            return Ok((view, result));
-        }
-        Err(FlowError::Contention.into())
+            Ok(Attempt::Done((view, result)))
+        })
     }
 
     async fn open_token(&self, token: &str) -> Result<(Firm, ConfirmationClaims), ConfirmError> {

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{FlowError, Services};
-use crate::phone::PhoneNumber;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentBasis, ConsentStatus};
 use crate::ports::ConsentListPosition;
-use crate::record::{ConsentBasis, ConsentStatus};
 
 /// Records per page unless the caller asks for another number.
 pub const DEFAULT_EXPORT_LIMIT: usize = 100;

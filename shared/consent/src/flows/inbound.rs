@@ -4,16 +4,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::send::{SendOutcome, SendRequest};
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services, firm_vars};
-use crate::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
-use crate::firm::Firm;
-use crate::gate::{MessageCategory, MessageKind};
-use crate::keywords::Classification;
-use crate::phone::PhoneNumber;
+use super::{Attempt, FlowError, Services, firm_vars, retry_on_conflict};
+use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
+use crate::messages::templates::{self, TemplateName};
+use crate::model::firm::Firm;
+use crate::model::gate::{MessageCategory, MessageKind};
+use crate::model::keywords::Classification;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentRecord, ConsentStatus};
+use crate::model::transition::{self, ConsentEvent, Effect, Reply};
 use crate::ports::{ConsentWrite, StoreError};
-use crate::record::{ConsentRecord, ConsentStatus};
-use crate::templates::{self, TemplateName};
-use crate::transition::{self, ConsentEvent, Effect, Reply};
 
 /// Longest inbound text kept; carriers deliver at most a few concatenated segments.
 pub const MAX_INBOUND_TEXT: usize = 2_000;
@@ -75,7 +75,7 @@ impl Services {
             field: "originationNumber",
         })?;
         let message_id = sms.inbound_message_id.trim().to_string();
-        if message_id.is_empty() || message_id.len() > 256 {
+        if message_id.is_empty() || message_id.len() > crate::limits::MAX_FIELD_LEN {
             return Err(InboundRejected::BadMessageId.into());
         }
         let firm_id = self
@@ -89,7 +89,7 @@ impl Services {
         // end of a long text still revokes); the trail keeps its first MAX_INBOUND_TEXT chars.
         let text = sms.body;
 
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self
                 .store
                 .get_consent(&firm.firm_id, &from)
@@ -107,7 +107,10 @@ impl Services {
                 self.clock.now(),
             );
             if step.effect == Effect::Duplicate {
-                return self.redelivered(&firm, &from, current, &message_id).await;
+                return self
+                    .redelivered(&firm, &from, current, &message_id)
+                    .await
+                    .map(Attempt::Done);
             }
             let events = step.events.into_iter().map(keep_text_bounded).collect();
             let mut write = ConsentWrite::new(
@@ -122,14 +125,17 @@ impl Services {
             let mut latest = write.record.clone().or(current);
             match self.store.commit(write).await {
                 Ok(()) => {}
-                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(StoreError::DuplicateInbound) => {
                     let current = self
                         .store
                         .get_consent(&firm.firm_id, &from)
                         .await
                         .map_err(FlowError::from)?;
-                    return self.redelivered(&firm, &from, current, &message_id).await;
+                    return self
+                        .redelivered(&firm, &from, current, &message_id)
+                        .await
+                        .map(Attempt::Done);
                 }
                 Err(e) => return Err(FlowError::from(e).into()),
             }
@@ -142,15 +148,14 @@ impl Services {
             }
             // A reply changes no status (a carrier opt-out found while sending one does).
             let status = latest.map(|r| r.status).or(status_written);
-            return Ok(InboundOutcome {
+            Ok(Attempt::Done(InboundOutcome {
                 firm_id: firm.firm_id.clone(),
                 status,
                 classification: step.classification,
                 duplicate: false,
                 replies,
-            });
-        }
-        Err(FlowError::Contention.into())
+            }))
+        })
     }
 
     /// A redelivered text changes nothing, but a reply the first delivery owed and did not get

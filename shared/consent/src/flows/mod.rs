@@ -15,17 +15,49 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::firm::Firm;
-use crate::phone::PhoneError;
+use crate::evidence::proof::ProofSigner;
+use crate::evidence::token::TokenKeyring;
+use crate::messages::templates::{TemplateError, TemplateVars};
+use crate::model::firm::Firm;
+use crate::model::phone::PhoneError;
 use crate::ports::{Clock, Mailer, SendError, Store, StoreError};
-use crate::proof::ProofSigner;
-use crate::templates::{TemplateError, TemplateVars};
-use crate::token::TokenKeyring;
 
 pub use send::SendGate;
 
 /// How many times a flow re-reads and re-decides after losing a race before giving up.
 pub const MAX_CONFLICT_RETRIES: usize = 8;
+
+/// What one read-decide-write attempt of a flow came to.
+pub(crate) enum Attempt<T> {
+    /// Done: the flow's result.
+    Done(T),
+    /// The record changed since it was read (a lost race): read again and decide again.
+    Conflict,
+}
+
+/// Every flow's optimistic-concurrency loop: awaits the attempt (an `async` block that reads,
+/// decides and writes conditionally, evaluating to `Result<Attempt<T>, E>`) until it is done,
+/// at most [`MAX_CONFLICT_RETRIES`] times, then gives up with [`FlowError::Contention`]
+/// (retryable). A macro rather than a function taking an async closure: the futures of async
+/// closures cannot yet be shown `Send` for every lifetime, which axum's handlers need.
+macro_rules! retry_on_conflict {
+    ($attempt:expr) => {{
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match $attempt.await {
+                Ok($crate::flows::Attempt::Done(value)) => break Ok(value),
+                Ok($crate::flows::Attempt::Conflict)
+                    if attempts < $crate::flows::MAX_CONFLICT_RETRIES => {}
+                Ok($crate::flows::Attempt::Conflict) => {
+                    break Err($crate::flows::FlowError::Contention.into());
+                }
+                Err(error) => break Err(error),
+            }
+        }
+    }};
+}
+pub(crate) use retry_on_conflict;
 
 /// Settings the flows need beyond the ports.
 #[derive(Debug, Clone)]
@@ -109,7 +141,7 @@ impl Services {
 
     /// Reads a firm or fails with `FirmNotFound`.
     pub async fn firm(&self, firm_id: &str) -> Result<Firm, FlowError> {
-        crate::firm::validate_firm_id(firm_id).map_err(|_| FlowError::FirmNotFound)?;
+        crate::model::firm::validate_firm_id(firm_id).map_err(|_| FlowError::FirmNotFound)?;
         self.store
             .get_firm(firm_id)
             .await?
@@ -191,40 +223,6 @@ pub enum FlowError {
 }
 
 impl FlowError {
-    /// The stable error code clients see.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::FirmNotFound => "firm_not_found",
-            Self::ConsentNotFound => "consent_not_found",
-            Self::InvalidPhone(_) => "invalid_phone",
-            Self::InvalidField { .. } => "invalid_request",
-            Self::RiskNotAcknowledged => "risk_not_acknowledged",
-            Self::UnknownTemplate => "template_not_found",
-            Self::TemplateInvalid(_) => "template_invalid",
-            Self::NumberInUse => "sms_number_in_use",
-            Self::IdempotencyMismatch => "idempotency_key_reused",
-            Self::InProgress { .. } => "request_in_progress",
-            Self::Store(_) | Self::Contention => "service_unavailable",
-            Self::ProofKeyNotConfigured => "proof_key_not_configured",
-            Self::ProofKeyUnavailable(_) => "service_unavailable",
-            Self::TokenKeysNotConfigured => "token_keys_not_configured",
-            Self::Send(_) => "provider_unavailable",
-        }
-    }
-
-    /// Whether the client is at fault (4xx) rather than the service (5xx).
-    pub fn is_client_error(&self) -> bool {
-        !matches!(
-            self,
-            Self::Store(_)
-                | Self::Send(_)
-                | Self::Contention
-                | Self::ProofKeyNotConfigured
-                | Self::ProofKeyUnavailable(_)
-                | Self::TokenKeysNotConfigured
-        )
-    }
-
     /// Whether trying the same request again may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -241,5 +239,16 @@ impl FlowError {
             field,
             message: message.into(),
         }
+    }
+}
+
+/// Checks a `time_zone` a caller gave: an IANA name, parsed the one way the gate parses it.
+pub(crate) fn check_time_zone(zone: &str) -> Result<(), FlowError> {
+    match crate::model::quiet_hours::parse_time_zone(zone) {
+        Some(_) => Ok(()),
+        None => Err(FlowError::field(
+            "time_zone",
+            "must be an IANA time zone name such as America/Chicago",
+        )),
     }
 }

@@ -3,19 +3,20 @@
 use serde::Serialize;
 
 use super::send::{SendOutcome, SendRequest};
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services, firm_vars};
-use crate::audit::{AuditEvent, AuditKind};
-use crate::firm::Firm;
-use crate::gate::{MessageCategory, MessageKind};
-use crate::phone::PhoneNumber;
-use crate::ports::{ConsentWrite, Contact, OutgoingEmail, StoreError};
-use crate::record::{ConsentRecord, ConsentStatus, Delivery};
-use crate::templates::{self, TemplateName};
-use crate::token::ConfirmationClaims;
-use crate::transition::{self, ConsentEvent, Effect};
+use super::{Attempt, FlowError, Services, firm_vars, retry_on_conflict};
+use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::evidence::token::ConfirmationClaims;
+use crate::messages::templates::{self, TemplateName};
+use crate::model::contact::Contact;
+use crate::model::firm::Firm;
+use crate::model::gate::{MessageCategory, MessageKind};
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentRecord, ConsentStatus, Delivery};
+use crate::model::transition::{self, ConsentEvent, Effect};
+use crate::ports::{ConsentWrite, OutgoingEmail, StoreError};
 
 /// Longest contact id, name, source or email accepted.
-const MAX_FIELD_LEN: usize = 256;
+use crate::limits::MAX_FIELD_LEN;
 
 /// A contact as the CRM sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -103,7 +104,7 @@ impl Services {
             });
         }
 
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self.store.get_consent(&firm.firm_id, &phone).await?;
             let now = self.clock.now();
             let step = transition::apply(
@@ -131,7 +132,7 @@ impl Services {
             let written = write.record.clone();
             match self.store.commit(write).await {
                 Ok(()) => {}
-                Err(StoreError::VersionConflict { .. }) => continue,
+                Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(e) => return Err(e.into()),
             }
             let Some(record) = written else {
@@ -148,16 +149,15 @@ impl Services {
                     RequestDelivery::Skipped,
                 ),
             };
-            return Ok(ContactCreated {
-                contact_id: contact.contact_id,
-                phone,
+            Ok(Attempt::Done(ContactCreated {
+                contact_id: contact.contact_id.clone(),
+                phone: phone.clone(),
                 status,
                 sms,
                 email,
                 created: true,
-            });
-        }
-        Err(FlowError::Contention)
+            }))
+        })
     }
 
     /// Sends whichever opt-in request of a pending record has not been attempted yet, deciding
@@ -323,7 +323,7 @@ impl Services {
         mut known: Option<ConsentRecord>,
         change: impl Fn(&ConsentRecord) -> Option<(Delivery, Vec<AuditEvent>)>,
     ) -> Result<(bool, ConsentRecord), FlowError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = match known.take() {
                 Some(record) => record,
                 None => self
@@ -333,11 +333,9 @@ impl Services {
                     .ok_or(FlowError::ConsentNotFound)?,
             };
             let Some((delivery, events)) = change(&current) else {
-                return Ok((false, current));
+                return Ok(Attempt::Done((false, current)));
             };
-            let mut next = current.clone();
-            next.version += 1;
-            next.updated_at = self.clock.now();
+            let mut next = current.next_version(self.clock.now());
             next.opt_in_email = delivery;
             let write = ConsentWrite::new(
                 &firm.firm_id,
@@ -349,12 +347,11 @@ impl Services {
             // The record as written, its chain head sealed.
             let written = write.record.clone().unwrap_or(next);
             match self.store.commit(write).await {
-                Ok(()) => return Ok((true, written)),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done((true, written))),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 }
 
@@ -368,7 +365,7 @@ fn validate(
     if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
         return Err(FlowError::field(
             "contact_id",
-            "must be 1 to 256 characters",
+            format!("must be 1 to {MAX_FIELD_LEN} characters"),
         ));
     }
     let phone = PhoneNumber::parse(&input.phone)?;
@@ -379,13 +376,8 @@ fn validate(
         return Err(FlowError::field("email", "is not an email address"));
     }
     let time_zone = clean(input.time_zone);
-    if let Some(zone) = &time_zone
-        && zone.parse::<chrono_tz::Tz>().is_err()
-    {
-        return Err(FlowError::field(
-            "time_zone",
-            "must be an IANA time zone name such as America/Chicago",
-        ));
+    if let Some(zone) = &time_zone {
+        super::check_time_zone(zone)?;
     }
     for (field, value) in [
         ("first_name", &input.first_name),
@@ -393,7 +385,10 @@ fn validate(
         ("source", &input.source),
     ] {
         if value.as_ref().is_some_and(|v| v.len() > MAX_FIELD_LEN) {
-            return Err(FlowError::field(field, "is longer than 256 characters"));
+            return Err(FlowError::field(
+                field,
+                format!("is longer than {MAX_FIELD_LEN} characters"),
+            ));
         }
     }
     Ok(Contact {

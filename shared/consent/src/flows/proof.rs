@@ -1,12 +1,12 @@
 //! Proof of consent: a number's whole trail at a firm, with its hash chain, signed by the
-//! service's proof key (the document is built and signed in [`crate::proof`]).
+//! service's proof key (the document is built and signed in [`crate::evidence::proof`]).
 
 use std::sync::{Arc, OnceLock};
 
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
-use crate::phone::PhoneNumber;
+use super::{Attempt, FlowError, Services, retry_on_conflict};
+use crate::evidence::proof::{ProofDocument, ProofPublicKey, ProofSigner, build_proof};
+use crate::model::phone::PhoneNumber;
 use crate::ports::ProofKeyFetch;
-use crate::proof::{ProofDocument, ProofPublicKey, ProofSigner, build_proof};
 
 /// The key that signs proof documents: none, given, or read on first use and kept.
 #[derive(Clone, Default)]
@@ -70,7 +70,7 @@ impl Services {
         let signer = self.proof_signing.signer().await?;
         let firm = self.firm(firm_id).await?;
         let phone = PhoneNumber::parse(phone)?;
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let record = self
                 .store
                 .get_consent(&firm.firm_id, &phone)
@@ -82,10 +82,10 @@ impl Services {
             let again = self.store.get_consent(&firm.firm_id, &phone).await?;
             if again.is_some_and(|r| r.version == record.version) {
                 let document = build_proof(&firm, &record, events, self.clock.now());
-                return Ok(signer.sign(document));
+                return Ok(Attempt::Done(signer.sign(document)));
             }
-        }
-        Err(FlowError::Contention)
+            Ok(Attempt::Conflict)
+        })
     }
 
     /// The public key proof documents are signed with.

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use super::send::{SendOutcome, SendRequest};
-use super::{FlowError, MAX_CONFLICT_RETRIES, Services};
-use crate::firm::Firm;
-use crate::ports::{ConsentWrite, DeferredSend, StoreError};
+use super::{Attempt, FlowError, Services, retry_on_conflict};
+use crate::model::deferred::DeferredSend;
+use crate::model::firm::Firm;
+use crate::ports::{ConsentWrite, StoreError};
 
 /// How many due sends one release pass takes.
 pub const RELEASE_BATCH: usize = 100;
@@ -93,7 +94,7 @@ impl Services {
     async fn requeue(&self, send: &DeferredSend) -> Result<(), FlowError> {
         let mut retry = send.clone();
         retry.not_before = self.clock.now() + chrono::Duration::minutes(1);
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let version = self
                 .store
                 .get_consent(&send.firm_id, &send.to)
@@ -104,11 +105,10 @@ impl Services {
                 ..ConsentWrite::new(&send.firm_id, &send.to, version, None, Vec::new())
             };
             match self.store.commit(write).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(())),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 }

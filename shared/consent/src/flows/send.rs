@@ -9,17 +9,18 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::{FlowError, MAX_CONFLICT_RETRIES};
-use crate::audit::{AuditEvent, AuditKind};
-use crate::firm::Firm;
-use crate::gate::{self, BlockReason, GateDecision, GateQuestion, MessageCategory, MessageKind};
-use crate::phone::PhoneNumber;
-use crate::ports::{
-    Clock, ConsentWrite, DeferredSend, OutgoingSms, SendError, SmsSender, Store, StoreError,
+use super::{Attempt, FlowError, retry_on_conflict};
+use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::model::deferred::DeferredSend;
+use crate::model::firm::Firm;
+use crate::model::gate::{
+    self, BlockReason, GateDecision, GateQuestion, MessageCategory, MessageKind,
 };
-use crate::quiet_hours::SendWindow;
-use crate::record::{ConsentRecord, Delivery};
-use crate::transition::{self, ConsentEvent};
+use crate::model::phone::PhoneNumber;
+use crate::model::quiet_hours::{SendWindow, parse_time_zone};
+use crate::model::record::{ConsentRecord, Delivery};
+use crate::model::transition::{self, ConsentEvent};
+use crate::ports::{Clock, ConsentWrite, OutgoingSms, SendError, SmsSender, Store, StoreError};
 
 /// How many numbers a batch sends to at once: enough to finish 1,000 messages within a
 /// request's time, few enough to stay under the SMS provider's rate (SNS throttles are retried
@@ -83,6 +84,29 @@ struct Claimed {
     record: Option<ConsentRecord>,
 }
 
+/// What the gate knows of the recipient's record before it decides.
+// One per send or batch lane, moved rather than copied: boxing the record would cost an
+// allocation on the gate's hot path for nothing.
+#[expect(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Default)]
+enum KnownRecord {
+    /// Nothing: read it from the store.
+    #[default]
+    Unread,
+    /// As just read or written: the record, or `None` for a number that has none.
+    Seen(Option<ConsentRecord>),
+}
+
+impl KnownRecord {
+    /// The record as last seen (`None`: no record, or not known).
+    fn into_record(self) -> Option<ConsentRecord> {
+        match self {
+            Self::Unread => None,
+            Self::Seen(record) => record,
+        }
+    }
+}
+
 impl SendGate {
     /// A gate over a store and the SMS sender.
     pub fn new(store: Arc<dyn Store>, sms: Arc<dyn SmsSender>, clock: Arc<dyn Clock>) -> Self {
@@ -91,8 +115,8 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        let mut known = None;
-        self.send_with(firm, request, &mut known).await
+        self.send_with(firm, request, &mut KnownRecord::Unread)
+            .await
     }
 
     /// Sends one message deciding first on `record`, the recipient's record as the caller has
@@ -105,9 +129,9 @@ impl SendGate {
         request: &SendRequest,
         record: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
-        let mut known = Some(record);
+        let mut known = KnownRecord::Seen(record);
         let outcome = self.send_with(firm, request, &mut known).await?;
-        Ok((outcome, known.flatten()))
+        Ok((outcome, known.into_record()))
     }
 
     /// Sends many messages, reading all their records in one batch; results in order. A
@@ -134,14 +158,11 @@ impl SendGate {
         let mut found: HashMap<PhoneNumber, ConsentRecord> =
             self.store.get_consents(&firm.firm_id, &phones).await?;
         let lanes = by_number.into_iter().map(|(phone, indices)| {
-            // The number's record as last seen (`Some(None)`: no record; `None`: read again).
-            let mut known = Some(found.remove(&phone));
+            let mut known = KnownRecord::Seen(found.remove(&phone));
             async move {
                 let mut results = Vec::with_capacity(indices.len());
                 for index in indices {
-                    let mut record = known.take();
-                    let result = self.send_with(firm, &requests[index], &mut record).await;
-                    known = record;
+                    let result = self.send_with(firm, &requests[index], &mut known).await;
                     results.push((index, result));
                 }
                 results
@@ -166,17 +187,17 @@ impl SendGate {
 
     /// The gate's loop: decide on the record known (or read), claim the decision under the
     /// record's version, and on a lost race re-read and re-decide. `known` is left holding the
-    /// record as the gate wrote it, or `None` when it must be read again.
+    /// record as the gate wrote it, or [`KnownRecord::Unread`] when it must be read again.
     async fn send_with(
         &self,
         firm: &Firm,
         request: &SendRequest,
-        known: &mut Option<Option<ConsentRecord>>,
+        known: &mut KnownRecord,
     ) -> Result<SendOutcome, FlowError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
-            let record = match known.take() {
-                Some(record) => record,
-                None => self.store.get_consent(&firm.firm_id, &request.to).await?,
+        retry_on_conflict!(async {
+            let record = match std::mem::take(known) {
+                KnownRecord::Seen(record) => record,
+                KnownRecord::Unread => self.store.get_consent(&firm.firm_id, &request.to).await?,
             };
             let now = self.clock.now();
             let window = recipient_window(firm, &request.to, record.as_ref());
@@ -196,10 +217,10 @@ impl SendGate {
                 && self.sms.is_opted_out(&request.to).await?
             {
                 let record = self.carrier_opt_out(firm, &request.to, None).await?;
-                *known = Some(record);
-                return Ok(SendOutcome::Blocked {
+                *known = KnownRecord::Seen(record);
+                return Ok(Attempt::Done(SendOutcome::Blocked {
                     reason: BlockReason::OptedOut,
-                });
+                }));
             }
             let attempt = match decision {
                 GateDecision::Allow => self.claim(firm, request, record.as_ref(), now).await,
@@ -215,21 +236,20 @@ impl SendGate {
             match attempt {
                 Ok(Step::Done(outcome, record)) => {
                     log_decision(firm, request, &outcome);
-                    *known = Some(record);
-                    return Ok(outcome);
+                    *known = KnownRecord::Seen(record);
+                    Ok(Attempt::Done(outcome))
                 }
                 Ok(Step::Claimed(claimed)) => {
                     let (outcome, record) = self.hand_over(firm, request, claimed).await?;
                     log_decision(firm, request, &outcome);
                     // A claimed message had a record: `None` here means its last write failed.
-                    *known = record.map(Some);
-                    return Ok(outcome);
+                    *known = record.map_or(KnownRecord::Unread, |r| KnownRecord::Seen(Some(r)));
+                    Ok(Attempt::Done(outcome))
                 }
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(other) => return Err(other.into()),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(other) => Err(other.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 
     /// Records the allow decision (and marks the one-time messages as claimed) before sending.
@@ -254,7 +274,7 @@ impl SendGate {
                     )
                 });
         };
-        let mut next = bumped(current, now);
+        let mut next = current.next_version(now);
         match request.kind {
             MessageKind::OptInRequest => next.opt_in_sms = Delivery::Claimed { at: now },
             MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
@@ -400,7 +420,7 @@ impl SendGate {
         phone: &PhoneNumber,
         allowed_event_id: Option<&str>,
     ) -> Result<Option<ConsentRecord>, FlowError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = self.store.get_consent(&firm.firm_id, phone).await?;
             let now = self.clock.now();
             let mut step = transition::apply(
@@ -423,13 +443,10 @@ impl SendGate {
                 .into_iter()
                 .collect();
             events.append(&mut step.events);
-            let record = step.record.clone().or(current.clone()).map(|mut r| {
-                if step.record.is_none() {
-                    r.version += 1;
-                    r.updated_at = now;
-                }
-                r
-            });
+            let record = step
+                .record
+                .clone()
+                .or_else(|| current.as_ref().map(|r| r.next_version(now)));
             let write = ConsentWrite::new(
                 &firm.firm_id,
                 phone,
@@ -439,12 +456,11 @@ impl SendGate {
             );
             let record = write.record.clone();
             match self.store.commit(write).await {
-                Ok(()) => return Ok(record),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(record)),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 
     /// Re-reads (unless a fresh copy is given) and writes a bookkeeping change with its events,
@@ -456,24 +472,23 @@ impl SendGate {
         mut fresh: Option<ConsentRecord>,
         change: impl Fn(Option<&mut ConsentRecord>) -> Vec<AuditEvent>,
     ) -> Result<Option<ConsentRecord>, FlowError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        retry_on_conflict!(async {
             let current = match fresh.take() {
                 Some(record) => Some(record),
                 None => self.store.get_consent(&firm.firm_id, phone).await?,
             };
             let now = self.clock.now();
-            let mut next = current.as_ref().map(|record| bumped(record, now));
+            let mut next = current.as_ref().map(|record| record.next_version(now));
             let events = change(next.as_mut());
             let expected = current.as_ref().map(|r| r.version);
             let write = ConsentWrite::new(&firm.firm_id, phone, expected, next, events);
             let next = write.record.clone();
             match self.store.commit(write).await {
-                Ok(()) => return Ok(next),
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(next)),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(FlowError::Contention)
+        })
     }
 
     async fn defer(
@@ -485,7 +500,7 @@ impl SendGate {
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentRecord>, StoreError> {
         let next = record.map(|current| {
-            let mut next = bumped(current, now);
+            let mut next = current.next_version(now);
             if request.kind == MessageKind::OptInRequest {
                 next.opt_in_sms = Delivery::Deferred { not_before };
             }
@@ -531,7 +546,7 @@ impl SendGate {
         reason: BlockReason,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentRecord>, StoreError> {
-        let next = record.map(|current| bumped(current, now));
+        let next = record.map(|current| current.next_version(now));
         let event = AuditEvent::new(
             now,
             AuditKind::MessageBlocked {
@@ -561,13 +576,6 @@ enum Step {
 }
 
 /// The record's next version, for a write that keeps its consent state.
-fn bumped(record: &ConsentRecord, now: DateTime<Utc>) -> ConsentRecord {
-    let mut next = record.clone();
-    next.version += 1;
-    next.updated_at = now;
-    next
-}
-
 /// The recipient's sending window: the contact's zone if the record has one, the area code's,
 /// else the firm's.
 pub fn recipient_window(
@@ -577,11 +585,8 @@ pub fn recipient_window(
 ) -> SendWindow {
     let contact_zone = record
         .and_then(|r| r.time_zone.as_deref())
-        .and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-    let firm_zone = firm
-        .time_zone
-        .as_deref()
-        .and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+        .and_then(parse_time_zone);
+    let firm_zone = firm.time_zone.as_deref().and_then(parse_time_zone);
     let window = SendWindow::for_recipient(phone, contact_zone, firm_zone);
     match firm.send_window {
         Some(hours) => window.narrowed(hours.opens_hour, hours.closes_hour),

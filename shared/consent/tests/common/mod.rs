@@ -5,18 +5,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use consent::firm::Firm;
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SentSms, SettableClock};
+use consent::evidence::token::TokenKeyring;
 use consent::flows::admin::FirmSettings;
 use consent::flows::inbound::InboundSms;
 use consent::flows::onboarding::NewContact;
 use consent::flows::send::SendRequest;
 use consent::flows::{ServiceConfig, Services, firm_vars};
-use consent::gate::{MessageCategory, MessageKind};
-use consent::memory::{MemoryOutbox, MemoryStore, SentSms, SettableClock};
-use consent::phone::PhoneNumber;
+use consent::messages::templates::{TemplateName, render_sms};
+use consent::model::firm::Firm;
+use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::phone::PhoneNumber;
 use consent::ports::{Clock, SmsSender};
-use consent::templates::{TemplateName, render_sms};
-use consent::token::TokenKeyring;
 
 pub const FIRM_ID: &str = "firm-1";
 pub const FIRM_NUMBER: &str = "+12125550100";

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::gate::{BlockReason, MessageCategory, MessageKind};
-use crate::keywords::Classification;
-use crate::record::{ConsentBasis, ConsentStatus};
+use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
+use crate::model::keywords::Classification;
+use crate::model::record::{ConsentBasis, ConsentStatus};
 
 /// One entry of the paper trail. Ids are ULIDs, so sorting by id sorts by time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub struct AuditEvent {
     pub kind: AuditKind,
     /// The hash of the event before it in its number's chain (the chain's genesis for the
     /// first); absent for events written while the number had no consent record (see
-    /// [`crate::chain`]).
+    /// [`crate::evidence::chain`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_hash: Option<String>,
     /// Hex SHA-256 of the event's canonical JSON without this field; set when it is written.

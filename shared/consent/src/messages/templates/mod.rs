@@ -1,14 +1,17 @@
-//! Message templates: the CTIA-complete defaults, per-firm overrides, sandboxed rendering, validation.
+//! Message templates: the catalogue and its per-firm overrides, rendered in a sandbox
+//! ([`sandbox`]) from the shipped defaults ([`defaults`]) and checked for what CTIA asks of
+//! each message ([`compliance`]).
 
-use std::collections::HashSet;
-use std::io;
-use std::sync::OnceLock;
+mod compliance;
+mod defaults;
+mod sandbox;
 
-use minijinja::{AutoEscape, Environment, ErrorKind, HtmlEscape, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::sms_segments::{SegmentCount, count_segments};
-use crate::template_syntax;
+use crate::messages::segments::{SegmentCount, count_segments};
+use compliance::missing_elements;
+use defaults::*;
+use sandbox::{BODY, HTML, SUBJECT, TEXT, render_part};
 
 /// The templates a firm can override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -251,293 +254,6 @@ pub fn preview(
     }
 }
 
-// --- defaults -------------------------------------------------------------------------------
-//
-// Written in the GSM-7 alphabet (ASCII apostrophes, no dashes or emoji) so a body stays at 160 /
-// 153 characters per segment; the opt-in request fits two segments with a typical firm name.
-
-const DEFAULT_SMS_OPT_IN_REQUEST: &str = "{{ firm_name }}: {% if first_name %}Hi {{ first_name }}, reply{% else %}Reply{% endif %} YES to confirm you want texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
-
-const DEFAULT_SMS_OPT_IN_CONFIRMATION: &str = "{{ firm_name }}: You're confirmed for texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
-
-const DEFAULT_SMS_OPT_OUT_CONFIRMATION: &str = "{{ firm_name }}: You're unsubscribed and will receive no more messages. Reply START to resubscribe.";
-
-const DEFAULT_SMS_HELP: &str = "{{ firm_name }}: Texts about your legal matter. For help{% if support_phone %} call {{ support_phone }}{% if support_email %} or{% endif %}{% endif %}{% if support_email %} email {{ support_email }}{% endif %}{% if not support_phone and not support_email and website %} visit {{ website }}{% endif %}. Msg frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help.";
-
-const DEFAULT_EMAIL_SUBJECT: &str = "Please confirm text messages from {{ firm_name }}";
-
-const DEFAULT_EMAIL_TEXT: &str = "\
-{% if first_name %}Hi {{ first_name }},{% else %}Hello,{% endif %}
-
-{{ firm_name }} would like to send you text messages about your legal matter. To agree, open this link and press Confirm on the page that opens:
-
-{{ confirm_url }}
-
-You can also simply reply YES to the text message we sent you.
-
-Message frequency varies. Msg & data rates may apply. Reply HELP to any of our texts for help, or STOP at any time to opt out. If you did not expect this email, you can ignore it: nothing changes until you confirm.
-
-{{ firm_name }}{% if support_phone %}
-{{ support_phone }}{% endif %}{% if support_email %}
-{{ support_email }}{% endif %}{% if website %}
-{{ website }}{% endif %}
-";
-
-// Table layout and inline styles only: many email clients drop <style> blocks and ignore flexbox.
-const DEFAULT_EMAIL_HTML: &str = r##"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Confirm text messages from {{ firm_name }}</title>
-</head>
-<body style="margin:0;padding:0;background-color:#f4f4f5;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;">
-<tr>
-<td align="center" style="padding:24px 12px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:560px;background-color:#ffffff;border-radius:6px;">
-<tr>
-<td style="padding:32px 28px;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:24px;color:#1f2937;">
-<p style="margin:0 0 16px 0;">{% if first_name %}Hi {{ first_name }},{% else %}Hello,{% endif %}</p>
-<p style="margin:0 0 16px 0;">{{ firm_name }} would like to send you text messages about your legal matter. To agree, press the button below, then press Confirm on the page that opens.</p>
-<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 24px 0;">
-<tr>
-<td align="center" bgcolor="#1d4ed8" style="border-radius:6px;background-color:#1d4ed8;">
-<a href="{{ confirm_url }}" target="_blank" style="display:inline-block;padding:12px 28px;font-family:Arial,Helvetica,sans-serif;font-size:16px;font-weight:bold;line-height:24px;color:#ffffff;text-decoration:none;border-radius:6px;">Confirm text messages</a>
-</td>
-</tr>
-</table>
-<p style="margin:0 0 16px 0;">If the button does not work, copy this link into your browser:<br><a href="{{ confirm_url }}" target="_blank" style="color:#1d4ed8;word-break:break-all;">{{ confirm_url }}</a></p>
-<p style="margin:0 0 16px 0;">You can also simply reply YES to the text message we sent you.</p>
-<p style="margin:0 0 16px 0;font-size:14px;line-height:20px;color:#4b5563;">Message frequency varies. Msg &amp; data rates may apply. Reply HELP to any of our texts for help, or STOP at any time to opt out. If you did not expect this email, you can ignore it: nothing changes until you confirm.</p>
-<p style="margin:0;font-size:14px;line-height:20px;color:#4b5563;">{{ firm_name }}{% if support_phone %}<br>{{ support_phone }}{% endif %}{% if support_email %}<br>{{ support_email }}{% endif %}{% if website %}<br>{{ website }}{% endif %}</p>
-</td>
-</tr>
-</table>
-</td>
-</tr>
-</table>
-</body>
-</html>
-"##;
-
-// --- sandbox --------------------------------------------------------------------------------
-
-/// Instructions one render may run: far above what a real template needs, low enough that a
-/// loop ends in milliseconds.
-const FUEL: u64 = 50_000;
-
-/// Nesting depth a render may reach; real templates nest an `if` or two.
-const RECURSION_LIMIT: usize = 32;
-
-/// The variables a template may use, as `TemplateVars` names them.
-const KNOWN_VARS: [&str; 6] = [
-    "firm_name",
-    "first_name",
-    "confirm_url",
-    "support_phone",
-    "support_email",
-    "website",
-];
-
-/// One template source of a message, with its limits.
-#[derive(Debug, Clone, Copy)]
-struct Part {
-    /// The name minijinja reports in errors; "html" alone turns on HTML escaping.
-    name: &'static str,
-    /// How problems name it.
-    label: &'static str,
-    /// Longest accepted source, in characters.
-    max_source: usize,
-    /// Longest accepted output, in characters.
-    max_output: usize,
-}
-
-const BODY: Part = Part {
-    name: "body",
-    label: "the SMS body",
-    max_source: 10_000,
-    // Ten segments: the most a carrier reliably reassembles into one message.
-    max_output: 1_600,
-};
-const SUBJECT: Part = Part {
-    name: "subject",
-    label: "the email subject",
-    max_source: 1_000,
-    max_output: 500,
-};
-const TEXT: Part = Part {
-    name: "text",
-    label: "the email text",
-    max_source: 50_000,
-    max_output: 100_000,
-};
-const HTML: Part = Part {
-    name: "html",
-    label: "the email HTML",
-    max_source: 100_000,
-    max_output: 200_000,
-};
-
-/// The shared sandbox: only the allowed filters, tests and functions
-/// (`template_syntax`), no loader (so no `include`, `import` or `extends` can reach a file),
-/// strict about undefined names, fuel-limited.
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        use minijinja::{filters, functions, tests};
-        let mut env = Environment::empty();
-        env.set_fuel(Some(FUEL));
-        env.set_recursion_limit(RECURSION_LIMIT);
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|name| {
-            if name == HTML.name {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        // No `safe` (it would print a contact's name unescaped in HTML), and nothing that
-        // makes a value much longer than its input (see template_syntax).
-        env.add_filter("upper", filters::upper);
-        env.add_filter("lower", filters::lower);
-        env.add_filter("title", filters::title);
-        env.add_filter("capitalize", filters::capitalize);
-        env.add_filter("trim", filters::trim);
-        env.add_filter("default", filters::default);
-        env.add_filter("length", filters::length);
-        env.add_filter("first", filters::first);
-        env.add_filter("last", filters::last);
-        env.add_test("defined", tests::is_defined);
-        env.add_test("undefined", tests::is_undefined);
-        env.add_test("none", tests::is_none);
-        env.add_test("eq", tests::is_eq);
-        env.add_test("ne", tests::is_ne);
-        env.add_test("in", tests::is_in);
-        env.add_test("startingwith", tests::is_startingwith);
-        env.add_test("endingwith", tests::is_endingwith);
-        env.add_function("range", functions::range);
-        env
-    })
-}
-
-/// Renders one source in the sandbox, or lists what is wrong with it.
-fn render_part(part: Part, source: &str, vars: &TemplateVars) -> Result<String, Vec<String>> {
-    if source.chars().count() > part.max_source {
-        return Err(vec![format!(
-            "{} is longer than {} characters",
-            part.label, part.max_source
-        )]);
-    }
-    // `{% autoescape false %}` would switch HTML escaping off, `'x' * 100000000` would
-    // allocate 100 MB (minijinja folds constants while compiling): only the allowed syntax
-    // compiles. Names are reported after the variable check, which words a typo better.
-    let disallowed = template_syntax::disallowed_syntax(source, &KNOWN_VARS);
-    let refuse = |found: &[template_syntax::Disallowed]| -> Vec<String> {
-        found
-            .iter()
-            .map(|what| {
-                format!(
-                    "{} may not use {what} (a template may use {{% if %}}, {{% for %}}, the \
-                     variables, comparisons and the filters {})",
-                    part.label,
-                    template_syntax::ALLOWED_FILTERS.join(", ")
-                )
-            })
-            .collect()
-    };
-    if disallowed.iter().any(|d| d.acts_at_compile_time()) {
-        return Err(refuse(&disallowed));
-    }
-    let env = environment();
-    let template = env
-        .template_from_named_str(part.name, source)
-        .map_err(|err| vec![err.to_string()])?;
-    let unknown = unknown_variables(env, &template.undeclared_variables(false));
-    if !unknown.is_empty() {
-        return Err(unknown
-            .into_iter()
-            .map(|v| {
-                format!(
-                    "{} uses unknown variable `{v}` (known: {})",
-                    part.label,
-                    KNOWN_VARS.join(", ")
-                )
-            })
-            .collect());
-    }
-    if !disallowed.is_empty() {
-        return Err(refuse(&disallowed));
-    }
-    let mut out = CappedWriter {
-        buf: Vec::new(),
-        // Every char is at most four bytes; the char count is checked below.
-        cap_bytes: part.max_output.saturating_mul(4),
-        overflowed: false,
-    };
-    let too_long = || {
-        vec![format!(
-            "{} renders to more than {} characters",
-            part.label, part.max_output
-        )]
-    };
-    if let Err(err) = template.render_captured_to(vars, &mut out) {
-        if out.overflowed {
-            return Err(too_long());
-        }
-        let message = if err.kind() == ErrorKind::OutOfFuel {
-            format!("{} takes too much work to render ({err})", part.label)
-        } else {
-            err.to_string()
-        };
-        return Err(vec![message]);
-    }
-    let rendered = String::from_utf8(out.buf)
-        .map_err(|_| vec![format!("{} renders to invalid UTF-8", part.label)])?;
-    if rendered.chars().count() > part.max_output {
-        return Err(too_long());
-    }
-    Ok(rendered)
-}
-
-/// Names a template reads that are neither our variables nor sandbox globals, sorted.
-fn unknown_variables(env: &Environment<'_>, used: &HashSet<String>) -> Vec<String> {
-    let mut unknown: Vec<String> = used
-        .iter()
-        .filter(|v| {
-            !KNOWN_VARS.contains(&v.as_str())
-                && v.as_str() != "loop"
-                && !env.globals().any(|(g, _)| g == v.as_str())
-        })
-        .cloned()
-        .collect();
-    unknown.sort();
-    unknown
-}
-
-/// Collects rendered output and stops the render once it passes a byte cap, so a loop cannot
-/// build an unbounded string.
-struct CappedWriter {
-    buf: Vec<u8>,
-    cap_bytes: usize,
-    overflowed: bool,
-}
-
-impl io::Write for CappedWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.len().saturating_add(data.len()) > self.cap_bytes {
-            self.overflowed = true;
-            return Err(io::Error::other("template output too long"));
-        }
-        self.buf.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 fn wrong_shape(name: TemplateName) -> TemplateError {
     TemplateError::WrongShape {
         name: name.as_str(),
@@ -640,114 +356,10 @@ fn render_any(
     }
 }
 
-const MUST_NAME_FIRM: &str = "must name the firm ({{ firm_name }})";
-const MUST_YES: &str = "must say how to reply YES";
-const MUST_STOP: &str = "must say how to reply STOP";
-const MUST_HELP: &str = "must say how to reply HELP";
-const MUST_RATES: &str = "must say that message and data rates may apply";
-const MUST_UNSUBSCRIBED: &str =
-    "must say that they are unsubscribed and will receive no more messages";
-const MUST_SUPPORT: &str =
-    "must give a support contact ({{ support_phone }} or {{ support_email }})";
-const MUST_TEXT_LINK: &str =
-    "the email text must contain the confirmation link ({{ confirm_url }})";
-const MUST_HTML_LINK: &str =
-    "the email HTML must contain the confirmation link ({{ confirm_url }})";
-const MUST_EMAIL_FIRM: &str = "the email subject or text must name the firm ({{ firm_name }})";
-
-/// The required elements the rendered text lacks, in a fixed order.
-fn missing_elements(
-    name: TemplateName,
-    rendered: &Rendered,
-    vars: &TemplateVars,
-) -> Vec<&'static str> {
-    let mut missing = Vec::new();
-    let mut require = |ok: bool, message: &'static str| {
-        if !ok {
-            missing.push(message);
-        }
-    };
-    match rendered {
-        Rendered::Sms(body) => {
-            let text = normalize(body);
-            let names_firm = text.contains(&normalize(&vars.firm_name));
-            match name {
-                TemplateName::SmsOptInRequest => {
-                    require(names_firm, MUST_NAME_FIRM);
-                    require(has_word(body, "YES"), MUST_YES);
-                    require(has_word(body, "STOP"), MUST_STOP);
-                    require(has_word(body, "HELP"), MUST_HELP);
-                    require(text.contains("rates may apply"), MUST_RATES);
-                }
-                TemplateName::SmsOptInConfirmation => {
-                    require(names_firm, MUST_NAME_FIRM);
-                    require(has_word(body, "STOP"), MUST_STOP);
-                }
-                TemplateName::SmsOptOutConfirmation => {
-                    require(names_firm, MUST_NAME_FIRM);
-                    const SAYS_UNSUBSCRIBED: [&str; 9] = [
-                        "unsubscribed",
-                        "opted out",
-                        "opted-out",
-                        "will not receive",
-                        "won't receive",
-                        "will no longer receive",
-                        "no longer receive",
-                        "no more messages",
-                        "no further messages",
-                    ];
-                    require(
-                        SAYS_UNSUBSCRIBED.iter().any(|p| text.contains(p)),
-                        MUST_UNSUBSCRIBED,
-                    );
-                }
-                TemplateName::SmsHelp => {
-                    require(names_firm, MUST_NAME_FIRM);
-                    let contact = [&vars.support_phone, &vars.support_email]
-                        .into_iter()
-                        .any(|c| !c.is_empty() && text.contains(&normalize(c)));
-                    require(contact, MUST_SUPPORT);
-                    require(has_word(body, "STOP"), MUST_STOP);
-                }
-                TemplateName::EmailOptInRequest => {}
-            }
-        }
-        Rendered::Email(email) => {
-            let url = &vars.confirm_url;
-            require(email.text.contains(url.as_str()), MUST_TEXT_LINK);
-            // Escaping turns `/` into `&#x2f;`, which browsers read back in an href.
-            let escaped = HtmlEscape(url).to_string();
-            require(
-                email.html.contains(url.as_str()) || email.html.contains(&escaped),
-                MUST_HTML_LINK,
-            );
-            let firm = normalize(&vars.firm_name);
-            require(
-                normalize(&email.subject).contains(&firm) || normalize(&email.text).contains(&firm),
-                MUST_EMAIL_FIRM,
-            );
-        }
-    }
-    missing
-}
-
-/// Lower case, one space between words and straight apostrophes, for lenient phrase matching.
-fn normalize(text: &str) -> String {
-    text.replace(['\u{2019}', '\u{2018}'], "'")
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Whether `word` stands alone (any case), e.g. "YES" in "Reply Yes," but not in "yesterday".
-fn has_word(text: &str, word: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|w| w.eq_ignore_ascii_case(word))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::compliance::*;
+
     use super::*;
     use std::time::{Duration, Instant};
 
@@ -985,7 +597,10 @@ mod tests {
         ));
         assert_eq!(
             found,
-            vec!["the SMS body renders to more than 1600 characters"]
+            vec![format!(
+                "the SMS body renders to more than {} characters",
+                crate::limits::MAX_SMS_CHARS
+            )]
         );
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,

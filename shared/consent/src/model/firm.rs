@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::gate::SendLimits;
-use crate::phone::PhoneNumber;
-use crate::templates::{TemplateName, TemplateOverride};
+use crate::messages::templates::{TemplateName, TemplateOverride};
+use crate::model::caps::SendLimits;
+use crate::model::phone::PhoneNumber;
 
 /// Longest firm id accepted.
 pub const MAX_FIRM_ID_LEN: usize = 64;
@@ -83,4 +83,14 @@ pub struct Firm {
     pub updated_at: DateTime<Utc>,
     /// Incremented on every write.
     pub version: u64,
+}
+
+impl Firm {
+    /// The firm as the next write will store it: a copy one version on, updated `now`.
+    pub fn next_version(&self, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
 }

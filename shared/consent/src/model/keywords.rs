@@ -1,6 +1,6 @@
 //! Inbound keyword rules: how a reply is read (opt-in, opt-out, help, other).
 //!
-//! Opt-out is liberal and opt-in strict (DESIGN.md §3): the FCC counts any reasonable way of
+//! Liberal opt-out, strict opt-in (docs/architecture.md §5.2): the FCC counts any reasonable way of
 //! saying no as a revocation, while consent must be unambiguous. So opt-out is checked first and
 //! looks anywhere in the message; opt-in and help must be the whole message.
 //!

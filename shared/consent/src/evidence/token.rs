@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::phone::PhoneNumber;
+use crate::model::phone::PhoneNumber;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -24,7 +24,7 @@ const PURPOSE: &str = "email_opt_in";
 
 /// Longest token we look at; real ones are a few hundred bytes, so anything longer is junk
 /// and not worth decoding.
-const MAX_TOKEN_LEN: usize = 2048;
+use crate::limits::MAX_TOKEN_LEN;
 
 /// Longest key id, keeping tokens short.
 const MAX_KEY_ID_LEN: usize = 32;

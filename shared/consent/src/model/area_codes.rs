@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use chrono_tz::Tz;
 
 /// The generated table, compiled in so a lookup never touches the file system.
-const TABLE_CSV: &str = include_str!("../data/nanp_area_codes.csv");
+const TABLE_CSV: &str = include_str!("../../data/nanp_area_codes.csv");
 
 /// What an area code tells us.
 #[derive(Debug, Clone, PartialEq, Eq)]

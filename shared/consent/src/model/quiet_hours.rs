@@ -5,8 +5,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use crate::area_codes::{self, AreaCodeInfo};
-use crate::phone::PhoneNumber;
+use crate::model::area_codes::{self, AreaCodeInfo};
+use crate::model::phone::PhoneNumber;
 
 /// First hour solicitations are allowed (TCPA: 8:00).
 pub const LEGAL_OPENS_HOUR: u32 = 8;
@@ -22,6 +22,12 @@ const FALLBACK_ZONE: Tz = chrono_tz::America::New_York;
 const REFERENCE_INSTANTS: [i64; 2] = [1_768_435_200, 1_784_073_600];
 /// How many local days ahead to look for the window to open; any real window opens within two.
 const SEARCH_DAYS: u64 = 7;
+
+/// The IANA time zone `name` names (`America/Chicago`), if any: the one parse of a zone that
+/// a firm or a contact gives.
+pub fn parse_time_zone(name: &str) -> Option<Tz> {
+    name.parse::<Tz>().ok()
+}
 
 /// The hours a recipient may receive solicitations, in their local time zone(s).
 #[derive(Debug, Clone, PartialEq, Eq)]

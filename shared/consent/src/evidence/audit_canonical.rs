@@ -1,14 +1,14 @@
 //! The canonical JSON of an audit event without its `hash`: what the chain hashes, twice for
 //! every gated send. The event's members are written in key order as listed here, with no
 //! flattened map to collect and nothing to sort at run time; the members' values go through
-//! the generic writer of [`crate::canonical`]. The text is byte for byte that of the
+//! the generic writer of [`crate::evidence::canonical`]. The text is byte for byte that of the
 //! `serde_json::Value` path (a test checks every kind), so proofs verify as before. A new field is a compile error in the match below, and a
 //! key out of order fails that test.
 
 use serde::Serialize;
 
-use crate::audit::{AuditEvent, AuditKind};
-use crate::canonical::append_canonical;
+use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::evidence::canonical::append_canonical;
 
 /// An object whose members are written in the order given (the caller's order is key order).
 struct Members {

@@ -1,11 +1,11 @@
-//! Consent transitions: the table of DESIGN §3 as one pure function.
+//! Consent transitions: the table of docs/architecture.md §5.1 as one pure function.
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
-use crate::keywords::{Classification, classify};
-use crate::phone::PhoneNumber;
-use crate::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
+use crate::model::keywords::{Classification, classify};
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 
 /// Something that happened to a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,11 +336,7 @@ struct Step {
 
 impl Step {
     fn new(current: Option<&ConsentRecord>, now: DateTime<Utc>) -> Self {
-        let record = current.cloned().map(|mut r| {
-            r.version += 1;
-            r.updated_at = now;
-            r
-        });
+        let record = current.map(|r| r.next_version(now));
         Self {
             expected_version: current.map(|r| r.version),
             before: current.map(|r| r.status),

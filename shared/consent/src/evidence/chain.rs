@@ -1,7 +1,7 @@
 //! The hash chain of a number's audit trail: each event carries the hash of the one before it,
 //! so no stored event can be edited, removed or reordered without breaking a link.
 //!
-//! - An event's `hash` is the lowercase hex SHA-256 of the canonical JSON ([`crate::canonical`])
+//! - An event's `hash` is the lowercase hex SHA-256 of the canonical JSON ([`crate::evidence::canonical`])
 //!   of the event as serialized, without its `hash` member (its `prev_hash` included).
 //! - The first event of a (firm, number) trail links to the trail's genesis, the hash of
 //!   `consent-chain/v1\n<firm_id>\n<phone>`, so a trail cannot be passed off as another
@@ -21,8 +21,10 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::audit::AuditEvent;
-use crate::canonical::canonical_json_without;
+use crate::evidence::audit::AuditEvent;
+use crate::evidence::canonical::canonical_json_without;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::ConsentRecord;
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -40,7 +42,7 @@ pub fn event_hash(event: &Value) -> String {
 /// The hash of an event as it would be stored (its `hash` member ignored): the same as
 /// [`event_hash`] of [`event_json`], written without the `Value` in between.
 pub fn hash_of(event: &AuditEvent) -> String {
-    match crate::audit_canonical::without_hash(event) {
+    match crate::evidence::audit_canonical::without_hash(event) {
         Some(text) => sha256_hex(text.as_bytes()),
         None => event_hash(&event_json(event)),
     }
@@ -81,6 +83,30 @@ pub fn seal_unchained(events: &mut [AuditEvent]) {
     }
 }
 
+/// Seals a consent write's events onto the record it will write: chained onto the head the
+/// record carries (a copy of the record as read, so the head as read), with the record's head
+/// moved to the last of them. Without a record (the number has none) they are sealed
+/// unchained. Returns the head they were chained onto, which the store checks is still the
+/// stored record's head.
+pub fn seal_onto_record(
+    firm_id: &str,
+    phone: &PhoneNumber,
+    record: Option<&mut ConsentRecord>,
+    events: &mut [AuditEvent],
+) -> Option<String> {
+    match record {
+        Some(record) => {
+            let head = record.audit_head.take();
+            record.audit_head = seal(firm_id, phone.as_str(), head.as_deref(), events);
+            head
+        }
+        None => {
+            seal_unchained(events);
+            None
+        }
+    }
+}
+
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -100,7 +126,7 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditKind;
+    use crate::evidence::audit::AuditKind;
     use chrono::Utc;
 
     fn skipped(reason: &str) -> AuditEvent {
@@ -137,10 +163,10 @@ mod tests {
 
     #[test]
     fn every_kind_is_written_and_hashed_as_through_json() {
-        use crate::audit::{OptInEvidence, ReplyNote};
-        use crate::gate::{BlockReason, MessageCategory, MessageKind};
-        use crate::keywords::Classification;
-        use crate::record::{ConsentBasis, ConsentStatus};
+        use crate::evidence::audit::{OptInEvidence, ReplyNote};
+        use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
+        use crate::model::keywords::Classification;
+        use crate::model::record::{ConsentBasis, ConsentStatus};
         let at = Utc::now();
         let text = "Quote \" back\\slash \u{1} é €".to_string();
         let kinds = vec![
@@ -270,7 +296,7 @@ mod tests {
         for event in events.iter().chain(&unchained) {
             let text = canonical_json_without(&event_json(event), "hash");
             assert_eq!(
-                crate::audit_canonical::without_hash(event).as_deref(),
+                crate::evidence::audit_canonical::without_hash(event).as_deref(),
                 Some(text.as_str())
             );
             let through_json = event_hash(&event_json(event));

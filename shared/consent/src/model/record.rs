@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::gate::{MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
-use crate::phone::PhoneNumber;
+use crate::model::caps::{MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
+use crate::model::phone::PhoneNumber;
 
 /// Where a number stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,6 +141,15 @@ pub struct ConsentRecord {
 }
 
 impl ConsentRecord {
+    /// The record as the next write will store it: a copy one version on, updated `now`. Every
+    /// consent write bumps the version here; the store conditions on the version it replaces.
+    pub fn next_version(&self, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
     /// Whether an inbound message with this id was already applied.
     pub fn has_applied(&self, inbound_message_id: &str) -> bool {
         self.recent_inbound_ids
@@ -206,7 +215,7 @@ impl ConsentRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transition::{self, ConsentEvent};
+    use crate::model::transition::{self, ConsentEvent};
 
     fn record() -> ConsentRecord {
         let phone = PhoneNumber::parse("+13055550123").expect("a number");

@@ -1,11 +1,12 @@
-//! The gate policy: the one decision every outbound SMS passes (DESIGN §3, "Gate policy").
+//! The gate policy: the one decision every outbound SMS passes (docs/architecture.md §5.3).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::area_codes;
-use crate::quiet_hours::SendWindow;
-use crate::record::{ConsentRecord, ConsentStatus};
+use crate::model::area_codes;
+use crate::model::caps::{STATUTORY_DAILY_CAP, SendLimits};
+use crate::model::quiet_hours::SendWindow;
+use crate::model::record::{ConsentRecord, ConsentStatus};
 
 /// What an outbound SMS is, which decides the rules it meets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,24 +88,6 @@ pub enum GateDecision {
         /// Why.
         reason: BlockReason,
     },
-}
-
-/// Messages a Florida or Oklahoma number may receive in 24 hours of marketing (FTSA / OTSA).
-pub const STATUTORY_DAILY_CAP: u32 = 3;
-
-/// The highest daily cap a firm may set. A record remembers only as many recent sends as the
-/// caps can ask about, so that a runaway sender cannot grow it past what a store item holds
-/// (a DynamoDB item is at most 400 KB) and leave the number unable to record a STOP.
-pub const MAX_DAILY_CAP: u32 = 100;
-
-/// A firm's own limits on top of the law's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SendLimits {
-    /// At most this many solicitations per number per 24 hours, for every number.
-    pub daily_cap: Option<u32>,
-    /// Transactional messages skip quiet hours and the firm's cap (the statutory cap is for
-    /// marketing only anyway).
-    pub transactional_exempt: bool,
 }
 
 /// Everything the gate looks at for one message.

@@ -8,15 +8,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditEvent;
-use crate::firm::Firm;
-use crate::phone::PhoneNumber;
+use crate::evidence::audit::AuditEvent;
+use crate::model::contact::Contact;
+use crate::model::deferred::DeferredSend;
+use crate::model::firm::Firm;
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentRecord, ConsentStatus};
 use crate::ports::{
-    Clock, ConsentListPosition, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore,
-    FirmStore, IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError,
-    SmsSender, StoreError, StoredResponse,
+    Clock, ConsentListPosition, ConsentStore, ConsentWrite, DeferredStore, FirmStore,
+    IdempotencyClaim, IdempotencyStore, KeptClaim, Mailer, OutgoingEmail, OutgoingSms, SendError,
+    SmsSender, StoreError, StoredResponse, decide_claim,
 };
-use crate::record::{ConsentRecord, ConsentStatus};
 
 /// An idempotency record as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,19 +288,14 @@ impl IdempotencyStore for MemoryStore {
     ) -> Result<IdempotencyClaim, StoreError> {
         let mut state = self.lock();
         if let Some(item) = state.idempotency.get(key) {
-            let expired = item.expires_at.is_some_and(|at| at <= now);
-            if !expired {
-                if item.payload_hash != payload_hash {
-                    return Ok(IdempotencyClaim::PayloadMismatch);
-                }
-                if let Some(response) = &item.response {
-                    return Ok(IdempotencyClaim::Completed(response.clone()));
-                }
-                if item.in_progress_until > now {
-                    return Ok(IdempotencyClaim::InProgress {
-                        until: item.in_progress_until,
-                    });
-                }
+            let kept = KeptClaim {
+                payload_hash: item.payload_hash.clone(),
+                response: item.response.clone(),
+                in_progress_until: item.in_progress_until,
+                expires_at: item.expires_at,
+            };
+            if let Some(claim) = decide_claim(kept, payload_hash, now) {
+                return Ok(claim);
             }
         }
         state.idempotency.insert(

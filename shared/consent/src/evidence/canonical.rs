@@ -127,7 +127,7 @@ fn write_string(out: &mut String, text: &str) {
 
 /// Appends the canonical text of a serializable value to `out`, written straight from the
 /// value: the same text as [`canonical_json`] over `serde_json::to_value(value)`, without
-/// building the `Value`. [`crate::audit_canonical`] writes audit events' members with it.
+/// building the `Value`. [`crate::evidence::audit_canonical`] writes audit events' members with it.
 /// `None` for what it leaves to the `Value` path: floats, 128-bit integers, map keys that are
 /// not plain strings, a repeated key (`out` then holds a partial value: discard it).
 pub fn append_canonical<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Option<()> {

@@ -1,0 +1,194 @@
+//! The proof document: a number's trail at one firm in chain order, with where it stands.
+
+use super::{CANONICALIZATION, HASH_ALGORITHM, PROOF_FORMAT};
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::evidence::audit::AuditEvent;
+use crate::evidence::chain;
+use crate::model::firm::Firm;
+use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus};
+
+/// A public key as documents name their signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofPublicKey {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The key id.
+    pub key_id: String,
+    /// The 32-byte public key, base64 (standard alphabet, padded).
+    pub public_key: String,
+}
+
+/// The firm a proof is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofFirm {
+    /// The firm's id.
+    pub firm_id: String,
+    /// Its business name.
+    pub name: String,
+    /// The number it texts from.
+    pub sms_number: String,
+    /// Its double opt-in setting when the proof was made (each send records the one in force).
+    pub double_opt_in: bool,
+}
+
+/// Where the number stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofConsent {
+    /// The status now.
+    pub status: ConsentStatus,
+    /// Why.
+    pub basis: ConsentBasis,
+    /// Since when (the time of the event that set the status).
+    pub since: DateTime<Utc>,
+    /// When the record was created.
+    pub created_at: DateTime<Utc>,
+    /// The record's version the proof was made from.
+    pub record_version: u64,
+}
+
+/// How the chain is built, and where it starts and ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofChain {
+    /// Always `SHA-256`.
+    pub hash_algorithm: String,
+    /// Always `RFC 8785 (JCS)`.
+    pub canonicalization: String,
+    /// What the first event links to: SHA-256 of `consent-chain/v1\n<firm_id>\n<phone>`.
+    pub genesis: String,
+    /// The hash of the newest event, as the consent record keeps it.
+    pub head: Option<String>,
+    /// How many events the chain has.
+    pub length: usize,
+}
+
+/// A proof of consent: the trail of one number at one firm, signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofDocument {
+    /// Always [`PROOF_FORMAT`].
+    pub format: String,
+    /// When the document was made.
+    pub generated_at: DateTime<Utc>,
+    /// The firm.
+    pub firm: ProofFirm,
+    /// The number, E.164.
+    pub phone: String,
+    /// The current status and basis.
+    pub consent: ProofConsent,
+    /// The chain's parameters, genesis and head.
+    pub chain: ProofChain,
+    /// Every chained event, oldest first (chain order), with its evidence and hashes.
+    pub events: Vec<AuditEvent>,
+    /// Events recorded while the number had no consent record (or before the chain existed):
+    /// each has a hash of its content but no link, so their completeness rests on the
+    /// signature alone.
+    pub unchained_events: Vec<AuditEvent>,
+    /// The key that signed the document.
+    pub signer: Option<ProofPublicKey>,
+    /// Ed25519 signature, base64, over the canonical JSON of the document without this member.
+    pub signature: Option<String>,
+}
+
+impl ProofDocument {
+    /// The document as JSON.
+    pub fn to_json(&self) -> Value {
+        json_of(self)
+    }
+}
+
+/// Serializes a model type; cannot fail for the types here (string keys, no custom
+/// serializers). Were it ever to, the signature over it would not verify, so it would not pass
+/// unnoticed.
+pub(super) fn json_of<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// The unsigned proof of `record`'s number at `firm`, from its stored `events` (any order).
+pub fn build_proof(
+    firm: &Firm,
+    record: &ConsentRecord,
+    events: Vec<AuditEvent>,
+    generated_at: DateTime<Utc>,
+) -> ProofDocument {
+    let phone = record.phone.as_str();
+    let genesis = chain::genesis(&firm.firm_id, phone);
+    let (chained, mut unchained): (Vec<_>, Vec<_>) =
+        events.into_iter().partition(|e| e.prev_hash.is_some());
+    unchained.sort_by(|a, b| a.id.cmp(&b.id));
+    let chained = chain_order(chained, record.audit_head.as_deref(), &genesis);
+    ProofDocument {
+        format: PROOF_FORMAT.to_string(),
+        generated_at,
+        firm: ProofFirm {
+            firm_id: firm.firm_id.clone(),
+            name: firm.name.clone(),
+            sms_number: firm.sms_number.to_string(),
+            double_opt_in: firm.double_opt_in,
+        },
+        phone: phone.to_string(),
+        consent: ProofConsent {
+            status: record.status,
+            basis: record.basis,
+            since: record.status_changed_at,
+            created_at: record.created_at,
+            record_version: record.version,
+        },
+        chain: ProofChain {
+            hash_algorithm: HASH_ALGORITHM.to_string(),
+            canonicalization: CANONICALIZATION.to_string(),
+            genesis,
+            head: record.audit_head.clone(),
+            length: chained.len(),
+        },
+        events: chained,
+        unchained_events: unchained,
+        signer: None,
+        signature: None,
+    }
+}
+
+/// The chained events in chain order, found by walking back from the head. If the stored
+/// events do not form exactly one chain from the genesis to the head (something was changed
+/// or removed in the store), they are given in id (time) order instead, so that the verifier
+/// reports where the chain breaks rather than the proof hiding it.
+pub(super) fn chain_order(
+    mut events: Vec<AuditEvent>,
+    head: Option<&str>,
+    genesis: &str,
+) -> Vec<AuditEvent> {
+    events.sort_by(|a, b| a.id.cmp(&b.id));
+    let by_hash: HashMap<&str, usize> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.hash.as_deref().map(|h| (h, i)))
+        .collect();
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    let mut current = head;
+    let complete = loop {
+        match current {
+            Some(hash) if hash == genesis => break true,
+            Some(hash) => match by_hash.get(hash) {
+                Some(&i) if seen.insert(i) => {
+                    order.push(i);
+                    current = events[i].prev_hash.as_deref();
+                }
+                _ => break false,
+            },
+            None => break events.is_empty(),
+        }
+    };
+    if !complete || order.len() != events.len() {
+        return events;
+    }
+    let mut slots: Vec<Option<AuditEvent>> = events.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .rev()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
+}

@@ -1,0 +1,140 @@
+//! The service's proof key: signs a document's canonical form, and parses public keys.
+
+use super::SIGNATURE_ALGORITHM;
+use super::document::{ProofDocument, ProofPublicKey, json_of};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde_json::Value;
+
+use crate::evidence::canonical::canonical_json;
+use crate::evidence::chain;
+
+/// A proof key is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofKeyError {
+    /// The key id has characters outside the safe alphabet, or is too long.
+    #[error("a proof key id is 1 to 64 letters, digits, '.', '-' or '_'")]
+    BadKeyId,
+    /// The seed is not base64 or hex of 32 bytes.
+    #[error("a proof key seed is base64 or hex of exactly 32 bytes")]
+    BadSeed,
+    /// A public key is not base64 or hex of 32 bytes, or not a valid Ed25519 point.
+    #[error("a public key is base64 or hex of 32 bytes of a valid Ed25519 key")]
+    BadPublicKey,
+}
+
+/// The service's proof key: signs proof documents. Its debug output never shows the key.
+pub struct ProofSigner {
+    key_id: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for ProofSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofSigner")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProofSigner {
+    /// A signer from a 32-byte Ed25519 seed (the private key), named `key_id`.
+    pub fn from_seed(key_id: &str, seed: [u8; 32]) -> Result<Self, ProofKeyError> {
+        let valid = !key_id.is_empty()
+            && key_id.len() <= 64
+            && key_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !valid {
+            return Err(ProofKeyError::BadKeyId);
+        }
+        Ok(Self {
+            key_id: key_id.to_string(),
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    /// A signer from `kid:seed`, or a bare `seed` (the key id is then derived from the public
+    /// key: `ed25519-` and the first 16 hex digits of its SHA-256). The seed is the 32 bytes in
+    /// base64 (44 characters) or in hex (64 digits, which a secret generator can write).
+    pub fn from_spec(spec: &str) -> Result<Self, ProofKeyError> {
+        let spec = spec.trim();
+        let (key_id, seed) = match spec.split_once(':') {
+            Some((key_id, seed)) => (Some(key_id.trim()), seed.trim()),
+            None => (None, spec),
+        };
+        let seed: [u8; 32] = decode_32(seed).ok_or(ProofKeyError::BadSeed)?;
+        match key_id {
+            Some(key_id) => Self::from_seed(key_id, seed),
+            None => {
+                let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+                let fingerprint = chain::sha256_hex(&public);
+                Self::from_seed(&format!("ed25519-{}", &fingerprint[..16]), seed)
+            }
+        }
+    }
+
+    /// The key id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The public half, as documents and `GET /v1/proof-key` show it.
+    pub fn public_key(&self) -> ProofPublicKey {
+        ProofPublicKey {
+            algorithm: SIGNATURE_ALGORITHM.to_string(),
+            key_id: self.key_id.clone(),
+            public_key: BASE64.encode(self.key.verifying_key().to_bytes()),
+        }
+    }
+
+    /// The public key's 32 bytes in lowercase hex.
+    pub fn public_key_hex(&self) -> String {
+        chain::hex(&self.key.verifying_key().to_bytes())
+    }
+
+    /// Signs `document`: sets its signer to this key and its signature over the canonical
+    /// JSON of the document without the `signature` member.
+    pub fn sign(&self, mut document: ProofDocument) -> ProofDocument {
+        document.signer = Some(self.public_key());
+        document.signature = None;
+        let message = signing_input(&json_of(&document));
+        let signature = self.key.sign(message.as_bytes());
+        document.signature = Some(BASE64.encode(signature.to_bytes()));
+        document
+    }
+}
+
+/// The text a signature is over: the canonical JSON of `document` without its `signature`.
+pub fn signing_input(document: &Value) -> String {
+    match document {
+        Value::Object(members) => {
+            let mut members = members.clone();
+            members.remove("signature");
+            canonical_json(&Value::Object(members))
+        }
+        other => canonical_json(other),
+    }
+}
+
+/// Parses a public key given as base64 (standard alphabet) or hex of its 32 bytes.
+pub fn parse_public_key(text: &str) -> Result<[u8; 32], ProofKeyError> {
+    let bytes = decode_32(text.trim()).ok_or(ProofKeyError::BadPublicKey)?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| ProofKeyError::BadPublicKey)?;
+    Ok(bytes)
+}
+
+/// 32 bytes from 64 hex digits or from base64 (which is 44 characters for 32 bytes, so the two
+/// never overlap).
+pub(super) fn decode_32(text: &str) -> Option<[u8; 32]> {
+    let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+    } else {
+        BASE64.decode(text).ok()
+    };
+    bytes.and_then(|b| b.try_into().ok())
+}

@@ -1,0 +1,17 @@
+//! Every size limit on what callers send, in one place: handlers, flows and templates refer to
+//! these names, so a limit and the message that states it cannot drift apart.
+
+/// Longest SMS body, in characters: ten GSM-7 segments of 153, the most a carrier reliably
+/// reassembles into one message. Applies to the gate's callers and to rendered templates.
+pub const MAX_SMS_CHARS: usize = 1_530;
+
+/// Longest identifier or short setting a caller gives (contact ids, names, idempotency keys,
+/// inbound message ids, firm settings), in bytes: enough for any real one, small enough that
+/// a key or an item built from it stays far below a store's limits.
+pub const MAX_FIELD_LEN: usize = 256;
+
+/// Longest confirmation-link token accepted before any decoding, in bytes.
+pub const MAX_TOKEN_LEN: usize = 2_048;
+
+/// Most messages in one batch send.
+pub const MAX_BATCH: usize = 1_000;

@@ -1,0 +1,23 @@
+//! Caps on how many messages a number may receive: the statutory cap on marketing, the highest
+//! cap a firm may set, and a firm's own limits. The gate applies them; the record keeps just
+//! enough recent sends to answer them.
+
+use serde::{Deserialize, Serialize};
+
+/// Messages a Florida or Oklahoma number may receive in 24 hours of marketing (FTSA / OTSA).
+pub const STATUTORY_DAILY_CAP: u32 = 3;
+
+/// The highest daily cap a firm may set. A record remembers only as many recent sends as the
+/// caps can ask about, so that a runaway sender cannot grow it past what a store item holds
+/// (a DynamoDB item is at most 400 KB) and leave the number unable to record a STOP.
+pub const MAX_DAILY_CAP: u32 = 100;
+
+/// A firm's own limits on top of the law's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SendLimits {
+    /// At most this many solicitations per number per 24 hours, for every number.
+    pub daily_cap: Option<u32>,
+    /// Transactional messages skip quiet hours and the firm's cap (the statutory cap is for
+    /// marketing only anyway).
+    pub transactional_exempt: bool,
+}
