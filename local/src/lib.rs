@@ -151,7 +151,8 @@ impl Local {
         Err(StartError::AwsNotBuilt)
     }
 
-    /// Every route: the five functions' and the `/dev` ones.
+    /// Every route: the four HTTP functions' (inbound SMS arrives by `/dev/inbound-sms`, and
+    /// deferred sends by the release loop) and the `/dev` ones.
     pub fn router(&self) -> Router {
         Router::new()
             .merge(contact_created::router(self.services.clone()))

@@ -34,7 +34,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use consent::phone::PhoneNumber;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::ConsentStatus;
+use consent::ports::ConsentListPosition;
 
 /// The partition key attribute.
 pub const PK: &str = "pk";
@@ -138,6 +140,22 @@ pub fn consent(firm_id: &str, phone: &PhoneNumber) -> Key {
 /// The `gsi2` partition of a firm's consent records.
 pub fn consents_of_firm(firm_id: &str) -> String {
     format!("CONSENTS#{firm_id}")
+}
+
+/// A consent record's `gsi2sk`: its place in the firm's listing, `<status>#<e164>`.
+pub fn consent_list_key(position: &ConsentListPosition) -> String {
+    position.sort_key()
+}
+
+/// The start of every `gsi2sk` of the records in `status`.
+pub fn status_prefix(status: ConsentStatus) -> String {
+    format!("{}#", status.as_str())
+}
+
+/// The inclusive upper bound of the `gsi2sk`s of the records in `status` (`$` sorts right
+/// after `#`).
+pub fn status_upper_bound(status: ConsentStatus) -> String {
+    format!("{}$", status.as_str())
 }
 
 /// A consent audit event.

@@ -14,7 +14,8 @@ pub mod store;
 pub mod table;
 pub mod tls;
 
-pub use config::{AwsConfig, ConfigError, KeysUsed, ProofKeySource, TokenKeySource};
+pub use config::{AwsConfig, ConfigError, ProofKeySource, TokenKeySource};
+pub use consent::evidence::keys_used::KeysUsed;
 pub use email::{SesMailer, ensure_sender_identity};
 pub use services::{AwsClients, load_sdk_config, services, services_from_env};
 pub use sms::SnsSmsSender;

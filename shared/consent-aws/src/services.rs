@@ -8,10 +8,11 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use consent::flows::Services;
 use consent::ports::{Clock, SystemClock};
 
-use crate::config::{AwsConfig, ConfigError, KeysUsed};
+use crate::config::{AwsConfig, ConfigError};
 use crate::email::SesMailer;
 use crate::sms::SnsSmsSender;
 use crate::store::DynamoStore;
+use consent::evidence::keys_used::KeysUsed;
 
 /// The three service clients, built once from one SDK config.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use consent::phone::PhoneNumber;
+use consent::model::phone::PhoneNumber;
 use consent::ports::{OutgoingSms, SendError, SmsSender};
 
 use crate::errors::{MissingMessageId, provider_error};

@@ -16,18 +16,19 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use consent::audit::{AuditEvent, AuditKind};
-use consent::firm::Firm;
+use consent::adapters::memory::MemoryStore;
+use consent::evidence::audit::{AuditEvent, AuditKind};
 use consent::flows::FlowError;
-use consent::gate::{MessageCategory, MessageKind};
-use consent::memory::MemoryStore;
-use consent::phone::PhoneNumber;
+use consent::model::contact::Contact;
+use consent::model::deferred::DeferredSend;
+use consent::model::firm::Firm;
+use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent::ports::{
-    ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, IdempotencyClaim, Mailer,
-    OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse,
-    SystemClock,
+    ConsentStore, ConsentWrite, DeferredStore, IdempotencyClaim, Mailer, OutgoingEmail,
+    OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse, SystemClock,
 };
-use consent::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent_aws::config::{self, AwsConfig, ConfigError, TokenKeySource};
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity, ensure_table};
 use consent_tests::emulator::Moto;
@@ -1048,7 +1049,7 @@ async fn audit_events_never_expire_and_writes_keep_one_chain() {
         let linked = events.len() == 2
             && events[1].prev_hash == events[0].hash
             && events[0].prev_hash.as_deref()
-                == Some(consent::chain::genesis("f1", p.as_str()).as_str());
+                == Some(consent::evidence::chain::genesis("f1", p.as_str()).as_str());
         out.push(format!("linked {linked}"));
         let head = store
             .get_consent("f1", &p)

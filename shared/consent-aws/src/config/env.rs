@@ -1,15 +1,13 @@
-//! Configuration from environment variables, read once at start. Parsing is separate from
-//! reading the environment, so it is tested without touching the process's environment.
+//! Reading and checking the environment variables. Parsing is separate from reading the
+//! environment, so it is tested without touching the process's environment.
 
-use aws_config::SdkConfig;
-use chrono::Duration;
-use consent::flows::ServiceConfig;
-use consent::flows::proof::ProofSigning;
 use std::sync::Arc;
 
-use consent::ports::{BackendError, ProofKeyFetch};
-use consent::proof::{ProofKeyError, ProofSigner};
-use consent::token::{TokenKeyError, TokenKeyring};
+use chrono::Duration;
+use consent::evidence::keys_used::KeysUsed;
+
+use super::secrets::{parse_keyring, parse_proof_key};
+use super::{AwsConfig, ConfigError, ProofKeySource, TokenKeySource};
 
 /// The DynamoDB table.
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -42,135 +40,6 @@ pub const PROOF_KEY_ANY: &str = "PROOF_KEY or PROOF_KEY_SECRET_ARN";
 pub const DEFAULT_TOKEN_TTL_DAYS: i64 = 14;
 /// The longest life of a confirmation link accepted.
 const MAX_TOKEN_TTL_DAYS: i64 = 365;
-/// The field of a JSON secret that holds the key spec.
-const SECRET_JSON_FIELD: &str = "TOKEN_KEYS";
-
-/// The configuration is incomplete or wrong. Never carries secret material.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// Required variables are not set (all of them, in one error).
-    #[error("missing environment variables: {}", .0.join(", "))]
-    Missing(Vec<&'static str>),
-    /// A variable is set to something unusable.
-    #[error("{name}: {reason}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The token keys do not parse.
-    #[error("{name}: invalid token keys")]
-    TokenKeys {
-        /// The variable they came from.
-        name: &'static str,
-        /// Why.
-        #[source]
-        source: TokenKeyError,
-    },
-    /// The token keys could not be read from Secrets Manager or SSM.
-    #[error("{name}: could not read the token keys")]
-    TokenKeysUnavailable {
-        /// The variable naming the secret.
-        name: &'static str,
-        /// The SDK's error.
-        #[source]
-        source: BackendError,
-    },
-    /// The proof key does not parse.
-    #[error("{name}: invalid proof key")]
-    ProofKey {
-        /// The variable it came from.
-        name: &'static str,
-        /// Why.
-        #[source]
-        source: ProofKeyError,
-    },
-    /// The proof key could not be read from Secrets Manager.
-    #[error("{name}: could not read the proof key")]
-    ProofKeyUnavailable {
-        /// The variable naming the secret.
-        name: &'static str,
-        /// The SDK's error.
-        #[source]
-        source: BackendError,
-    },
-}
-
-/// Where the proof-signing key comes from.
-#[derive(Clone)]
-pub enum ProofKeySource {
-    /// Given inline (already parsed).
-    Inline(Arc<ProofSigner>),
-    /// A Secrets Manager secret id or ARN.
-    SecretsManager(String),
-}
-
-// Debug never shows key material.
-impl std::fmt::Debug for ProofKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Inline(signer) => f
-                .debug_tuple("Inline")
-                .field(&signer.key_id())
-                .finish_non_exhaustive(),
-            Self::SecretsManager(id) => f.debug_tuple("SecretsManager").field(id).finish(),
-        }
-    }
-}
-
-/// Where the token keys come from.
-#[derive(Clone)]
-pub enum TokenKeySource {
-    /// Given inline (already parsed).
-    Inline(TokenKeyring),
-    /// A Secrets Manager secret id or ARN.
-    SecretsManager(String),
-    /// An SSM parameter name (SecureString).
-    Parameter(String),
-}
-
-// Debug never shows key material.
-impl std::fmt::Debug for TokenKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Inline(ring) => f
-                .debug_tuple("Inline")
-                .field(&ring.current.id)
-                .finish_non_exhaustive(),
-            Self::SecretsManager(id) => f.debug_tuple("SecretsManager").field(id).finish(),
-            Self::Parameter(name) => f.debug_tuple("Parameter").field(name).finish(),
-        }
-    }
-}
-
-/// The keys a function uses. Each is read at cold start (and granted in the SAM template) only
-/// by the functions that use it, so the others start without a Secrets Manager call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct KeysUsed {
-    /// Signs or verifies confirmation links (contact-created, email-confirm).
-    pub confirmation_tokens: bool,
-    /// Signs proof documents (firm-admin).
-    pub proof_signing: bool,
-}
-
-impl KeysUsed {
-    /// No key: the function neither signs links nor proofs.
-    pub const NONE: Self = Self {
-        confirmation_tokens: false,
-        proof_signing: false,
-    };
-    /// The confirmation-token keys only.
-    pub const TOKENS: Self = Self {
-        confirmation_tokens: true,
-        proof_signing: false,
-    };
-    /// The proof-signing key only.
-    pub const PROOFS: Self = Self {
-        confirmation_tokens: false,
-        proof_signing: true,
-    };
-}
 
 /// How the parser treats a key's variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,26 +56,6 @@ impl KeyNeed {
     fn of(used: bool) -> Self {
         if used { Self::Required } else { Self::Ignored }
     }
-}
-
-/// Everything the AWS functions read from their environment.
-#[derive(Debug, Clone)]
-pub struct AwsConfig {
-    /// The DynamoDB table.
-    pub table_name: String,
-    /// The confirmation page's base URL, without a trailing slash.
-    pub confirm_base_url: String,
-    /// The sender address.
-    pub ses_from_address: String,
-    /// The SES configuration set, if any.
-    pub ses_configuration_set: Option<String>,
-    /// Where the token keys come from (`None`: this function uses none).
-    pub token_keys: Option<TokenKeySource>,
-    /// How long a confirmation link works.
-    pub token_ttl: Duration,
-    /// Where the proof-signing key comes from (`None`: not configured; firm-admin, the one
-    /// function that signs proofs, requires it).
-    pub proof_key: Option<ProofKeySource>,
 }
 
 impl AwsConfig {
@@ -336,80 +185,6 @@ impl AwsConfig {
             proof_key,
         })
     }
-
-    /// The proof-signing key, read from Secrets Manager when the config names a secret;
-    /// `None` when none is configured.
-    pub async fn proof_signer(
-        &self,
-        sdk: &SdkConfig,
-    ) -> Result<Option<Arc<ProofSigner>>, ConfigError> {
-        match &self.proof_key {
-            None => Ok(None),
-            Some(ProofKeySource::Inline(signer)) => Ok(Some(signer.clone())),
-            Some(ProofKeySource::SecretsManager(id)) => {
-                let spec = read_secret(sdk, id).await.map_err(|source| {
-                    ConfigError::ProofKeyUnavailable {
-                        name: PROOF_KEY_SECRET_ARN,
-                        source,
-                    }
-                })?;
-                Ok(Some(Arc::new(parse_proof_key(
-                    PROOF_KEY_SECRET_ARN,
-                    &spec,
-                )?)))
-            }
-        }
-    }
-
-    /// How the flows get the proof key: given inline, or read from Secrets Manager when a
-    /// proof is first signed (not at cold start: most requests to firm-admin sign none).
-    pub fn proof_signing(&self, sdk: &SdkConfig) -> ProofSigning {
-        match &self.proof_key {
-            None => ProofSigning::default(),
-            Some(ProofKeySource::Inline(signer)) => ProofSigning::given(signer.clone()),
-            Some(ProofKeySource::SecretsManager(id)) => {
-                ProofSigning::fetched(Arc::new(ProofKeyInSecretsManager {
-                    sdk: sdk.clone(),
-                    id: id.clone(),
-                }))
-            }
-        }
-    }
-
-    /// The flows' settings.
-    pub fn service_config(&self) -> ServiceConfig {
-        ServiceConfig {
-            confirm_base_url: self.confirm_base_url.clone(),
-            token_ttl: self.token_ttl,
-        }
-    }
-
-    /// The token keys, read from Secrets Manager or SSM when the config names a secret;
-    /// `None` when the function uses none.
-    pub async fn token_keyring(
-        &self,
-        sdk: &SdkConfig,
-    ) -> Result<Option<TokenKeyring>, ConfigError> {
-        let Some(source) = &self.token_keys else {
-            return Ok(None);
-        };
-        match source {
-            TokenKeySource::Inline(ring) => Ok(Some(ring.clone())),
-            TokenKeySource::SecretsManager(id) => {
-                let spec = read_secret(sdk, id).await.map_err(|source| {
-                    ConfigError::TokenKeysUnavailable {
-                        name: TOKEN_KEYS_SECRET_ARN,
-                        source,
-                    }
-                })?;
-                parse_keyring(TOKEN_KEYS_SECRET_ARN, &spec).map(Some)
-            }
-            TokenKeySource::Parameter(name) => {
-                let spec = read_parameter(sdk, name).await?;
-                parse_keyring(TOKEN_KEYS_PARAMETER, &spec).map(Some)
-            }
-        }
-    }
 }
 
 fn token_key_source(name: &'static str, value: &str) -> Result<TokenKeySource, ConfigError> {
@@ -418,49 +193,6 @@ fn token_key_source(name: &'static str, value: &str) -> Result<TokenKeySource, C
         TOKEN_KEYS_SECRET_ARN => TokenKeySource::SecretsManager(value.to_string()),
         _ => TokenKeySource::Parameter(value.to_string()),
     })
-}
-
-/// Parses a key spec, plain or as the `TOKEN_KEYS` field of a JSON object (the shape the
-/// Secrets Manager console writes).
-fn parse_keyring(name: &'static str, spec: &str) -> Result<TokenKeyring, ConfigError> {
-    let spec = spec.trim();
-    let spec = if spec.starts_with('{') {
-        serde_json::from_str::<serde_json::Value>(spec)
-            .ok()
-            .and_then(|json| {
-                json.get(SECRET_JSON_FIELD)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .ok_or_else(|| ConfigError::Invalid {
-                name,
-                reason: format!("a JSON secret must have a string field \"{SECRET_JSON_FIELD}\""),
-            })?
-    } else {
-        spec.to_string()
-    };
-    TokenKeyring::from_secret_spec(&spec).map_err(|source| ConfigError::TokenKeys { name, source })
-}
-
-/// Parses a proof key spec, plain or as the `PROOF_KEY` field of a JSON object.
-fn parse_proof_key(name: &'static str, spec: &str) -> Result<ProofSigner, ConfigError> {
-    let spec = spec.trim();
-    let spec = if spec.starts_with('{') {
-        serde_json::from_str::<serde_json::Value>(spec)
-            .ok()
-            .and_then(|json| {
-                json.get(PROOF_KEY)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .ok_or_else(|| ConfigError::Invalid {
-                name,
-                reason: format!("a JSON secret must have a string field \"{PROOF_KEY}\""),
-            })?
-    } else {
-        spec.to_string()
-    };
-    ProofSigner::from_spec(&spec).map_err(|source| ConfigError::ProofKey { name, source })
 }
 
 fn parse_base_url(value: &str) -> Result<String, ConfigError> {
@@ -490,55 +222,6 @@ fn parse_ttl_days(value: &str) -> Result<Duration, ConfigError> {
         }),
     }
 }
-
-/// The proof key in a Secrets Manager secret, read when a proof is first signed.
-struct ProofKeyInSecretsManager {
-    sdk: SdkConfig,
-    id: String,
-}
-
-#[async_trait::async_trait]
-impl ProofKeyFetch for ProofKeyInSecretsManager {
-    async fn fetch(&self) -> Result<ProofSigner, BackendError> {
-        let spec = read_secret(&self.sdk, &self.id).await?;
-        parse_proof_key(PROOF_KEY_SECRET_ARN, &spec).map_err(|e| Box::new(e) as BackendError)
-    }
-}
-
-async fn read_secret(sdk: &SdkConfig, id: &str) -> Result<String, BackendError> {
-    let output = aws_sdk_secretsmanager::Client::new(sdk)
-        .get_secret_value()
-        .secret_id(id)
-        .send()
-        .await
-        .map_err(|e| Box::new(e) as BackendError)?;
-    output
-        .secret_string
-        .ok_or_else(|| Box::new(NoSecretString) as BackendError)
-}
-
-async fn read_parameter(sdk: &SdkConfig, name: &str) -> Result<String, ConfigError> {
-    let unavailable = |source: BackendError| ConfigError::TokenKeysUnavailable {
-        name: TOKEN_KEYS_PARAMETER,
-        source,
-    };
-    let output = aws_sdk_ssm::Client::new(sdk)
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| unavailable(Box::new(e)))?;
-    output
-        .parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| unavailable(Box::new(NoSecretString)))
-}
-
-/// The secret or parameter has no text value (a binary secret, say).
-#[derive(Debug, thiserror::Error)]
-#[error("the secret has no text value")]
-pub struct NoSecretString;
 
 #[cfg(test)]
 mod tests {
@@ -773,34 +456,5 @@ mod tests {
             })
         ));
         assert!(!format!("{error:?}").contains("c2hvcnQ="));
-    }
-
-    #[test]
-    fn reads_a_json_proof_key_secret() {
-        let signer = parse_proof_key(
-            PROOF_KEY_SECRET_ARN,
-            &format!(r#"{{"PROOF_KEY":"p9:{SECRET}"}}"#),
-        )
-        .expect("json secret");
-        assert_eq!(signer.key_id(), "p9");
-        // The shape a generated secret has: a bare hex seed, the key id derived from the key.
-        let generated = parse_proof_key(
-            PROOF_KEY_SECRET_ARN,
-            &format!(r#"{{"PROOF_KEY":"{}"}}"#, "0a".repeat(32)),
-        )
-        .expect("hex seed");
-        assert!(generated.key_id().starts_with("ed25519-"));
-        assert!(parse_proof_key(PROOF_KEY_SECRET_ARN, r#"{"other":1}"#).is_err());
-    }
-
-    #[test]
-    fn reads_a_json_secret() {
-        let ring = parse_keyring(
-            TOKEN_KEYS_SECRET_ARN,
-            &format!(r#"{{"TOKEN_KEYS":"k9:{SECRET}"}}"#),
-        )
-        .expect("json secret");
-        assert_eq!(ring.current.id, "k9");
-        assert!(parse_keyring(TOKEN_KEYS_SECRET_ARN, r#"{"other":1}"#).is_err());
     }
 }

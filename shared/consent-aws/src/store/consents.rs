@@ -1,0 +1,241 @@
+//! [`ConsentStore`] over the table: consent records, their audit events, contacts, and the one
+//! transaction that writes them together.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{Duration, Utc};
+
+use consent::evidence::audit::AuditEvent;
+use consent::model::contact::Contact;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{ConsentRecord, ConsentStatus};
+use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
+
+use super::conditions::{Condition, Conflict};
+use super::deferred::deferred_item;
+use super::items::{backend, doc_item, key_item, n, n_u64, parse_doc, s, string_attr};
+use super::reads::BATCH_GET_KEYS;
+use super::{DynamoStore, Item};
+use crate::keys::{self, Key};
+
+#[async_trait]
+impl ConsentStore for DynamoStore {
+    async fn get_consent(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        const OP: &str = "get_consent";
+        self.get_item(OP, &keys::consent(firm_id, phone))
+            .await?
+            .map(|item| parse_doc(OP, "consent", &item))
+            .transpose()
+    }
+
+    async fn get_consents(
+        &self,
+        firm_id: &str,
+        phones: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
+        const OP: &str = "get_consents";
+        // BatchGetItem refuses a request that names one key twice.
+        let mut by_pk: HashMap<String, PhoneNumber> = HashMap::new();
+        let mut unique: Vec<&PhoneNumber> = Vec::new();
+        let mut seen = HashSet::new();
+        for phone in phones {
+            if seen.insert(phone.as_str()) {
+                by_pk.insert(keys::consent_partition(firm_id, phone), phone.clone());
+                unique.push(phone);
+            }
+        }
+        let mut found = HashMap::new();
+        for chunk in unique.chunks(BATCH_GET_KEYS) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|phone| key_item(&keys::consent(firm_id, phone)))
+                .collect();
+            for item in self.batch_get(OP, keys).await? {
+                let pk = string_attr(OP, "consent", &item, keys::PK)?;
+                let record: ConsentRecord = parse_doc(OP, "consent", &item)?;
+                if let Some(phone) = by_pk.get(&pk) {
+                    found.insert(phone.clone(), record);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
+        const OP: &str = "commit";
+        let firm_id = write.firm_id.as_str();
+        let record_key = keys::consent(firm_id, &write.phone);
+        let mut condition = Condition::version(write.expected_version);
+        if write.checks_head() {
+            condition = condition.and_head(write.chained_onto.as_deref());
+        }
+        // Index 0 is always the record, so its failed condition is found first: a version
+        // conflict takes precedence over a duplicate inbound id, as in the in-memory store.
+        let mut items = vec![(
+            match &write.record {
+                Some(record) => {
+                    let item = record_item(OP, &record_key, firm_id, record)?;
+                    self.put(OP, item, Some(condition))?
+                }
+                None => self.check(OP, &record_key, condition)?,
+            },
+            Conflict::Version,
+        )];
+        let phone = &write.phone;
+        items.extend(self.event_puts(OP, &write.events, |e| {
+            keys::consent_event(firm_id, phone, &e.id)
+        })?);
+        if let Some(contact) = &write.contact {
+            let key = keys::contact(&contact.firm_id, &contact.contact_id);
+            let mut item = doc_item(OP, &key, contact)?;
+            item.insert(keys::PHONE.into(), s(contact.phone.as_str()));
+            items.push((self.put(OP, item, None)?, Conflict::None));
+        }
+        if let Some(deferred) = &write.deferred {
+            items.push((
+                self.put(OP, deferred_item(OP, deferred)?, None)?,
+                Conflict::None,
+            ));
+        }
+        if let Some(id) = &write.inbound_message_id {
+            let mut item = key_item(&keys::inbound(firm_id, id));
+            // Housekeeping only, so the wall clock is right here; the record also remembers
+            // its recent inbound ids.
+            let expires = Utc::now() + Duration::days(keys::INBOUND_MARKER_DAYS);
+            item.insert(keys::TTL.into(), n(keys::ttl_seconds(expires)));
+            items.push((
+                self.put(OP, item, Some(Condition::must_not_exist()))?,
+                Conflict::DuplicateInbound,
+            ));
+        }
+        self.transact(OP, items).await
+    }
+
+    async fn events(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        const OP: &str = "events";
+        self.query_prefix(
+            OP,
+            &keys::consent_partition(firm_id, phone),
+            keys::EVENT_PREFIX,
+        )
+        .await?
+        .iter()
+        .map(|item| parse_doc(OP, "consent event", item))
+        .collect()
+    }
+
+    async fn get_contact(
+        &self,
+        firm_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        const OP: &str = "get_contact";
+        self.get_item(OP, &keys::contact(firm_id, contact_id))
+            .await?
+            .map(|item| parse_doc(OP, "contact", &item))
+            .transpose()
+    }
+
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<ConsentStatus>,
+        after: Option<&ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        const OP: &str = "list_consents";
+        let after = after.map(keys::consent_list_key);
+        // One sort key condition per query: a status is the range from its prefix to its
+        // upper bound, resumed from the last key seen (inclusive, so that one is dropped
+        // below); without a status, everything after it. The positions are built from our own
+        // keys rather than passed as an ExclusiveStartKey, so a page resumes correctly even
+        // when the last record has changed status since.
+        let (condition, values): (&str, Vec<(&str, String)>) = match (status, &after) {
+            (Some(status), Some(after)) => (
+                "#gpk = :firm AND #gsk BETWEEN :from AND :to",
+                vec![
+                    (":from", after.clone()),
+                    (":to", keys::status_upper_bound(status)),
+                ],
+            ),
+            (Some(status), None) => (
+                "#gpk = :firm AND begins_with(#gsk, :prefix)",
+                vec![(":prefix", keys::status_prefix(status))],
+            ),
+            (None, Some(after)) => (
+                "#gpk = :firm AND #gsk > :from",
+                vec![(":from", after.clone())],
+            ),
+            (None, None) => ("#gpk = :firm", Vec::new()),
+        };
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        while records.len() < limit {
+            // One more than needed: the inclusive lower bound may return the last one seen.
+            let page = i32::try_from(limit - records.len() + 1).unwrap_or(i32::MAX);
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#gpk", keys::GSI2PK)
+                .expression_attribute_values(":firm", s(keys::consents_of_firm(firm_id)))
+                .scan_index_forward(true)
+                .limit(page)
+                .set_exclusive_start_key(start.take());
+            // DynamoDB refuses a name the expression does not use.
+            if !values.is_empty() {
+                query = query.expression_attribute_names("#gsk", keys::GSI2SK);
+            }
+            for (name, value) in &values {
+                query = query.expression_attribute_values(*name, s(value.clone()));
+            }
+            let output = query.send().await.map_err(|e| backend(OP, e))?;
+            for item in output.items.unwrap_or_default() {
+                let key = string_attr(OP, "consent", &item, keys::GSI2SK)?;
+                if after.as_ref().is_some_and(|after| &key <= after) {
+                    continue;
+                }
+                records.push(parse_doc(OP, "consent", &item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        records.truncate(limit);
+        Ok(records)
+    }
+}
+
+/// A consent record's item: the conditions' attributes beside the document, and its place in
+/// the sparse index of a firm's records by status (exports).
+fn record_item(
+    operation: &'static str,
+    key: &Key,
+    firm_id: &str,
+    record: &ConsentRecord,
+) -> Result<Item, StoreError> {
+    let mut item = doc_item(operation, key, record)?;
+    item.insert(keys::VERSION.into(), n_u64(record.version));
+    item.insert(keys::STATUS.into(), s(record.status.as_str()));
+    if let Some(head) = &record.audit_head {
+        item.insert(keys::AUDIT_HEAD.into(), s(head));
+    }
+    item.insert(keys::GSI2PK.into(), s(keys::consents_of_firm(firm_id)));
+    item.insert(
+        keys::GSI2SK.into(),
+        s(keys::consent_list_key(&ConsentListPosition::of(record))),
+    );
+    Ok(item)
+}

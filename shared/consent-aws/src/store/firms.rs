@@ -1,0 +1,82 @@
+//! [`FirmStore`] over the table: a firm's settings, its number route and its audit events.
+
+use async_trait::async_trait;
+
+use consent::evidence::audit::AuditEvent;
+use consent::model::firm::Firm;
+use consent::model::phone::PhoneNumber;
+use consent::ports::{FirmStore, StoreError};
+
+use super::DynamoStore;
+use super::conditions::{Condition, Conflict};
+use super::items::{doc_item, key_item, n_u64, parse_doc, s, string_attr};
+use crate::keys;
+
+#[async_trait]
+impl FirmStore for DynamoStore {
+    async fn get_firm(&self, firm_id: &str) -> Result<Option<Firm>, StoreError> {
+        const OP: &str = "get_firm";
+        self.get_item(OP, &keys::firm(firm_id))
+            .await?
+            .map(|item| parse_doc(OP, "firm", &item))
+            .transpose()
+    }
+
+    async fn put_firm(
+        &self,
+        firm: &Firm,
+        expected_version: Option<u64>,
+        previous_number: Option<&PhoneNumber>,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        const OP: &str = "put_firm";
+        let firm_id = firm.firm_id.as_str();
+        let mut firm_item = doc_item(OP, &keys::firm(firm_id), firm)?;
+        firm_item.insert(keys::VERSION.into(), n_u64(firm.version));
+        // Index order is the order of precedence: a version conflict is reported before a
+        // number in use, as the in-memory store does.
+        let mut items = vec![(
+            self.put(OP, firm_item, Some(Condition::version(expected_version)))?,
+            Conflict::Version,
+        )];
+        let mut route_item = key_item(&keys::route(&firm.sms_number));
+        route_item.insert(keys::FIRM_ID.into(), s(firm_id));
+        items.push((
+            self.put(OP, route_item, Some(Condition::absent_or_owned_by(firm_id)))?,
+            Conflict::NumberInUse,
+        ));
+        if let Some(previous) = previous_number.filter(|p| *p != &firm.sms_number) {
+            // Only our own route is removed; another firm's would mean the read was stale.
+            items.push((
+                self.delete(
+                    OP,
+                    &keys::route(previous),
+                    Condition::absent_or_owned_by(firm_id),
+                )?,
+                Conflict::Version,
+            ));
+        }
+        items.extend(self.event_puts(OP, events, |e| keys::firm_event(firm_id, &e.id))?);
+        self.transact(OP, items).await
+    }
+
+    async fn firm_for_number(
+        &self,
+        sms_number: &PhoneNumber,
+    ) -> Result<Option<String>, StoreError> {
+        const OP: &str = "firm_for_number";
+        self.get_item(OP, &keys::route(sms_number))
+            .await?
+            .map(|item| string_attr(OP, "route", &item, keys::FIRM_ID))
+            .transpose()
+    }
+
+    async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        const OP: &str = "firm_events";
+        self.query_prefix(OP, &keys::firm_partition(firm_id), keys::EVENT_PREFIX)
+            .await?
+            .iter()
+            .map(|item| parse_doc(OP, "firm event", item))
+            .collect()
+    }
+}

@@ -1,0 +1,159 @@
+//! Items to and from the model types: the model as a JSON `doc` beside native attributes, and
+//! the errors of items that are not what this code writes.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::http::Response;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use consent::ports::StoreError;
+
+use super::Item;
+use super::conditions::MAX_TRANSACTION_ITEMS;
+use super::reads::BATCH_GET_ATTEMPTS;
+use crate::errors::is_retryable;
+use crate::keys::{self, Key};
+
+/// Something in the table is not what this code writes, or a request cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    /// An attribute the item must have is missing or has the wrong type (keys not echoed, as
+    /// they carry phone numbers).
+    #[error("a {kind} item has no {attribute} attribute of the expected type")]
+    MissingAttribute {
+        /// The kind of item.
+        kind: &'static str,
+        /// The attribute.
+        attribute: &'static str,
+    },
+    /// The item's JSON document does not read as its model type.
+    #[error("a {kind} item's document is not valid")]
+    Document {
+        /// The kind of item.
+        kind: &'static str,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A write needs more items than one transaction takes.
+    #[error("the write needs {0} items; one transaction takes at most {MAX_TRANSACTION_ITEMS}")]
+    TooManyItems(usize),
+    /// DynamoDB kept returning some keys of a batch read as unprocessed.
+    #[error("{0} keys were still unprocessed after {BATCH_GET_ATTEMPTS} attempts")]
+    Unprocessed(usize),
+    /// A request could not be built (a bug in this crate, not a backend failure).
+    #[error("the request could not be built")]
+    Build(#[source] aws_smithy_types::error::operation::BuildError),
+}
+
+/// A backend failure, classified, with the SDK error kept whole.
+pub(crate) fn backend<E>(operation: &'static str, error: SdkError<E, Response>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    StoreError::Backend {
+        operation,
+        retryable: is_retryable(&error),
+        source: Box::new(error),
+    }
+}
+
+/// An item or request this code cannot use: retrying would not help.
+pub(super) fn item_error(operation: &'static str, error: ItemError) -> StoreError {
+    StoreError::Backend {
+        operation,
+        retryable: false,
+        source: Box::new(error),
+    }
+}
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn n_u64(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The key attributes of an item.
+pub(super) fn key_item(key: &Key) -> Item {
+    HashMap::from([
+        (keys::PK.to_string(), s(&key.pk)),
+        (keys::SK.to_string(), s(&key.sk)),
+    ])
+}
+
+/// An item of `key` holding `value` as its JSON `doc`.
+pub(super) fn doc_item<T: Serialize>(
+    operation: &'static str,
+    key: &Key,
+    value: &T,
+) -> Result<Item, StoreError> {
+    let doc = serde_json::to_string(value).map_err(|e| {
+        item_error(
+            operation,
+            ItemError::Document {
+                kind: "model",
+                source: e,
+            },
+        )
+    })?;
+    let mut item = key_item(key);
+    item.insert(keys::DOC.into(), s(doc));
+    Ok(item)
+}
+
+/// The model type in an item's `doc`.
+pub(super) fn parse_doc<T: DeserializeOwned>(
+    operation: &'static str,
+    kind: &'static str,
+    item: &Item,
+) -> Result<T, StoreError> {
+    let doc = string_attr(operation, kind, item, keys::DOC)?;
+    serde_json::from_str(&doc)
+        .map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))
+}
+
+/// A string attribute the item must have.
+pub(super) fn string_attr(
+    operation: &'static str,
+    kind: &'static str,
+    item: &Item,
+    attribute: &'static str,
+) -> Result<String, StoreError> {
+    match item.get(attribute) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(item_error(
+            operation,
+            ItemError::MissingAttribute { kind, attribute },
+        )),
+    }
+}
+
+/// A number attribute the item may have; present with another type is an error.
+pub(super) fn optional_number(
+    operation: &'static str,
+    kind: &'static str,
+    item: &Item,
+    attribute: &'static str,
+) -> Result<Option<i64>, StoreError> {
+    match item.get(attribute) {
+        None => Ok(None),
+        Some(AttributeValue::N(value)) => value
+            .parse()
+            .map(Some)
+            .map_err(|_| item_error(operation, ItemError::MissingAttribute { kind, attribute })),
+        Some(_) => Err(item_error(
+            operation,
+            ItemError::MissingAttribute { kind, attribute },
+        )),
+    }
+}
