@@ -7,20 +7,22 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
+use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView};
-use consent::record::ConsentStatus;
+use consent::limits::MAX_TOKEN_LEN;
+use consent::model::record::ConsentStatus;
 use consent_http::{Page, escape, html_page};
 
 /// The keys this function reads at cold start: the token keys, which verify the confirmation links.
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::TOKENS;
-
-/// Longest token accepted in the path.
-const MAX_TOKEN_LEN: usize = 2048;
+pub const KEYS_USED: KeysUsed = KeysUsed::TOKENS;
 
 /// The client address as the platform reports it (API Gateway's source IP, or the socket).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
+
+/// What `router` serves, as (method, path): the SAM template must route exactly these here.
+pub const ROUTES: &[(&str, &str)] = &[("GET", "/confirm/{token}"), ("POST", "/confirm/{token}")];
 
 /// The email-confirm routes.
 pub fn router(services: Services) -> Router {

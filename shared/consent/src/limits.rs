@@ -10,7 +10,8 @@ pub const MAX_SMS_CHARS: usize = 1_530;
 /// a key or an item built from it stays far below a store's limits.
 pub const MAX_FIELD_LEN: usize = 256;
 
-/// Longest confirmation-link token accepted before any decoding, in bytes.
+/// Longest confirmation-link token looked at, in bytes: real ones are a few hundred, so
+/// anything longer is junk and not worth decoding.
 pub const MAX_TOKEN_LEN: usize = 2_048;
 
 /// Most messages in one batch send.

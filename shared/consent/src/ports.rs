@@ -398,7 +398,7 @@ pub trait SmsSender: Send + Sync {
 pub struct OutgoingEmail {
     /// Recipient address.
     pub to: String,
-    /// Subject.
+    /// The subject line, one line.
     pub subject: String,
     /// Plain text.
     pub text: String,
@@ -415,7 +415,7 @@ pub trait Mailer: Send + Sync {
 
 /// The time, settable in tests and the local server.
 pub trait Clock: Send + Sync {
-    /// Now.
+    /// The current time, from the real clock or a test's.
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -1035,3 +1035,38 @@ async fn a_batch_sends_to_different_numbers_at_once_and_to_one_number_in_order()
         );
     }
 }
+
+#[tokio::test]
+async fn the_trail_keeps_the_sent_email_without_a_usable_link() {
+    let h = Harness::daytime().await;
+    h.services
+        .create_contact(FIRM_ID, contact_with_email("c-1", MARIA, EMAIL))
+        .await
+        .unwrap();
+    let email = &h.outbox.contents().email[0];
+    let token = token_in(&email.text);
+    let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
+    let trail = serde_json::to_string(&events).unwrap();
+    assert!(
+        !trail.contains(&token),
+        "a live token in the trail: {trail}"
+    );
+    let marker = consent::evidence::token::withheld_marker(&token);
+    let sent = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            AuditKind::EmailSent { text, html, .. } => Some((text.clone(), html.clone())),
+            _ => None,
+        })
+        .expect("an email_sent event");
+    // The link that was sent is still provable: its hash stands where the token was.
+    assert_eq!(sent.0, email.text.replace(&token, &marker));
+    assert_eq!(sent.1, email.html.replace(&token, &marker));
+    // And the link the contact got still works.
+    let (_, result) = h
+        .services
+        .confirm_email(&token, Some("203.0.113.9".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(result, ConfirmResult::Confirmed);
+}

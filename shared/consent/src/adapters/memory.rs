@@ -380,24 +380,24 @@ impl DeferredStore for MemoryStore {
 /// An SMS the outbox took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentSms {
-    /// Recipient.
+    /// The recipient, E.164.
     pub to: String,
-    /// Sender.
+    /// The firm's sending number.
     pub from: String,
-    /// Text.
+    /// The text as sent.
     pub body: String,
     /// The id it was given.
     pub message_id: String,
-    /// When.
+    /// When it was handed over.
     pub sent_at: DateTime<Utc>,
 }
 
 /// An email the outbox took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentEmail {
-    /// Recipient.
+    /// The recipient's address.
     pub to: String,
-    /// Subject.
+    /// The subject line.
     pub subject: String,
     /// Plain text.
     pub text: String,
@@ -405,7 +405,7 @@ pub struct SentEmail {
     pub html: String,
     /// The id it was given.
     pub message_id: String,
-    /// When.
+    /// When it was handed over.
     pub sent_at: DateTime<Utc>,
 }
 

@@ -108,7 +108,7 @@ pub enum AuditKind {
     },
     /// The opt-in request email could not be sent or was not attempted.
     EmailSkipped {
-        /// Why.
+        /// Why it was not sent.
         reason: String,
     },
     /// The contact confirmed.
@@ -214,7 +214,7 @@ pub enum AuditKind {
         category: MessageCategory,
         /// The exact text.
         body: String,
-        /// Why.
+        /// The rule that blocked it.
         reason: BlockReason,
         /// The caller's idempotency key, if any.
         idempotency_key: Option<String>,

@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::limits::MAX_TOKEN_LEN;
 use crate::model::phone::PhoneNumber;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -22,15 +23,30 @@ const VERSION: &str = "v1";
 /// the same keys can never be replayed here.
 const PURPOSE: &str = "email_opt_in";
 
-/// Longest token we look at; real ones are a few hundred bytes, so anything longer is junk
-/// and not worth decoding.
-use crate::limits::MAX_TOKEN_LEN;
-
 /// Longest key id, keeping tokens short.
 const MAX_KEY_ID_LEN: usize = 32;
 
 /// Shortest secret: the HMAC-SHA256 output size, below which the key is the weak link.
 pub const MIN_SECRET_LEN: usize = 32;
+
+/// An email's text as the trail keeps it: every occurrence of the live confirmation `token`
+/// replaced by a marker holding the token's SHA-256. The trail still proves which link was
+/// sent (hash the link in the contact's email and compare), but no one who reads a record or
+/// a proof can use it to confirm consent in the contact's name.
+pub fn withhold_token(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        return text.to_string();
+    }
+    text.replace(token, &withheld_marker(token))
+}
+
+/// The marker a withheld token leaves in the trail: `[token sha256:<hex>]`.
+pub fn withheld_marker(token: &str) -> String {
+    format!(
+        "[token sha256:{}]",
+        crate::evidence::chain::sha256_hex(token.as_bytes())
+    )
+}
 
 /// What a confirmation token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,15 +4,13 @@ use serde::Serialize;
 
 use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::limits::MAX_FIELD_LEN;
 use crate::messages::templates::{self, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
 use crate::model::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 use crate::ports::StoreError;
-
-/// Longest name, email, phone or website accepted in firm settings.
-use crate::limits::MAX_FIELD_LEN;
 
 /// A firm's settings as the CRM sends them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -25,7 +23,7 @@ pub struct FirmSettings {
     pub support_email: String,
     /// Support phone.
     pub support_phone: String,
-    /// Website.
+    /// The firm's website, named in the HELP reply.
     pub website: String,
     /// Time zone (IANA) for numbers outside North America.
     pub time_zone: Option<String>,

@@ -22,7 +22,7 @@ pub struct ExportRow {
     pub phone: String,
     /// Its status.
     pub status: ConsentStatus,
-    /// Why.
+    /// What the status rests on.
     pub basis: ConsentBasis,
     /// Since when it has this status.
     pub since: DateTime<Utc>,

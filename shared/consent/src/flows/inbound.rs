@@ -57,7 +57,7 @@ pub enum InboundRejected {
     /// A number is not a phone number.
     #[error("{field} is not a phone number")]
     BadNumber {
-        /// Which.
+        /// The payload field that holds the bad number.
         field: &'static str,
     },
     /// The message id is missing or too long.

@@ -2,6 +2,7 @@
 //! writes over the ports. Handlers parse and respond; the rules stay in the model.
 
 pub mod admin;
+pub mod crm_send;
 pub mod email_confirm;
 pub mod export;
 pub mod idempotency;
@@ -87,12 +88,12 @@ pub struct Services {
     pub gate: SendGate,
     /// Email out.
     pub mailer: Arc<dyn Mailer>,
-    /// Time.
+    /// The clock every decision reads the time from.
     pub clock: Arc<dyn Clock>,
     /// Confirmation token keys (`None`: this function signs and verifies no link; the flows
     /// that would answer `token_keys_not_configured`).
     pub tokens: Option<Arc<TokenKeyring>>,
-    /// Settings.
+    /// Settings beyond the ports (link base, token lifetime).
     pub config: Arc<ServiceConfig>,
     /// The key that signs proof documents: none (proofs answer `proof_key_not_configured`),
     /// given, or read on first use.

@@ -6,6 +6,8 @@ use super::send::{SendOutcome, SendRequest};
 use super::{Attempt, FlowError, Services, firm_vars, retry_on_conflict};
 use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::evidence::token::ConfirmationClaims;
+use crate::evidence::token::withhold_token;
+use crate::limits::MAX_FIELD_LEN;
 use crate::messages::templates::{self, TemplateName};
 use crate::model::contact::Contact;
 use crate::model::firm::Firm;
@@ -15,9 +17,6 @@ use crate::model::record::{ConsentRecord, ConsentStatus, Delivery};
 use crate::model::transition::{self, ConsentEvent, Effect};
 use crate::ports::{ConsentWrite, OutgoingEmail, StoreError};
 
-/// Longest contact id, name, source or email accepted.
-use crate::limits::MAX_FIELD_LEN;
-
 /// A contact as the CRM sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewContact {
@@ -25,7 +24,7 @@ pub struct NewContact {
     pub contact_id: String,
     /// The phone as typed.
     pub phone: String,
-    /// Email.
+    /// The contact's email address, where the opt-in email goes.
     pub email: Option<String>,
     /// First name.
     pub first_name: Option<String>,
@@ -281,9 +280,9 @@ impl Services {
                     at,
                     AuditKind::EmailSent {
                         to: email.to.clone(),
-                        subject: email.subject.clone(),
-                        text: email.text.clone(),
-                        html: email.html.clone(),
+                        subject: withhold_token(&email.subject, &token),
+                        text: withhold_token(&email.text, &token),
+                        html: withhold_token(&email.html, &token),
                         provider_message_id: message_id.clone(),
                     },
                 );

@@ -56,9 +56,9 @@ pub enum SendOutcome {
         /// When it goes.
         not_before: DateTime<Utc>,
     },
-    /// Refused.
+    /// The gate refused it: it never goes out.
     Blocked {
-        /// Why.
+        /// The rule that refused it.
         reason: BlockReason,
     },
 }

@@ -39,9 +39,9 @@ pub struct SendHours {
 /// Who last switched double opt-in, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoubleOptInChange {
-    /// Who.
+    /// Who turned the switch (the free-text name the caller gave).
     pub changed_by: String,
-    /// When.
+    /// When it was turned.
     pub at: DateTime<Utc>,
     /// Whether they acknowledged the risk.
     pub acknowledge_risk: bool,

@@ -85,7 +85,7 @@ pub enum GateDecision {
     },
     /// Never send.
     Block {
-        /// Why.
+        /// The rule that blocked it.
         reason: BlockReason,
     },
 }
@@ -101,7 +101,7 @@ pub struct GateQuestion<'a> {
     pub kind: MessageKind,
     /// The recipient's local sending window.
     pub window: &'a SendWindow,
-    /// Now.
+    /// The moment the gate decides at (windows and caps are measured from it).
     pub now: DateTime<Utc>,
     /// Marketing or transactional.
     pub category: MessageCategory,

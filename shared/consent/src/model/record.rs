@@ -105,7 +105,7 @@ pub struct ConsentRecord {
     pub phone: PhoneNumber,
     /// Where it stands.
     pub status: ConsentStatus,
-    /// Why.
+    /// What the current status rests on (a reply, the email link, a carrier, the firm).
     pub basis: ConsentBasis,
     /// Incremented on every write; every write is conditioned on the version read.
     pub version: u64,

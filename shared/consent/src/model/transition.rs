@@ -61,9 +61,9 @@ pub enum Effect {
     Created(ConsentStatus),
     /// The status moved.
     Changed {
-        /// Before.
+        /// The status before the event.
         from: ConsentStatus,
-        /// After.
+        /// The status after it.
         to: ConsentStatus,
     },
     /// Recorded; the status stays as it was (or there is still no record).

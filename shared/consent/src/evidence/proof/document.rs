@@ -41,7 +41,7 @@ pub struct ProofFirm {
 pub struct ProofConsent {
     /// The status now.
     pub status: ConsentStatus,
-    /// Why.
+    /// What the status rests on.
     pub basis: ConsentBasis,
     /// Since when (the time of the event that set the status).
     pub since: DateTime<Utc>,
