@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Compares stock moto_server with tests/bench/moto_server.py on the same transactions.
+"""Compares stock moto_server with bench/moto_server.py on the same transactions.
 
-Usage: .venv/bin/python tests/bench/moto_rollback_check.py [TRANSACTIONS]   (default 500)
+Usage: .venv/bin/python bench/moto_rollback_check.py [TRANSACTIONS]   (default 500)
 
 Each server gets TRANSACTIONS TransactWriteItems of three Puts (a conditional one and two
 unconditional, about 1.5 KB), with the time and the server's RSS every 500; then a transaction

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use chrono::Utc;
-use consent::firm::Firm;
+use consent::adapters::memory::SettableClock;
+use consent::evidence::token::TokenKeyring;
 use consent::flows::send::{SendOutcome, SendRequest};
-use consent::gate::{MessageCategory, MessageKind};
-use consent::memory::SettableClock;
-use consent::phone::PhoneNumber;
-use consent::token::TokenKeyring;
+use consent::model::firm::Firm;
+use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::phone::PhoneNumber;
 use consent_tests::emulator::Moto;
 use serde_json::{Value, json};
 

@@ -2,8 +2,8 @@
 //! notifications carrying a two-way SMS, and EventBridge scheduled events.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use consent::phone::PhoneNumber;
-use consent::token::{ConfirmationClaims, TokenKeyring};
+use consent::evidence::token::{ConfirmationClaims, TokenKeyring};
+use consent::model::phone::PhoneNumber;
 use serde_json::{Value, json};
 
 /// An API Gateway HTTP API (payload format 2.0) event.

@@ -259,7 +259,7 @@ async fn run(args: Args) -> std::process::ExitCode {
             )
             .await,
         );
-        let clock = std::sync::Arc::new(consent::memory::SettableClock::frozen(
+        let clock = std::sync::Arc::new(consent::adapters::memory::SettableClock::frozen(
             consent_tests::afternoon(),
         ));
         let aws = consent_bench::aws::AwsBench::new(

@@ -612,7 +612,7 @@ fn cost_table(out: &mut String, requests: &[FlowCount], latency: &[Latency]) {
          {} ms per DynamoDB read, {} ms per DynamoDB write, {} ms per SNS call, {} ms per SES call \
          (assumed in-region latencies), rounded up to the ms, at the template's memory size \
          (256 MB; send-gate 512 MB); a batch counts its CPU time per message and waits on {} \
-         numbers at once (`BATCH_CONCURRENCY`); prices in the module `price` of tests/bench/src/report.rs \
+         numbers at once (`BATCH_CONCURRENCY`); prices in the module `price` of bench/src/report.rs \
          and in docs/performance.md. SMS and email fees are not included here.\n",
         price::DYNAMODB_READ * 1000.0,
         price::DYNAMODB_WRITE * 1000.0,

@@ -40,7 +40,7 @@ pub struct FlowCount {
 /// Runs each flow once on a fresh table and counts its requests; the batch goes to `batch`
 /// opted-in numbers.
 pub async fn measure(moto: &consent_tests::emulator::Moto, batch: usize) -> Vec<FlowCount> {
-    let clock = std::sync::Arc::new(consent::memory::SettableClock::frozen(afternoon()));
+    let clock = std::sync::Arc::new(consent::adapters::memory::SettableClock::frozen(afternoon()));
     let bench = AwsBench::new(moto, "bench-requests", clock, consent_tests::test_keys()).await;
     let firm = aws::register_firm(&bench.services, "counted", "+12025550177").await;
     let router = routes(&bench.services);

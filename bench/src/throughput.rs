@@ -8,11 +8,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use consent::firm::Firm;
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock, StoreState};
 use consent::flows::send::{SendOutcome, SendRequest, recipient_window};
 use consent::flows::{ServiceConfig, Services};
-use consent::gate::{self, GateQuestion, MessageCategory, MessageKind};
-use consent::memory::{MemoryOutbox, MemoryStore, SettableClock, StoreState};
+use consent::model::firm::Firm;
+use consent::model::gate::{self, GateQuestion, MessageCategory, MessageKind};
 use consent::ports::{Clock, Store};
 use consent_tests::{afternoon, test_keys};
 use serde_json::{Value, json};
@@ -113,7 +113,7 @@ impl Default for MemoryBench {
     }
 }
 
-fn message(to: &consent::phone::PhoneNumber) -> SendRequest {
+fn message(to: &consent::model::phone::PhoneNumber) -> SendRequest {
     SendRequest {
         to: to.clone(),
         kind: MessageKind::FirmMessage,

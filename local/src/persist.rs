@@ -19,7 +19,7 @@ pub enum PersistError {
     Io {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// The I/O error underneath.
         #[source]
         source: std::io::Error,
     },
@@ -28,7 +28,7 @@ pub enum PersistError {
     Corrupt {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// The parse error underneath.
         #[source]
         source: serde_json::Error,
     },
@@ -37,7 +37,7 @@ pub enum PersistError {
     BadKey {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// What is wrong with the key.
         message: String,
     },
 }

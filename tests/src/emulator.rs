@@ -217,7 +217,9 @@ pub async fn scenario_service(index: u16) -> (crate::TestService, std::sync::Arc
     if let Err(e) = consent_aws::ensure_sender_identity(&ses, SCENARIO_FROM).await {
         panic!("creating the SES identity: {e}");
     }
-    let clock = Arc::new(consent::memory::SettableClock::frozen(crate::afternoon()));
+    let clock = Arc::new(consent::adapters::memory::SettableClock::frozen(
+        crate::afternoon(),
+    ));
     let service = crate::TestService::new(
         Arc::new(store),
         Arc::new(consent_aws::SnsSmsSender::new(aws_sdk_sns::Client::new(

@@ -25,16 +25,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use consent::audit::{AuditEvent, AuditKind};
-use consent::firm::Firm;
-use consent::memory::{MemoryOutbox, MemoryStore, SettableClock};
-use consent::phone::PhoneNumber;
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock};
+use consent::evidence::audit::{AuditEvent, AuditKind};
+use consent::model::contact::Contact;
+use consent::model::deferred::DeferredSend;
+use consent::model::firm::Firm;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{ConsentRecord, Delivery};
 use consent::ports::{
-    Clock, ConsentStore, ConsentWrite, Contact, DeferredSend, DeferredStore, FirmStore,
-    IdempotencyClaim, IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender,
-    Store, StoreError, StoredResponse,
+    Clock, ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim,
+    IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError,
+    StoredResponse,
 };
-use consent::record::{ConsentRecord, Delivery};
 
 use crate::{SeenEmail, SeenSms, Sent, TestService, afternoon};
 

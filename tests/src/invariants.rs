@@ -13,10 +13,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use consent::audit::{AuditEvent, AuditKind};
-use consent::gate::MessageKind;
+use consent::evidence::audit::{AuditEvent, AuditKind};
+use consent::model::gate::MessageKind;
+use consent::model::record::ConsentStatus;
 use consent::ports::ConsentWrite;
-use consent::record::ConsentStatus;
 
 /// What a number's trail says happened, for the checks and for the tests' own assertions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 pub mod emulator;
 pub mod faults;
 pub mod invariants;
+pub mod sam;
 pub mod scenarios;
 
 use std::sync::Arc;
@@ -14,11 +15,11 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock};
+use consent::evidence::proof::ProofSigner;
+use consent::evidence::token::TokenKeyring;
 use consent::flows::{ServiceConfig, Services};
-use consent::memory::{MemoryOutbox, MemoryStore, SettableClock};
 use consent::ports::{Clock, Mailer, SmsSender, Store};
-use consent::proof::ProofSigner;
-use consent::token::TokenKeyring;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -80,7 +81,7 @@ impl Sent for MemoryOutbox {
     }
 
     fn opt_out_at_carrier(&self, phone: &str) {
-        match consent::phone::PhoneNumber::parse(phone) {
+        match consent::model::phone::PhoneNumber::parse(phone) {
             Ok(phone) => MemoryOutbox::opt_out_at_carrier(self, &phone),
             Err(e) => panic!("not a phone number: {e}"),
         }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use consent::memory::SettableClock;
+use consent::adapters::memory::SettableClock;
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity};
 use consent_tests::emulator::Moto;
 use consent_tests::{TestService, afternoon, scenarios};

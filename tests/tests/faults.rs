@@ -30,11 +30,11 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use consent::gate::MessageKind;
-use consent::memory::SettableClock;
-use consent::phone::PhoneNumber;
+use consent::adapters::memory::SettableClock;
+use consent::model::gate::MessageKind;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::ConsentStatus;
 use consent::ports::{Clock, Mailer, SmsSender};
-use consent::record::ConsentStatus;
 use consent_aws::{SesMailer, SnsSmsSender, ensure_sender_identity};
 use consent_tests::emulator::Moto;
 use consent_tests::faults::{Call, Fault, FaultyService, Op, Recorder, Target};
@@ -529,7 +529,9 @@ async fn check(
             .await
             .unwrap_or_else(|e| panic!("reading events: {e}"));
         for event in &events {
-            if let consent::audit::AuditKind::MessageAllowed { body, kind, .. } = &event.kind {
+            if let consent::evidence::audit::AuditKind::MessageAllowed { body, kind, .. } =
+                &event.kind
+            {
                 kinds.insert(body.clone(), *kind);
             }
         }

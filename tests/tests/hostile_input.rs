@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use consent::keywords::{Classification, classify};
-use consent::phone::PhoneNumber;
+use consent::model::keywords::{Classification, classify};
+use consent::model::phone::PhoneNumber;
 use consent::ports::Clock;
 use consent_http::MAX_BODY_BYTES;
 use consent_tests::{TestService, confirm_token, scenarios, sns_event};

@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::http::{Method, StatusCode};
-use consent::gate::MessageKind;
-use consent::memory::SettableClock;
-use consent::phone::PhoneNumber;
+use consent::adapters::memory::SettableClock;
+use consent::model::gate::MessageKind;
+use consent::model::phone::PhoneNumber;
 use consent::ports::{Clock, Mailer, SmsSender};
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity};
 use consent_tests::emulator::Moto;

@@ -153,12 +153,12 @@ async fn a_token_only_ever_confirms_its_own_firm_and_number() {
     assert_eq!(state(&t, FIRM_B, &phone).await, before_b, "B untouched");
 
     // A token signed with another key (same key id, other secret) or an unknown key id.
-    let other = consent::token::TokenKeyring::from_secret_spec(&format!(
+    let other = consent::evidence::token::TokenKeyring::from_secret_spec(&format!(
         "test1:{}",
         base64::engine::general_purpose::STANDARD.encode([9u8; 32])
     ))
     .unwrap_or_else(|e| panic!("{e}"));
-    let claims_b: consent::token::ConfirmationClaims =
+    let claims_b: consent::evidence::token::ConfirmationClaims =
         serde_json::from_value(claims(&token_b)).unwrap_or_else(|e| panic!("{e}"));
     let resigned = other.sign(&claims_b);
     let unknown_kid = resigned.replacen("v1.test1.", "v1.other.", 1);

@@ -6,18 +6,23 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use consent::evidence::keys_used::KeysUsed;
 use consent::flows::onboarding::{ContactCreated, NewContact};
 use consent::flows::{FlowError, Services};
+use consent::limits::MAX_FIELD_LEN;
 use consent::ports::StoredResponse;
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// The keys this function reads at cold start: the token keys, which sign the confirmation link of the opt-in email.
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::TOKENS;
+pub const KEYS_USED: KeysUsed = KeysUsed::TOKENS;
 
 /// The header a CRM may send to make a retry safe whatever the body.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// What `router` serves, as (method, path): the SAM template must route exactly these here.
+pub const ROUTES: &[(&str, &str)] = &[("POST", "/v1/firms/{firm_id}/contacts")];
 
 /// The contact-created routes.
 pub fn router(services: Services) -> Router {
@@ -82,8 +87,12 @@ async fn create_contact(
         .transpose()
         .map_err(|_| FlowError::field("Idempotency-Key", "must be visible ASCII"))?;
     let response = match key {
-        Some(key) if key.is_empty() || key.len() > 256 => {
-            return Err(FlowError::field("Idempotency-Key", "must be 1 to 256 characters").into());
+        Some(key) if key.is_empty() || key.len() > MAX_FIELD_LEN => {
+            return Err(FlowError::field(
+                "Idempotency-Key",
+                format!("must be 1 to {MAX_FIELD_LEN} characters"),
+            )
+            .into());
         }
         Some(key) => {
             let scoped = format!("contact#{firm_id}#{key}");

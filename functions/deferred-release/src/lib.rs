@@ -1,11 +1,12 @@
 //! deferred-release: sends held for quiet hours go out once their window opens, each through the
 //! gate again (an opt-out that came in between wins and is recorded as a block).
 
+use consent::evidence::keys_used::KeysUsed;
 use consent::flows::release::{RELEASE_BATCH, ReleaseReport};
 use consent::flows::{FlowError, Services};
 
 /// The keys this function reads at cold start: none (it signs no link and no proof).
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+pub const KEYS_USED: KeysUsed = KeysUsed::NONE;
 
 /// Most passes one invocation makes, so a backlog drains over a few runs instead of one
 /// invocation running into its timeout.

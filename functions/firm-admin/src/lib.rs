@@ -12,19 +12,34 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use chrono::{DateTime, Utc};
-use consent::audit::AuditEvent;
-use consent::firm::{DoubleOptInChange, Firm, SendHours};
+use consent::evidence::audit::AuditEvent;
+use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
 use consent::flows::export::{ExportPage, ExportQuery};
-use consent::gate::SendLimits;
-use consent::templates::{Preview, TemplateOverride};
+use consent::messages::templates::{Preview, TemplateOverride};
+use consent::model::caps::SendLimits;
+use consent::model::firm::{DoubleOptInChange, Firm, SendHours};
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// The keys this function reads at cold start: the proof key, which signs proof documents.
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::PROOFS;
+pub const KEYS_USED: KeysUsed = KeysUsed::PROOFS;
+
+/// What `router` serves, as (method, path): the SAM template must route exactly these here.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("PUT", "/v1/firms/{firm_id}"),
+    ("GET", "/v1/firms/{firm_id}"),
+    ("PUT", "/v1/firms/{firm_id}/double-opt-in"),
+    ("GET", "/v1/firms/{firm_id}/templates"),
+    ("PUT", "/v1/firms/{firm_id}/templates/{name}"),
+    ("DELETE", "/v1/firms/{firm_id}/templates/{name}"),
+    ("GET", "/v1/firms/{firm_id}/consents"),
+    ("GET", "/v1/firms/{firm_id}/consents/{phone}"),
+    ("GET", "/v1/firms/{firm_id}/consents/{phone}/proof"),
+    ("GET", "/v1/proof-key"),
+];
 
 /// The firm-admin routes.
 pub fn router(services: Services) -> Router {
@@ -204,8 +219,8 @@ async fn delete_template(
 #[derive(Debug, Serialize)]
 pub struct ConsentRecordView {
     phone: String,
-    status: consent::record::ConsentStatus,
-    basis: consent::record::ConsentBasis,
+    status: consent::model::record::ConsentStatus,
+    basis: consent::model::record::ConsentBasis,
     updated_at: DateTime<Utc>,
     events: Vec<AuditEvent>,
 }

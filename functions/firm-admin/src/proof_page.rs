@@ -3,9 +3,9 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use consent::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
-use consent::proof::ProofDocument;
-use consent::record::{ConsentBasis, ConsentStatus};
+use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
+use consent::evidence::proof::ProofDocument;
+use consent::model::record::{ConsentBasis, ConsentStatus};
 use consent_http::{Page, escape};
 use serde::Serialize;
 

@@ -3,13 +3,14 @@
 
 use aws_lambda_events::event::sns::{SnsEvent, SnsRecord};
 use chrono::{DateTime, Utc};
+use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::inbound::{InboundError, InboundOutcome, InboundSms};
-use consent::phone::mask_phone;
+use consent::model::phone::mask_phone;
 use serde::{Deserialize, Serialize};
 
 /// The keys this function reads at cold start: none (it signs no link and no proof).
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+pub const KEYS_USED: KeysUsed = KeysUsed::NONE;
 
 /// The two-way SMS payload inside the SNS envelope's `Message` string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,9 +43,9 @@ pub enum RecordError {
     Undecodable {
         /// syntax, data (wrong type or missing field), eof or io.
         category: &'static str,
-        /// Where.
+        /// The line of the payload where parsing stopped.
         line: usize,
-        /// Where.
+        /// The column of that line.
         column: usize,
     },
     /// Processing failed.
@@ -126,12 +127,12 @@ async fn process_record(services: &Services, record: &SnsRecord) -> Result<(), R
     Ok(())
 }
 
-fn classification_name(c: &consent::keywords::Classification) -> &'static str {
+fn classification_name(c: &consent::model::keywords::Classification) -> &'static str {
     match c {
-        consent::keywords::Classification::OptIn { .. } => "opt_in",
-        consent::keywords::Classification::OptOut { .. } => "opt_out",
-        consent::keywords::Classification::Help { .. } => "help",
-        consent::keywords::Classification::Other => "other",
+        consent::model::keywords::Classification::OptIn { .. } => "opt_in",
+        consent::model::keywords::Classification::OptOut { .. } => "opt_out",
+        consent::model::keywords::Classification::Help { .. } => "help",
+        consent::model::keywords::Classification::Other => "other",
     }
 }
 

@@ -5,25 +5,24 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use consent::firm::Firm;
-use consent::flows::send::{SendOutcome, SendRequest};
+use consent::evidence::keys_used::KeysUsed;
+use consent::flows::send::SendRequest;
 use consent::flows::{FlowError, Services};
-use consent::gate::{MessageCategory, MessageKind};
-use consent::phone::PhoneNumber;
-use consent::ports::StoredResponse;
+use consent::limits::{MAX_BATCH, MAX_FIELD_LEN, MAX_SMS_CHARS};
+use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::phone::PhoneNumber;
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The keys this function reads at cold start: none (it signs no link and no proof).
-pub const KEYS_USED: consent_aws::KeysUsed = consent_aws::KeysUsed::NONE;
+pub const KEYS_USED: KeysUsed = KeysUsed::NONE;
 
-/// Most messages in one batch.
-pub const MAX_BATCH: usize = 1_000;
-/// Longest message body accepted (ten GSM-7 segments).
-pub const MAX_BODY_CHARS: usize = 1_530;
-/// Longest idempotency key accepted.
-pub const MAX_KEY_LEN: usize = 256;
+/// What `router` serves, as (method, path): the SAM template must route exactly these here.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v1/firms/{firm_id}/messages"),
+    ("POST", "/v1/firms/{firm_id}/messages/batch"),
+];
 
 /// The send-gate routes.
 pub fn router(services: Services) -> Router {
@@ -56,17 +55,19 @@ fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
     if message.body.trim().is_empty() {
         return Err(FlowError::field("body", "is empty").into());
     }
-    if message.body.chars().count() > MAX_BODY_CHARS {
-        return Err(FlowError::field(
-            "body",
-            format!("is longer than {MAX_BODY_CHARS} characters"),
-        )
-        .into());
+    if message.body.chars().count() > MAX_SMS_CHARS {
+        return Err(
+            FlowError::field("body", format!("is longer than {MAX_SMS_CHARS} characters")).into(),
+        );
     }
     if let Some(key) = &message.idempotency_key
-        && (key.is_empty() || key.len() > MAX_KEY_LEN)
+        && (key.is_empty() || key.len() > MAX_FIELD_LEN)
     {
-        return Err(FlowError::field("idempotency_key", "must be 1 to 256 characters").into());
+        return Err(FlowError::field(
+            "idempotency_key",
+            format!("must be 1 to {MAX_FIELD_LEN} characters"),
+        )
+        .into());
     }
     Ok(SendRequest {
         to,
@@ -77,51 +78,8 @@ fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
     })
 }
 
-/// The status and body of one decision, as the single route answers it.
-fn outcome_response(outcome: &SendOutcome) -> StoredResponse {
-    let status = match outcome {
-        SendOutcome::Blocked { .. } => StatusCode::FORBIDDEN,
-        _ => StatusCode::ACCEPTED,
-    };
-    StoredResponse {
-        status: status.as_u16(),
-        body: json!(outcome),
-    }
-}
-
 fn error_body(error: &ApiError) -> Value {
     json!({ "error": { "code": error.code, "message": error.message } })
-}
-
-/// Sends one request, once per idempotency key.
-async fn send_keyed(
-    services: &Services,
-    firm: &Firm,
-    message: &MessageBody,
-    request: SendRequest,
-) -> Result<StoredResponse, FlowError> {
-    match &request.idempotency_key {
-        Some(key) => {
-            let scoped = format!("gate#{}#{key}", firm.firm_id);
-            let payload =
-                json!({ "to": request.to, "body": request.body, "category": message.category });
-            services
-                .idempotent(&scoped, &payload, || async {
-                    services
-                        .gate
-                        .send(firm, &request)
-                        .await
-                        .map(|o| outcome_response(&o))
-                })
-                .await
-                .map(|(response, _)| response)
-        }
-        None => services
-            .gate
-            .send(firm, &request)
-            .await
-            .map(|o| outcome_response(&o)),
-    }
 }
 
 async fn send_one(
@@ -131,7 +89,7 @@ async fn send_one(
 ) -> Result<Response, ApiError> {
     let firm = services.firm(&firm_id).await?;
     let request = validate(&message)?;
-    let response = send_keyed(&services, &firm, &message, request).await?;
+    let response = services.send_from_crm(&firm, &request).await?;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::ACCEPTED);
     Ok((status, axum::Json(response.body)).into_response())
 }
@@ -150,9 +108,7 @@ async fn send_batch(
     }
     let firm = services.firm(&firm_id).await?;
     let mut results: Vec<Option<Value>> = vec![None; batch.messages.len()];
-    // Messages go out in request order: runs of unkeyed messages share one batch read; a keyed
-    // message goes alone, under its own idempotency record.
-    let mut run: Vec<(usize, SendRequest)> = Vec::new();
+    let mut valid: Vec<(usize, SendRequest)> = Vec::new();
     for (index, raw) in batch.messages.into_iter().enumerate() {
         let parsed = serde_json::from_value::<MessageBody>(raw).map_err(|e| {
             ApiError::new(
@@ -161,42 +117,19 @@ async fn send_batch(
                 e.to_string(),
             )
         });
-        match parsed.and_then(|m| validate(&m).map(|r| (m, r))) {
+        match parsed.and_then(|m| validate(&m)) {
+            Ok(request) => valid.push((index, request)),
             Err(error) => results[index] = Some(error_body(&error)),
-            Ok((message, request)) if request.idempotency_key.is_some() => {
-                flush(&services, &firm, &mut run, &mut results).await?;
-                let result = send_keyed(&services, &firm, &message, request).await;
-                results[index] = Some(match result {
-                    Ok(response) => response.body,
-                    Err(error) => error_body(&error.into()),
-                });
-            }
-            Ok((_, request)) => run.push((index, request)),
         }
     }
-    flush(&services, &firm, &mut run, &mut results).await?;
-    let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();
-    Ok(axum::Json(json!({ "results": results })).into_response())
-}
-
-/// Sends a run of unkeyed messages with one batch read, filling their results in.
-async fn flush(
-    services: &Services,
-    firm: &Firm,
-    run: &mut Vec<(usize, SendRequest)>,
-    results: &mut [Option<Value>],
-) -> Result<(), ApiError> {
-    if run.is_empty() {
-        return Ok(());
-    }
-    let (indexes, requests): (Vec<usize>, Vec<SendRequest>) =
-        std::mem::take(run).into_iter().unzip();
-    let outcomes = services.gate.send_batch(firm, &requests).await?;
+    let (indexes, requests): (Vec<usize>, Vec<SendRequest>) = valid.into_iter().unzip();
+    let outcomes = services.send_batch_from_crm(&firm, requests).await?;
     for (index, outcome) in indexes.into_iter().zip(outcomes) {
         results[index] = Some(match outcome {
-            Ok(outcome) => json!(outcome),
+            Ok(response) => response.body,
             Err(error) => error_body(&error.into()),
         });
     }
-    Ok(())
+    let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(axum::Json(json!({ "results": results })).into_response())
 }

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use consent::proof::{NotAProof, Verification, parse_public_key, verify};
+use consent::evidence::proof::{NotAProof, Verification, parse_public_key, verify};
 use serde_json::Value;
 
 /// The input cannot be checked at all (exit status 2).
@@ -17,7 +17,7 @@ pub enum InputError {
     Read {
         /// The file.
         path: String,
-        /// Why.
+        /// The I/O error underneath.
         #[source]
         source: std::io::Error,
     },
@@ -35,13 +35,13 @@ pub enum InputError {
     NotAProof {
         /// The file.
         path: String,
-        /// Why.
+        /// What makes it not a proof document.
         #[source]
         source: NotAProof,
     },
     /// The pinned public key is not one.
     #[error("--public-key: {0}")]
-    BadPublicKey(#[source] consent::proof::ProofKeyError),
+    BadPublicKey(#[source] consent::evidence::proof::ProofKeyError),
 }
 
 /// What was checked, and what was found.

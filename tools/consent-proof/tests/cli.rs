@@ -83,7 +83,7 @@ async fn a_proof_from_the_embedded_store_verifies_and_tampering_is_named() {
     assert_eq!(verify(&pretty, &[]).0, 0);
 
     // Pinned to another key.
-    let other = consent::proof::ProofSigner::from_seed("other", [1; 32])
+    let other = consent::evidence::proof::ProofSigner::from_seed("other", [1; 32])
         .map(|s| s.public_key_hex())
         .unwrap_or_default();
     let (code, out, _) = verify(&path, &["--public-key", &other]);
@@ -133,9 +133,9 @@ async fn a_proof_from_the_embedded_store_verifies_and_tampering_is_named() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("out of order"), "{out}");
     // Re-signed by someone else: consistent in itself, refused against our key.
-    let document: consent::proof::ProofDocument =
+    let document: consent::evidence::proof::ProofDocument =
         serde_json::from_value(proof.clone()).expect("a proof document");
-    let forged = consent::proof::ProofSigner::from_seed("forger", [2; 32])
+    let forged = consent::evidence::proof::ProofSigner::from_seed("forger", [2; 32])
         .map(|s| s.sign(document).to_json())
         .expect("signed");
     let forged = file("forged.json", &forged.to_string());

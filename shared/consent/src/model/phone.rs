@@ -54,6 +54,16 @@ impl PhoneNumber {
         if e164.len() > MAX_E164_LEN {
             return Err(PhoneError::Invalid(shown));
         }
+        // The number must read back as itself: the metadata rewrites a few inputs ("+43 1 112
+        // 000" drops a national prefix) into an E.164 text that parses to another number or to
+        // none, and a record keyed by such a text could never be found again.
+        if e164 != trimmed
+            && Self::parse(&e164)
+                .map(|again| again.0 != e164)
+                .unwrap_or(true)
+        {
+            return Err(PhoneError::Invalid(shown));
+        }
         Ok(Self(e164))
     }
 
@@ -138,6 +148,15 @@ pub fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_whose_e164_form_reads_as_another_is_refused() {
+        // The metadata turns this into +4312000, which does not parse back to itself.
+        assert!(matches!(
+            PhoneNumber::parse("+431112000"),
+            Err(PhoneError::Invalid(_))
+        ));
+    }
 
     #[test]
     fn parses_common_us_formats_to_e164() {

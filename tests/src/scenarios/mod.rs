@@ -1,0 +1,89 @@
+//! The scenarios, each an async function over a `TestService`, so the same flows run on the
+//! embedded store (`tests/memory.rs`) and on the AWS adapters (`tests/emulator.rs`). One file per
+//! area; the requests most of them make are here.
+
+mod bad_input;
+mod email_confirmation;
+mod exports;
+mod firm_admin;
+mod gate;
+mod lifecycle;
+mod proofs;
+mod send_rules;
+
+pub use bad_input::bad_input;
+pub use email_confirmation::{email_after_stop, email_confirmation};
+pub use exports::exports;
+pub use firm_admin::{double_opt_in_off, templates};
+pub use gate::{batch, idempotent_repeats};
+pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies};
+pub use proofs::{lifecycle_proof, proof_of_consent};
+pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::TestService;
+
+/// Registers this test's firm.
+pub async fn register_firm(t: &TestService) {
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("/v1/firms/{}", t.firm_id()),
+            Some(json!({
+                "name": "Hartwell & Pine LLP",
+                "sms_number": t.firm_number(),
+                "support_email": "help@hartwell.example",
+                "support_phone": "(202) 555-0199",
+                "website": "https://hartwell.example"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["double_opt_in"], true);
+}
+
+async fn create_contact(t: &TestService, contact_id: &str, phone: &str) -> (StatusCode, Value) {
+    t.call(
+        Method::POST,
+        &format!("/v1/firms/{}/contacts", t.firm_id()),
+        Some(json!({
+            "contact_id": contact_id,
+            "phone": phone,
+            "email": format!("{contact_id}@client.example"),
+            "first_name": "Maria",
+            "last_name": "Lopez",
+            "source": "intake form"
+        })),
+    )
+    .await
+}
+
+async fn send(t: &TestService, to: &str, body: &str, key: Option<&str>) -> (StatusCode, Value) {
+    let mut message = json!({ "to": to, "body": body });
+    if let Some(key) = key {
+        message["idempotency_key"] = json!(key);
+    }
+    t.call(
+        Method::POST,
+        &format!("/v1/firms/{}/messages", t.firm_id()),
+        Some(message),
+    )
+    .await
+}
+
+async fn consent(t: &TestService, phone: &str) -> (StatusCode, Value) {
+    t.call(
+        Method::GET,
+        &format!("/v1/firms/{}/consents/{}", t.firm_id(), phone),
+        None,
+    )
+    .await
+}
+
+async fn status_of(t: &TestService, phone: &str) -> String {
+    let (code, body) = consent(t, phone).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    body["status"].as_str().unwrap_or_default().to_string()
+}
