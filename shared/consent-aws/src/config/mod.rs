@@ -10,13 +10,11 @@ use consent::flows::ServiceConfig;
 use consent::ports::BackendError;
 
 mod env;
+mod names;
 mod secrets;
 
-pub use env::{
-    CONFIRM_BASE_URL, DEFAULT_TOKEN_TTL_DAYS, PROOF_KEY, PROOF_KEY_ANY, PROOF_KEY_SECRET_ARN,
-    SES_CONFIGURATION_SET, SES_FROM_ADDRESS, TABLE_NAME, TOKEN_KEYS, TOKEN_KEYS_PARAMETER,
-    TOKEN_KEYS_SECRET_ARN, TOKEN_TTL_DAYS,
-};
+pub use env::{DEFAULT_TOKEN_TTL_DAYS, PROOF_KEY_ANY};
+pub use names::*;
 pub use secrets::NoSecretString;
 
 /// The configuration is incomplete or wrong. Never carries secret material.

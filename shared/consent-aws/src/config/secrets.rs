@@ -9,7 +9,7 @@ use consent::evidence::token::TokenKeyring;
 use consent::flows::proof::ProofSigning;
 use consent::ports::{BackendError, ProofKeyFetch};
 
-use super::env::{PROOF_KEY, PROOF_KEY_SECRET_ARN, TOKEN_KEYS_PARAMETER, TOKEN_KEYS_SECRET_ARN};
+use super::names::{PROOF_KEY, PROOF_KEY_SECRET_ARN, TOKEN_KEYS_PARAMETER, TOKEN_KEYS_SECRET_ARN};
 use super::{AwsConfig, ConfigError, ProofKeySource, TokenKeySource};
 
 /// The field of a JSON secret that holds the key spec.

@@ -12,12 +12,10 @@ use consent::evidence::audit::AuditEvent;
 use consent::ports::StoreError;
 
 use super::items::{ItemError, backend, doc_item, item_error, key_item, n_u64, s};
+use super::limits::MAX_TRANSACTION_ITEMS;
 use super::{DynamoStore, Item};
 use crate::errors::is_retryable_reason;
 use crate::keys::{self, Key};
-
-/// DynamoDB's limit on the items of one `TransactWriteItems`.
-pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// What a failed condition of a transaction item means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

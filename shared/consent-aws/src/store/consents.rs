@@ -15,7 +15,7 @@ use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError
 use super::conditions::{Condition, Conflict};
 use super::deferred::deferred_item;
 use super::items::{backend, doc_item, key_item, n, n_u64, parse_doc, s, string_attr};
-use super::reads::BATCH_GET_KEYS;
+use super::limits::BATCH_GET_KEYS;
 use super::{DynamoStore, Item};
 use crate::keys::{self, Key};
 

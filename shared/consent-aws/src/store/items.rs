@@ -13,8 +13,7 @@ use serde::de::DeserializeOwned;
 use consent::ports::StoreError;
 
 use super::Item;
-use super::conditions::MAX_TRANSACTION_ITEMS;
-use super::reads::BATCH_GET_ATTEMPTS;
+use super::limits::{BATCH_GET_ATTEMPTS, MAX_TRANSACTION_ITEMS};
 use crate::errors::is_retryable;
 use crate::keys::{self, Key};
 

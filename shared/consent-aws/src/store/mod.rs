@@ -17,12 +17,12 @@ mod deferred;
 mod firms;
 mod idempotency;
 mod items;
+mod limits;
 mod reads;
 
-pub use conditions::MAX_TRANSACTION_ITEMS;
 pub use items::ItemError;
 pub(crate) use items::backend;
-pub use reads::BATCH_GET_KEYS;
+pub use limits::{BATCH_GET_KEYS, MAX_TRANSACTION_ITEMS};
 
 /// One DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;

@@ -8,13 +8,9 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use consent::ports::StoreError;
 
 use super::items::{ItemError, backend, item_error, key_item, s};
+use super::limits::BATCH_GET_ATTEMPTS;
 use super::{DynamoStore, Item};
 use crate::keys::{self, Key};
-
-/// DynamoDB's limit on the keys of one `BatchGetItem`.
-pub const BATCH_GET_KEYS: usize = 100;
-/// How many times unprocessed batch keys are asked for again before giving up.
-pub(super) const BATCH_GET_ATTEMPTS: u32 = 8;
 
 impl DynamoStore {
     /// Reads one item, strongly consistent.

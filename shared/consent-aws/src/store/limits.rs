@@ -1,0 +1,10 @@
+//! The DynamoDB limits the store works within, named once.
+
+/// DynamoDB's limit on the items of one `TransactWriteItems`.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// DynamoDB's limit on the keys of one `BatchGetItem`.
+pub const BATCH_GET_KEYS: usize = 100;
+
+/// How many times unprocessed batch keys are asked for again before giving up.
+pub const BATCH_GET_ATTEMPTS: u32 = 8;
