@@ -465,6 +465,7 @@ fn any_token_gets_a_page_and_confirms_nothing() {
             prop_oneof![
                 any::<String>(),
                 "v1\\.[a-zA-Z0-9_-]{0,8}\\.[a-zA-Z0-9_-]{0,300}\\.[a-zA-Z0-9_-]{0,60}",
+                "v2\\.[a-zA-Z0-9_-]{0,8}\\.[a-zA-Z0-9_-]{0,400}",
                 "[a-zA-Z0-9._-]{0,3000}",
             ],
             any::<bool>(),

@@ -89,21 +89,23 @@ async fn two_firms() -> (TestService, String, String, String) {
     (t, phone, token_a, token_b)
 }
 
+/// What a token says, opened with the test service's keys (the token itself is opaque).
 fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(2).unwrap_or_default();
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap_or_else(|e| panic!("payload: {e}"));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("claims: {e}"))
+    let claims = consent_tests::test_keys()
+        .verify(token, chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        .unwrap_or_else(|e| panic!("claims: {e}"));
+    serde_json::to_value(claims).unwrap_or_else(|e| panic!("claims: {e}"))
 }
 
-/// The token with its claims replaced and its signature kept.
-fn forged(token: &str, change: impl FnOnce(&mut Value)) -> String {
-    let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
-    let mut payload = claims(token);
-    change(&mut payload);
-    parts[2] = URL_SAFE_NO_PAD.encode(payload.to_string());
-    parts.join(".")
+/// The token with one bit of its sealed claims (nonce, ciphertext or tag) changed.
+fn forged(token: &str, at: usize) -> String {
+    let (header, body) = token.rsplit_once('.').unwrap_or_default();
+    let mut bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .unwrap_or_else(|e| panic!("body: {e}"));
+    let index = at.min(bytes.len() - 1);
+    bytes[index] ^= 1;
+    format!("{header}.{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[tokio::test]
@@ -128,16 +130,18 @@ async fn a_token_only_ever_confirms_its_own_firm_and_number() {
         "{sms:?}"
     );
 
-    // A's token made out for B (or for another number), signature kept: refused, nothing
-    // changes anywhere.
+    // The link reveals neither the firm nor the number.
+    for readable in [t.firm_id(), phone.clone(), phone[2..].to_string()] {
+        assert!(!token_a.contains(&readable), "{readable} in {token_a}");
+    }
+
+    // A's token with any bit of its sealed claims changed (its nonce, its claims, its tag):
+    // refused, nothing changes anywhere.
     for forgery in [
-        forged(&token_a, |c| c["firm_id"] = json!(FIRM_B)),
-        forged(&token_a, |c| c["phone"] = json!(t.phone(2))),
-        forged(&token_a, |c| c["purpose"] = json!("password_reset")),
-        forged(&token_a, |c| {
-            c["expires_at"] = json!("2099-01-01T00:00:00Z");
-            c["firm_id"] = json!(FIRM_B);
-        }),
+        forged(&token_a, 0),
+        forged(&token_a, 24),
+        forged(&token_a, 60),
+        forged(&token_a, usize::MAX),
     ] {
         for method in [Method::GET, Method::POST] {
             let (status, page) = t
@@ -161,7 +165,8 @@ async fn a_token_only_ever_confirms_its_own_firm_and_number() {
     let claims_b: consent::evidence::token::ConfirmationClaims =
         serde_json::from_value(claims(&token_b)).unwrap_or_else(|e| panic!("{e}"));
     let resigned = other.sign(&claims_b);
-    let unknown_kid = resigned.replacen("v1.test1.", "v1.other.", 1);
+    let unknown_kid = resigned.replacen("v2.test1.", "v2.other.", 1);
+    assert_ne!(unknown_kid, resigned);
     for token in [resigned, unknown_kid] {
         let (status, _) = t
             .call(Method::POST, &format!("/confirm/{token}"), None)
@@ -546,7 +551,10 @@ async fn no_phone_number_email_token_or_secret_in_any_log_line() {
             leaks.push(format!("email {email} in {line}"));
         }
         // Bearer material: a confirmation link's token, the signing secret.
-        if line.contains("/confirm/v1.") || line.contains("\"v1.test1.") {
+        if ["/confirm/v1.", "\"v1.test1.", "/confirm/v2.", "\"v2.test1."]
+            .iter()
+            .any(|token| line.contains(token))
+        {
             leaks.push(format!("a token in {line}"));
         }
         let secret = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
@@ -704,4 +712,64 @@ fn the_sam_template_holds_no_secret() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// --- no usable token in what the service answers ---------------------------------------------
+
+/// Every GET route of firm-admin, with its parameters filled in for one contact's number, and
+/// its proof also as the printable page and its list also as CSV.
+fn readable_paths(
+    firm: &str,
+    phone: &str,
+) -> Vec<(String, &'static [(&'static str, &'static str)])> {
+    const JSON: &[(&str, &str)] = &[];
+    const CSV: &[(&str, &str)] = &[("accept", "text/csv")];
+    let mut paths: Vec<(String, &[(&str, &str)])> = firm_admin::ROUTES
+        .iter()
+        .filter(|(method, _)| *method == "GET")
+        .map(|(_, path)| {
+            let path = path
+                .replace("{firm_id}", firm)
+                .replace("{phone}", phone)
+                .replace("{name}", "sms_opt_in_request");
+            (path, JSON)
+        })
+        .collect();
+    paths.push((
+        format!("/v1/firms/{firm}/consents/{phone}/proof?format=html"),
+        JSON,
+    ));
+    paths.push((format!("/v1/firms/{firm}/consents"), CSV));
+    paths
+}
+
+#[tokio::test]
+async fn no_route_answers_with_a_usable_confirmation_link() {
+    let t = TestService::in_memory();
+    scenarios::register_firm(&t).await;
+    let phone = t.phone(1);
+    create(&t, &t.firm_id(), "a1", &phone, "a1@client.example").await;
+    let token = token_for(&t, "a1@client.example").await;
+    let paths = readable_paths(&t.firm_id(), &phone);
+    assert!(paths.len() >= 7, "{paths:?}");
+    let mut read = 0;
+    for (path, headers) in &paths {
+        let (status, _, body) = t.call_text(Method::GET, path, headers).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        assert!(
+            !body.contains(&token),
+            "{path} answers with the live token: {body}"
+        );
+        read += usize::from(body.contains("[token sha256:"));
+    }
+    // The record view, the proof and its page hold the email as sent, its token withheld.
+    assert!(
+        read >= 3,
+        "the withheld link in the record, the proof and its page: {read}"
+    );
+    // And the link the contact got still works.
+    let (status, _) = t
+        .call(Method::POST, &format!("/confirm/{token}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }
