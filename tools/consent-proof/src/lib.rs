@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use consent::evidence::proof::{NotAProof, Verification, parse_public_key, verify};
+use consent::evidence::proof::{NotAProof, Verification, ambiguities, parse_public_key, verify};
 use serde_json::Value;
 
 /// The input cannot be checked at all (exit status 2).
@@ -74,11 +74,18 @@ pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, Inpu
         path: shown.clone(),
         source,
     })?;
-    let verification =
+    let mut verification =
         verify(&document, pinned.as_ref()).map_err(|source| InputError::NotAProof {
-            path: shown,
+            path: shown.clone(),
             source,
         })?;
+    // What two parsers could read differently invalidates the proof, whatever the one reading
+    // above found: it parsed the text, so this reading of the same text cannot fail.
+    let ambiguous = ambiguities(&text).map_err(|source| InputError::NotJson {
+        path: shown,
+        source,
+    })?;
+    verification.problems.splice(0..0, ambiguous);
     Ok(Report {
         document,
         verification,

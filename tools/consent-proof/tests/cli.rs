@@ -216,3 +216,34 @@ fn the_documented_example_verifies() {
     let key = consent_tests::test_proof_key().public_key().public_key;
     assert_eq!(key, "Zr5+Myx6RTMyvZ0Kf32wVfXF7xoGraZtmLOftoEMRzo=");
 }
+
+#[tokio::test]
+async fn a_duplicated_member_or_an_unsafe_number_makes_a_genuine_proof_invalid() {
+    let t = TestService::in_memory();
+    let (proof, _) = scenarios::lifecycle_proof(&t).await;
+    let text = proof.to_string();
+    assert_eq!(verify(&file("genuine.json", &text), &[]).0, 0);
+
+    // `"type":"opted_in"` inserted before an event's real `type`: serde_json keeps the last
+    // member, so the hashes and the signature still check out; other parsers keep the first.
+    let first_type = format!("\"type\":{}", proof["events"][0]["type"]);
+    assert!(text.contains(&first_type), "{first_type}");
+    let doubled = text.replacen(
+        &first_type,
+        &format!("\"type\":\"opted_in\",{first_type}"),
+        1,
+    );
+    let (code, out, _) = verify(&file("doubled.json", &doubled), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("$.events[0].type appears more than once"),
+        "{out}"
+    );
+
+    // A number no two parsers need read alike.
+    let length = format!("\"length\":{}", proof["chain"]["length"]);
+    let huge = text.replacen(&length, "\"length\":9007199254740993", 1);
+    let (code, out, _) = verify(&file("huge.json", &huge), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("$.chain.length is a number outside"), "{out}");
+}

@@ -9,10 +9,12 @@
 
 mod document;
 mod signer;
+mod strict;
 mod verify;
 
 pub use document::*;
 pub use signer::*;
+pub use strict::*;
 pub use verify::*;
 
 /// The `format` of a proof document of this version.

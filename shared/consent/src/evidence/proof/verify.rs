@@ -140,6 +140,18 @@ pub enum Problem {
         "signature does not verify: the document was changed after it was signed, or another key signed it"
     )]
     BadSignature,
+    /// A member appears twice in one object: parsers disagree on which one counts.
+    #[error("{path} appears more than once in its object: JSON parsers disagree on which counts")]
+    DuplicateMember {
+        /// Where, as `$.events[3].type`.
+        path: String,
+    },
+    /// A number outside ±(2^53−1), which JSON parsers may read differently.
+    #[error("{path} is a number outside ±(2^53-1), which JSON parsers may read differently")]
+    UnsafeNumber {
+        /// Where, as `$.chain.length`.
+        path: String,
+    },
 }
 
 /// What verifying a proof found.
