@@ -686,6 +686,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn an_independent_rfc_8785_implementation_writes_the_same_bytes(
+            keys in proptest::collection::vec("[a-z_]{1,12}", 1..6),
+            text in "(\\PC|[\u{0}-\u{1f}\"\\\\\u{7f}\u{2028}\u{2029}])*",
+            number in -9_007_199_254_740_991i64..=9_007_199_254_740_991,
+        ) {
+            let mut value = json!({ "n": number, "t": text, "l": [text, null, true, false] });
+            for (i, key) in keys.iter().enumerate() {
+                value[key.as_str()] = json!({ "i": i, "s": key });
+            }
+            let independent = serde_json_canonicalizer::to_string(&value).unwrap();
+            proptest::prop_assert_eq!(canonical_json(&value), independent);
+        }
+    }
+
     #[test]
     fn a_member_can_be_left_out_without_a_copy() {
         let value = json!({"b": 1, "hash": "x", "a": {"hash": "kept"}});

@@ -302,6 +302,13 @@ mod tests {
             let through_json = event_hash(&event_json(event));
             assert_eq!(hash_of(event), through_json, "{}", event.type_name());
             assert_eq!(event.hash.as_deref(), Some(through_json.as_str()));
+            // An independent RFC 8785 implementation writes the very same bytes.
+            let mut hashed = event_json(event);
+            if let Some(members) = hashed.as_object_mut() {
+                members.remove("hash");
+            }
+            let independent = serde_json_canonicalizer::to_string(&hashed).unwrap();
+            assert_eq!(independent, text, "{}", event.type_name());
         }
     }
 
