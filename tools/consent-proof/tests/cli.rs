@@ -247,3 +247,98 @@ async fn a_duplicated_member_or_an_unsafe_number_makes_a_genuine_proof_invalid()
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("$.chain.length is a number outside"), "{out}");
 }
+
+/// The Python verifier printed in docs/proof-format.md, as a reader would copy it.
+fn documented_python_verifier() -> PathBuf {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/proof-format.md"
+    ))
+    .expect("docs/proof-format.md");
+    let start = doc
+        .find("A minimal verifier")
+        .expect("the verifier's heading");
+    let code = doc[start..]
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a python block after the heading");
+    file("verify.py", code)
+}
+
+/// A Python with the `cryptography` package: `$PROOF_VERIFIER_PYTHON`, else the one beside
+/// `$MOTO_SERVER` (moto needs the package too), else the repository's `.venv`.
+fn python() -> PathBuf {
+    std::env::var_os("PROOF_VERIFIER_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("MOTO_SERVER")
+                .map(PathBuf::from)
+                .and_then(|moto| moto.parent().map(|bin| bin.join("python")))
+        })
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.venv/bin/python"
+            ))
+        })
+}
+
+#[tokio::test]
+async fn the_python_verifier_in_the_docs_agrees_on_genuine_and_tampered_proofs() {
+    let t = TestService::in_memory();
+    let (proof, _) = scenarios::lifecycle_proof(&t).await;
+    let (key_base64, _) = public_key(&t).await;
+    let verifier = documented_python_verifier();
+    let python = python();
+    let run = |name: &str, text: &str| {
+        let output = Command::new(&python)
+            .arg(&verifier)
+            .arg(file(name, text))
+            .arg(&key_base64)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} does not run ({e}): scripts/test sets up .venv",
+                    python.display()
+                )
+            });
+        let out = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code().unwrap_or(-1), out)
+    };
+    let text = proof.to_string();
+    let (code, out) = run("genuine.json", &text);
+    assert_eq!((code, out.trim()), (0, "valid"), "{out}");
+    // The consent-proof binary agrees on every case below.
+    let mut changed = proof.clone();
+    changed["events"][2]["provider_message_id"] = Value::from("forged");
+    let mut dropped = proof.clone();
+    if let Some(events) = dropped["events"].as_array_mut() {
+        events.remove(3);
+    }
+    let first_type = format!("\"type\":{}", proof["events"][0]["type"]);
+    let doubled = text.replacen(
+        &first_type,
+        &format!("\"type\":\"opted_in\",{first_type}"),
+        1,
+    );
+    for (name, tampered, says) in [
+        (
+            "changed.json",
+            changed.to_string(),
+            "event 3: hash does not match its content",
+        ),
+        (
+            "dropped.json",
+            dropped.to_string(),
+            "event 4: prev_hash does not link",
+        ),
+        ("doubled.json", doubled, "type appears more than once"),
+    ] {
+        let (code, out) = run(name, &tampered);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(out.contains(says), "{name}: {out}");
+        assert_eq!(verify(&file(name, &tampered), &[]).0, 1, "{name}");
+    }
+}
