@@ -1,12 +1,30 @@
 //! `consent-proof verify`: checks a consent proof document (format `consent-proof/v1`,
-//! docs/proof-format.md) with nothing but the public key: every event's hash, every link of the
-//! chain, its head, and the Ed25519 signature. The checks are the consent crate's, the same the
-//! service's tests use.
+//! docs/proof-format.md) with nothing but the public key: the one reading of its JSON
+//! ([`strict`]), every event's hash and every link of the chain ([`chain`], [`canonical`]), its
+//! head, and the Ed25519 signature ([`keys`], [`verify`]). It depends on serde_json, sha2,
+//! ed25519 and base64 only; the service uses these same checks.
+
+pub mod canonical;
+pub mod chain;
+pub mod keys;
+pub mod strict;
+pub mod verify;
+
+/// The `format` of a proof document of this version.
+pub const PROOF_FORMAT: &str = "consent-proof/v1";
+/// The signature algorithm.
+pub const SIGNATURE_ALGORITHM: &str = "Ed25519";
+/// The hash of the chain.
+pub const HASH_ALGORITHM: &str = "SHA-256";
+/// The canonical form that hashes and the signature are computed over.
+pub const CANONICALIZATION: &str = "RFC 8785 (JCS)";
 
 use std::io::Read;
 use std::path::Path;
 
-use consent::evidence::proof::{NotAProof, Verification, ambiguities, parse_public_key, verify};
+use crate::keys::parse_public_key;
+use crate::strict::ambiguities;
+use crate::verify::{NotAProof, Verification, verify};
 use serde_json::Value;
 
 /// The input cannot be checked at all (exit status 2).
@@ -41,7 +59,7 @@ pub enum InputError {
     },
     /// The pinned public key is not one.
     #[error("--public-key: {0}")]
-    BadPublicKey(#[source] consent::evidence::proof::ProofKeyError),
+    BadPublicKey(#[source] keys::ProofKeyError),
 }
 
 /// What was checked, and what was found.

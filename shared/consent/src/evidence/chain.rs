@@ -19,25 +19,12 @@
 //! goes through.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+pub use consent_proof::chain::{CHAIN_DOMAIN, event_hash, genesis, hex, sha256_hex};
 
 use crate::evidence::audit::AuditEvent;
-use crate::evidence::canonical::canonical_json_without;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
-
-/// The domain of the chain's genesis value (and the format version of the chain rule).
-pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
-
-/// The value the first event of a (firm, number) trail links to.
-pub fn genesis(firm_id: &str, phone: &str) -> String {
-    sha256_hex(format!("{CHAIN_DOMAIN}\n{firm_id}\n{phone}").as_bytes())
-}
-
-/// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.
-pub fn event_hash(event: &Value) -> String {
-    sha256_hex(canonical_json_without(event, "hash").as_bytes())
-}
 
 /// The hash of an event as it would be stored (its `hash` member ignored): the same as
 /// [`event_hash`] of [`event_json`], written without the `Value` in between.
@@ -107,26 +94,11 @@ pub fn seal_onto_record(
     }
 }
 
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evidence::audit::AuditKind;
+    use crate::evidence::canonical::canonical_json_without;
     use chrono::Utc;
 
     fn skipped(reason: &str) -> AuditEvent {

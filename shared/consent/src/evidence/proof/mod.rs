@@ -2,29 +2,19 @@
 //! signature by the service's proof key, in a form anyone can check with the public key alone
 //! (the format is described in `docs/proof-format.md`).
 //!
-//! Building, signing and verifying are pure functions here, so the service, the `consent-proof`
-//! command and the tests share one implementation.
-//!
-//! [`document`] builds the document, [`signer`] signs it, [`verify`] checks it.
+//! Building and signing are here; verifying is the `consent-proof` crate's (re-exported here),
+//! small enough for an outside auditor to read in one sitting, and the service, the command and
+//! the tests share it.
 
 mod document;
 mod signer;
-mod strict;
-mod verify;
 
+pub use consent_proof::keys::{ProofKeyError, parse_public_key, signing_input};
+pub use consent_proof::strict::*;
+pub use consent_proof::verify::*;
+pub use consent_proof::{CANONICALIZATION, HASH_ALGORITHM, PROOF_FORMAT, SIGNATURE_ALGORITHM};
 pub use document::*;
 pub use signer::*;
-pub use strict::*;
-pub use verify::*;
-
-/// The `format` of a proof document of this version.
-pub const PROOF_FORMAT: &str = "consent-proof/v1";
-/// The signature algorithm.
-pub const SIGNATURE_ALGORITHM: &str = "Ed25519";
-/// The hash of the chain.
-pub const HASH_ALGORITHM: &str = "SHA-256";
-/// The canonical form that hashes and the signature are computed over.
-pub const CANONICALIZATION: &str = "RFC 8785 (JCS)";
 
 #[cfg(test)]
 mod tests {
@@ -253,11 +243,5 @@ mod tests {
         );
         assert!(!format!("{named:?}").contains(&seed));
         assert_eq!(parse_public_key("zz"), Err(ProofKeyError::BadPublicKey));
-    }
-
-    #[test]
-    fn shown_values_cannot_drive_a_terminal() {
-        assert_eq!(shown("a\u{1b}[2Jb"), "a?[2Jb");
-        assert_eq!(shown(&"x".repeat(100)).chars().count(), 81);
     }
 }

@@ -1,15 +1,15 @@
 //! The verifier: checks every hash, every link, the head and the signature, and says exactly
 //! what is wrong and where.
 
-use super::PROOF_FORMAT;
-use super::signer::{parse_public_key, signing_input};
+use crate::PROOF_FORMAT;
+use crate::keys::{parse_public_key, signing_input};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 
-use crate::evidence::chain;
+use crate::chain;
 
 /// The input is not a proof document at all (as opposed to a proof that does not verify).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -427,4 +427,15 @@ pub(super) fn shown(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_values_cannot_drive_a_terminal() {
+        assert_eq!(shown("a\u{1b}[2Jb"), "a?[2Jb");
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 81);
+    }
 }

@@ -1,0 +1,36 @@
+//! The chain's primitives every verifier needs: the genesis of a (firm, number) trail, an
+//! event's hash (SHA-256 of its canonical JSON without `hash`), and hex.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::canonical::canonical_json_without;
+
+/// The domain of the chain's genesis value (and the format version of the chain rule).
+pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
+
+/// The value the first event of a (firm, number) trail links to.
+pub fn genesis(firm_id: &str, phone: &str) -> String {
+    sha256_hex(format!("{CHAIN_DOMAIN}\n{firm_id}\n{phone}").as_bytes())
+}
+
+/// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.
+pub fn event_hash(event: &Value) -> String {
+    sha256_hex(canonical_json_without(event, "hash").as_bytes())
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
+}
