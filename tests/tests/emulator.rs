@@ -57,4 +57,5 @@ on_emulator!(
     13 => carrier_opt_out,
     14 => proof_of_consent,
     15 => exports,
+    16 => contact_by_id,
 );

@@ -27,4 +27,5 @@ on_memory!(
     carrier_opt_out,
     proof_of_consent,
     exports,
+    contact_by_id,
 );

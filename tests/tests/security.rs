@@ -716,7 +716,7 @@ fn the_sam_template_holds_no_secret() {
 
 // --- no usable token in what the service answers ---------------------------------------------
 
-/// Every GET route of firm-admin, with its parameters filled in for one contact's number, and
+/// Every GET route of firm-admin, with its parameters filled in for one contact (`a1`), and
 /// its proof also as the printable page and its list also as CSV.
 fn readable_paths(
     firm: &str,
@@ -731,7 +731,8 @@ fn readable_paths(
             let path = path
                 .replace("{firm_id}", firm)
                 .replace("{phone}", phone)
-                .replace("{name}", "sms_opt_in_request");
+                .replace("{name}", "sms_opt_in_request")
+                .replace("{contact_id}", "a1");
             (path, JSON)
         })
         .collect();

@@ -35,6 +35,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/firms/{firm_id}/templates"),
     ("PUT", "/v1/firms/{firm_id}/templates/{name}"),
     ("DELETE", "/v1/firms/{firm_id}/templates/{name}"),
+    ("GET", "/v1/firms/{firm_id}/contacts/{contact_id}"),
     ("GET", "/v1/firms/{firm_id}/consents"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}/proof"),
@@ -50,6 +51,10 @@ pub fn router(services: Services) -> Router {
         .route(
             "/v1/firms/{firm_id}/templates/{name}",
             put(put_template).delete(delete_template),
+        )
+        .route(
+            "/v1/firms/{firm_id}/contacts/{contact_id}",
+            get(get_contact),
         )
         .route("/v1/firms/{firm_id}/consents", get(export_consents))
         .route("/v1/firms/{firm_id}/consents/{phone}", get(get_consent))
@@ -213,6 +218,38 @@ async fn delete_template(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let view = services.reset_template(&firm_id, &name).await?;
     Ok(axum::Json(json!(view)))
+}
+
+/// A contact as the API shows it: the CRM's id, its number, and where that number stands.
+#[derive(Debug, Serialize)]
+pub struct ContactRecordView {
+    contact_id: String,
+    phone: String,
+    consent: Option<ContactConsentView>,
+}
+
+/// The consent part of [`ContactRecordView`].
+#[derive(Debug, Serialize)]
+pub struct ContactConsentView {
+    status: consent::model::record::ConsentStatus,
+    basis: consent::model::record::ConsentBasis,
+    updated_at: DateTime<Utc>,
+}
+
+async fn get_contact(
+    State(services): State<Services>,
+    Path((firm_id, contact_id)): Path<(String, String)>,
+) -> Result<axum::Json<ContactRecordView>, ApiError> {
+    let view = services.contact(&firm_id, &contact_id).await?;
+    Ok(axum::Json(ContactRecordView {
+        contact_id: view.contact.contact_id,
+        phone: view.contact.phone.to_string(),
+        consent: view.record.map(|record| ContactConsentView {
+            status: record.status,
+            basis: record.basis,
+            updated_at: record.status_changed_at,
+        }),
+    }))
 }
 
 /// A consent record as the API shows it.

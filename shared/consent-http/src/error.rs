@@ -84,6 +84,7 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
     let (status, code) = match error {
         FlowError::FirmNotFound => (StatusCode::NOT_FOUND, "firm_not_found"),
         FlowError::ConsentNotFound => (StatusCode::NOT_FOUND, "consent_not_found"),
+        FlowError::ContactNotFound => (StatusCode::NOT_FOUND, "contact_not_found"),
         FlowError::UnknownTemplate => (StatusCode::NOT_FOUND, "template_not_found"),
         FlowError::InvalidPhone(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"),
         FlowError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),

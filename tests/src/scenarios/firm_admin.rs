@@ -1,4 +1,4 @@
-//! A firm's settings: the double opt-in switch and the message templates.
+//! A firm's side of the API: the double opt-in switch, the message templates, contacts by id.
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -160,4 +160,53 @@ pub async fn templates(t: &TestService) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["preview"]["html"].as_str().is_some());
+}
+
+/// The CRM looks a contact up by its own id: the number and where it stands, as it changes; an
+/// unknown id is 404 `contact_not_found`, another firm's contact is not visible.
+pub async fn contact_by_id(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(1);
+    let (status, body) = create_contact(t, "crm-42", &phone).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let path = format!("/v1/firms/{}/contacts/crm-42", t.firm_id());
+    let (status, body) = t.call(Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["contact_id"], "crm-42");
+    assert_eq!(body["phone"], phone);
+    assert_eq!(body["consent"]["status"], "pending");
+    assert_eq!(body["consent"]["basis"], "opt_in_requested");
+    let pending_since = body["consent"]["updated_at"].clone();
+    assert!(pending_since.is_string(), "{body}");
+
+    t.reply(&phone, &t.firm_number(), "STOP", "in-contact-stop")
+        .await;
+    let (status, body) = t.call(Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["consent"]["status"], "opted_out");
+    assert_eq!(body["consent"]["basis"], "sms_reply");
+
+    for (path, code) in [
+        (
+            format!("/v1/firms/{}/contacts/nobody", t.firm_id()),
+            "contact_not_found",
+        ),
+        (
+            "/v1/firms/no-such-firm/contacts/crm-42".to_string(),
+            "firm_not_found",
+        ),
+    ] {
+        let (status, body) = t.call(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+    }
+    let long = "x".repeat(257);
+    let (status, body) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/contacts/{long}", t.firm_id()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }

@@ -7,6 +7,7 @@ use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::limits::MAX_FIELD_LEN;
 use crate::messages::templates::{self, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
+use crate::model::contact::Contact;
 use crate::model::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
@@ -43,6 +44,15 @@ pub struct TemplateView {
     /// Its source text.
     #[serde(flatten)]
     pub template: TemplateOverride,
+}
+
+/// A contact as the CRM knows it, with where its number stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactView {
+    /// The contact.
+    pub contact: Contact,
+    /// Its number's consent record (`None` only if it was never written).
+    pub record: Option<ConsentRecord>,
 }
 
 /// A number's record with its trail.
@@ -262,6 +272,27 @@ impl Services {
             .ok_or(FlowError::ConsentNotFound)?;
         let events = self.store.events(&firm.firm_id, &phone).await?;
         Ok(ConsentView { record, events })
+    }
+
+    /// The firm's contact with the CRM's `contact_id`, and its number's consent.
+    pub async fn contact(&self, firm_id: &str, contact_id: &str) -> Result<ContactView, FlowError> {
+        let firm = self.firm(firm_id).await?;
+        if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
+            return Err(FlowError::field(
+                "contact_id",
+                format!("must be 1 to {MAX_FIELD_LEN} characters"),
+            ));
+        }
+        let contact = self
+            .store
+            .get_contact(&firm.firm_id, contact_id)
+            .await?
+            .ok_or(FlowError::ContactNotFound)?;
+        let record = self
+            .store
+            .get_consent(&firm.firm_id, &contact.phone)
+            .await?;
+        Ok(ContactView { contact, record })
     }
 
     /// Applies a change to a firm under its version, with its audit event.

@@ -171,6 +171,9 @@ pub enum FlowError {
     /// No consent record for this number.
     #[error("no consent record for this number")]
     ConsentNotFound,
+    /// The firm has no contact with this id.
+    #[error("the firm has no contact with this id")]
+    ContactNotFound,
     /// The phone number is not one we can text.
     #[error(transparent)]
     InvalidPhone(#[from] PhoneError),
