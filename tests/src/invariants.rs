@@ -104,6 +104,24 @@ pub fn check_trail(
                 summary.opt_out_episodes.push(0);
                 episode_open = true;
             }
+            AuditKind::OptOutRecorded {
+                from,
+                confirmation_requested,
+                ..
+            } => {
+                if *from != status {
+                    problems.push(format!(
+                        "{at}: recorded an opt-out from {from:?}, the trail says {status:?}"
+                    ));
+                }
+                // Recorded beside an earlier revocation, it changes nothing. A confirmation is
+                // owed only when the contact asked the staff for one.
+                if status != Some(ConsentStatus::OptedOut) {
+                    status = Some(ConsentStatus::OptedOut);
+                    summary.opt_out_episodes.push(0);
+                    episode_open = *confirmation_requested;
+                }
+            }
             AuditKind::MessageAllowed { kind, body, .. } => {
                 summary.kinds_by_body.insert(body.clone(), *kind);
                 allowed.insert(event.id.as_str(), (*kind, false, false));
@@ -259,7 +277,12 @@ pub fn check_journal(journal: &[ConsentWrite]) -> Vec<String> {
         let opted_out = write
             .events
             .iter()
-            .filter(|e| matches!(e.kind, AuditKind::OptedOut { .. }))
+            .filter(|e| match &e.kind {
+                AuditKind::OptedOut { .. } => true,
+                // Recorded beside an earlier revocation, it is no change of status.
+                AuditKind::OptOutRecorded { from, .. } => *from != Some(ConsentStatus::OptedOut),
+                _ => false,
+            })
             .count();
         let status_before = before.map(|(s, _)| s);
         let status_after = after.map(|(s, _)| s);
@@ -297,7 +320,9 @@ pub fn check_journal(journal: &[ConsentWrite]) -> Vec<String> {
         }
         for event in &write.events {
             let from = match &event.kind {
-                AuditKind::OptedIn { from, .. } | AuditKind::OptedOut { from, .. } => from,
+                AuditKind::OptedIn { from, .. }
+                | AuditKind::OptedOut { from, .. }
+                | AuditKind::OptOutRecorded { from, .. } => from,
                 _ => continue,
             };
             if *from != status_before {

@@ -58,4 +58,5 @@ on_emulator!(
     14 => proof_of_consent,
     15 => exports,
     16 => contact_by_id,
+    17 => staff_opt_out,
 );

@@ -28,4 +28,5 @@ on_memory!(
     proof_of_consent,
     exports,
     contact_by_id,
+    staff_opt_out,
 );

@@ -10,16 +10,18 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use consent::evidence::audit::AuditEvent;
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
 use consent::flows::export::{ExportPage, ExportQuery};
+use consent::flows::staff_opt_out::StaffOptOut;
 use consent::messages::templates::{Preview, TemplateOverride};
 use consent::model::caps::SendLimits;
 use consent::model::firm::{DoubleOptInChange, Firm, SendHours};
+use consent::model::record::StaffChannel;
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -39,6 +41,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/firms/{firm_id}/consents"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}/proof"),
+    ("POST", "/v1/firms/{firm_id}/consents/{phone}/opt-out"),
     ("GET", "/v1/proof-key"),
 ];
 
@@ -59,6 +62,10 @@ pub fn router(services: Services) -> Router {
         .route("/v1/firms/{firm_id}/consents", get(export_consents))
         .route("/v1/firms/{firm_id}/consents/{phone}", get(get_consent))
         .route("/v1/firms/{firm_id}/consents/{phone}/proof", get(get_proof))
+        .route(
+            "/v1/firms/{firm_id}/consents/{phone}/opt-out",
+            post(record_opt_out),
+        )
         .route("/v1/proof-key", get(get_proof_key))
         .layer(consent_http::body_limit())
         .with_state(services)
@@ -250,6 +257,54 @@ async fn get_contact(
             updated_at: record.status_changed_at,
         }),
     }))
+}
+
+/// A revocation the firm's staff record, as the CRM sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffOptOutBody {
+    channel: String,
+    recorded_by: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    occurred_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    send_confirmation: bool,
+}
+
+async fn record_opt_out(
+    State(services): State<Services>,
+    Path((firm_id, phone)): Path<(String, String)>,
+    ApiJson(body): ApiJson<StaffOptOutBody>,
+) -> Result<Response, ApiError> {
+    let channel = StaffChannel::parse(&body.channel).ok_or_else(|| {
+        let names: Vec<&str> = StaffChannel::ALL.iter().map(|c| c.as_str()).collect();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_channel",
+            format!("channel: must be one of {}", names.join(", ")),
+        )
+    })?;
+    let record = services
+        .record_staff_opt_out(
+            &firm_id,
+            &phone,
+            StaffOptOut {
+                channel,
+                recorded_by: body.recorded_by,
+                note: body.note,
+                occurred_at: body.occurred_at,
+                send_confirmation: body.send_confirmation,
+            },
+        )
+        .await?;
+    Ok(axum::Json(json!({
+        "phone": record.phone,
+        "status": record.status,
+        "basis": record.basis,
+    }))
+    .into_response())
 }
 
 /// A consent record as the API shows it.

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
 use consent::evidence::proof::ProofDocument;
-use consent::model::record::{ConsentBasis, ConsentStatus};
+use consent::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 use consent_http::{Page, escape};
 use serde::Serialize;
 
@@ -268,6 +268,41 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             };
             (headline.to_string(), details)
         }
+        AuditKind::OptOutRecorded {
+            from,
+            channel,
+            recorded_by,
+            note,
+            occurred_at,
+            confirmation_requested,
+        } => {
+            let mut details = vec![
+                ("Told the firm by", channel_words(*channel).to_string()),
+                ("Recorded by", recorded_by.clone()),
+                (
+                    "Opt-out confirmation by text",
+                    if *confirmation_requested {
+                        "asked for"
+                    } else {
+                        "not asked for"
+                    }
+                    .to_string(),
+                ),
+            ];
+            if let Some(at) = occurred_at {
+                details.push(("Said at", when(*at)));
+            }
+            if let Some(note) = note {
+                details.push(("Note", note.clone()));
+            }
+            if let Some(status) = from {
+                details.push(("Status before", status_words(*status).to_string()));
+            }
+            (
+                "The contact told the firm's staff to stop".to_string(),
+                details,
+            )
+        }
         AuditKind::ReplyReceived {
             text,
             inbound_message_id,
@@ -442,6 +477,17 @@ fn basis_words(basis: ConsentBasis) -> &'static str {
         ConsentBasis::EmailConfirmation => "The contact's confirmation through the email link",
         ConsentBasis::FirmAttested => "The firm's attestation (double opt-in off)",
         ConsentBasis::Carrier => "The carrier's opt-out report",
+        ConsentBasis::StaffRecorded => "A revocation the firm's staff recorded",
+    }
+}
+
+fn channel_words(channel: StaffChannel) -> &'static str {
+    match channel {
+        StaffChannel::PhoneCall => "a phone call",
+        StaffChannel::Email => "an email",
+        StaffChannel::InPerson => "in person",
+        StaffChannel::Mail => "a letter",
+        StaffChannel::Other => "another way",
     }
 }
 

@@ -10,6 +10,9 @@ pub const MAX_SMS_CHARS: usize = 1_530;
 /// a key or an item built from it stays far below a store's limits.
 pub const MAX_FIELD_LEN: usize = 256;
 
+/// Longest free-text note a firm's staff attach to what they record, in characters.
+pub const MAX_NOTE_LEN: usize = 2_000;
+
 /// Longest confirmation-link token looked at, in bytes: real ones are a few hundred, so
 /// anything longer is junk and not worth decoding.
 pub const MAX_TOKEN_LEN: usize = 2_048;

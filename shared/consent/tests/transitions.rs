@@ -5,7 +5,7 @@ use consent::evidence::audit::{AuditKind, OptInEvidence, ReplyNote};
 use consent::model::keywords::Classification;
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{
-    ConsentBasis, ConsentRecord, ConsentStatus, Delivery, RECENT_INBOUND_IDS,
+    ConsentBasis, ConsentRecord, ConsentStatus, Delivery, RECENT_INBOUND_IDS, StaffChannel,
 };
 use consent::model::transition::{ConsentEvent, Effect, Reply, Transition, apply};
 
@@ -940,4 +940,83 @@ fn audit_events_of_one_transition_are_ordered() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(ids, sorted, "ids are unique and in order");
+}
+
+fn staff(send_confirmation: bool) -> ConsentEvent {
+    ConsentEvent::StaffOptOut {
+        channel: StaffChannel::PhoneCall,
+        recorded_by: "J. Reyes, front desk".to_string(),
+        note: Some("Client called: stop texting me".to_string()),
+        occurred_at: Some(t("2026-12-01T17:30:00Z")),
+        send_confirmation,
+    }
+}
+
+#[test]
+fn a_revocation_staff_record_opts_out_any_number_even_one_without_a_record() {
+    let mut states: Vec<(&str, Option<ConsentRecord>)> = vec![("none", None)];
+    states.extend(
+        every_state()
+            .into_iter()
+            .filter(|(_, r)| r.status != ConsentStatus::OptedOut)
+            .map(|(name, r)| (name, Some(r))),
+    );
+    for (name, current) in states {
+        let step = run(current.as_ref(), staff(false));
+        let record = step.record.as_ref().expect("a record is written");
+        assert_eq!(record.status, ConsentStatus::OptedOut, "{name}");
+        assert_eq!(record.basis, ConsentBasis::StaffRecorded, "{name}");
+        assert_eq!(record.status_changed_at, now(), "{name}");
+        assert_eq!(kinds(&step), ["opt_out_recorded"], "{name}");
+        assert!(matches!(
+            &step.events[0].kind,
+            AuditKind::OptOutRecorded {
+                from,
+                channel: StaffChannel::PhoneCall,
+                recorded_by,
+                confirmation_requested: false,
+                ..
+            } if *from == current.as_ref().map(|r| r.status) && recorded_by == "J. Reyes, front desk"
+        ));
+        // No text unless the contact asked for one, and none owed later.
+        assert!(step.replies.is_empty(), "{name}");
+        assert!(record.opt_out_confirmation_sent, "{name}");
+    }
+}
+
+#[test]
+fn a_revocation_staff_record_sends_the_one_confirmation_only_when_asked() {
+    let step = run(Some(&opted_in()), staff(true));
+    assert_eq!(step.replies, [Reply::OptOutConfirmation]);
+    let record = step.record.as_ref().expect("a record");
+    assert!(!record.opt_out_confirmation_sent);
+    assert!(matches!(
+        &step.events[0].kind,
+        AuditKind::OptOutRecorded {
+            confirmation_requested: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_revocation_staff_record_beside_an_earlier_one_changes_nothing_but_the_trail() {
+    let current = opted_out();
+    let step = run(Some(&current), staff(true));
+    assert_eq!(step.effect, Effect::Recorded);
+    assert_eq!(kinds(&step), ["opt_out_recorded"]);
+    let record = step
+        .record
+        .as_ref()
+        .expect("the event is written under the record");
+    assert_eq!(record.status, ConsentStatus::OptedOut);
+    assert_eq!(
+        record.basis, current.basis,
+        "the earlier revocation stays the one on record"
+    );
+    assert_eq!(record.status_changed_at, current.status_changed_at);
+    assert!(
+        step.replies.is_empty(),
+        "the earlier revocation had its confirmation"
+    );
 }

@@ -1,8 +1,9 @@
 //! A contact's consent from creation through its replies: the opt-in request, YES, STOP,
-//! START, HELP and other texts, and a number the carrier already holds as opted out.
+//! START, HELP and other texts, a number the carrier already holds as opted out, and a
+//! revocation made to the firm's staff.
 
-use axum::http::StatusCode;
-use serde_json::json;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
 
 use super::{consent, create_contact, register_firm, send, status_of};
 use crate::TestService;
@@ -160,4 +161,130 @@ pub async fn carrier_opt_out(t: &TestService) {
     let (status, body) = send(t, &phone, "Hello", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["reason"], "opted_out");
+}
+
+/// A revocation made to the firm's staff (FCC: any reasonable means): recorded through the API,
+/// the number is opted out at once, with or without a record, texted nothing unless the contact
+/// asked, and the trail says who recorded it, how and when; bad input is refused.
+pub async fn staff_opt_out(t: &TestService) {
+    register_firm(t).await;
+    let phone = t.phone(71);
+    let (status, body) = create_contact(t, "c71", &phone).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    t.reply(&phone, &t.firm_number(), "YES", "in-staff-yes")
+        .await;
+    let (status, body) = send(t, &phone, "Your hearing is Monday.", None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let texts_before = t.sms_to(&phone).await.len();
+
+    let path = |phone: &str| format!("/v1/firms/{}/consents/{phone}/opt-out", t.firm_id());
+    let revocation = json!({
+        "channel": "phone_call",
+        "recorded_by": "J. Reyes, front desk",
+        "note": "Client called: please stop texting me",
+        "occurred_at": "2026-12-01T15:04:00Z"
+    });
+    let (status, body) = t
+        .call(Method::POST, &path(&phone), Some(revocation.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({ "phone": phone, "status": "opted_out", "basis": "staff_recorded" })
+    );
+    // The gate stops at once, and nothing was texted to the contact.
+    let (status, body) = send(t, &phone, "One more thing", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "opted_out");
+    assert_eq!(t.sms_to(&phone).await.len(), texts_before);
+    let (_, record) = consent(t, &phone).await;
+    let recorded: Vec<&Value> = record["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "opt_out_recorded")
+        .collect();
+    assert_eq!(recorded.len(), 1, "{record}");
+    assert_eq!(recorded[0]["channel"], "phone_call");
+    assert_eq!(recorded[0]["recorded_by"], "J. Reyes, front desk");
+    assert_eq!(recorded[0]["occurred_at"], "2026-12-01T15:04:00Z");
+    assert_eq!(recorded[0]["from"], "opted_in");
+    assert_eq!(recorded[0]["confirmation_requested"], false);
+    // Recorded again (a second call): kept in the trail, nothing else changes.
+    let (status, body) = t.call(Method::POST, &path(&phone), Some(revocation)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["basis"], "staff_recorded");
+
+    // A number the service never saw: opted out all the same, so the gate never texts it.
+    let stranger = t.phone(72);
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &path(&stranger),
+            Some(json!({ "channel": "in_person", "recorded_by": "A. Lee" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "opted_out");
+    let (status, body) = send(t, &stranger, "Hello", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "opted_out");
+
+    // Asked for, the one opt-out confirmation goes out.
+    let asked = t.phone(73);
+    let (status, body) = create_contact(t, "c73", &asked).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let before = t.sms_to(&asked).await.len();
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &path(&asked),
+            Some(json!({ "channel": "email", "recorded_by": "A. Lee", "send_confirmation": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let texts = t.sms_to(&asked).await;
+    assert_eq!(texts.len(), before + 1, "{texts:?}");
+    assert!(
+        texts.last().is_some_and(|s| s.contains("no more messages")),
+        "{texts:?}"
+    );
+
+    // Bad input: a 4xx that says what is wrong, and nothing recorded.
+    for (body, code) in [
+        (
+            json!({ "channel": "carrier_pigeon", "recorded_by": "A" }),
+            "invalid_channel",
+        ),
+        (
+            json!({ "channel": "email", "recorded_by": " " }),
+            "invalid_request",
+        ),
+        (json!({ "channel": "email" }), "invalid_request"),
+        (
+            json!({ "channel": "email", "recorded_by": "A", "occurred_at": "2999-01-01T00:00:00Z" }),
+            "invalid_request",
+        ),
+        (
+            json!({ "channel": "email", "recorded_by": "A", "note": "x".repeat(2_001) }),
+            "invalid_request",
+        ),
+    ] {
+        let (status, answer) = t
+            .call(Method::POST, &path(&t.phone(74)), Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
+    }
+    let (status, _) = consent(t, &t.phone(74)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, answer) = t
+        .call(
+            Method::POST,
+            &path("not-a-number"),
+            Some(json!({ "channel": "email", "recorded_by": "A" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_phone");
 }

@@ -16,7 +16,7 @@ pub use email_confirmation::{email_after_stop, email_confirmation};
 pub use exports::exports;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
 pub use gate::{batch, idempotent_repeats};
-pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies};
+pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies, staff_opt_out};
 pub use proofs::{lifecycle_proof, proof_of_consent};
 pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::keywords::Classification;
-use crate::model::record::{ConsentBasis, ConsentStatus};
+use crate::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 
 /// One entry of the paper trail. Ids are ULIDs, so sorting by id sorts by time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +132,21 @@ pub enum AuditKind {
         matched: Option<String>,
         /// The carrier's id of the reply.
         inbound_message_id: Option<String>,
+    },
+    /// The firm's staff recorded a revocation the contact made to them.
+    OptOutRecorded {
+        /// The status before.
+        from: Option<ConsentStatus>,
+        /// How the contact told them.
+        channel: StaffChannel,
+        /// Who recorded it.
+        recorded_by: String,
+        /// What was said, if noted.
+        note: Option<String>,
+        /// When the contact said it, if the caller gave it.
+        occurred_at: Option<DateTime<Utc>>,
+        /// Whether the contact asked for the opt-out confirmation by text (none is owed else).
+        confirmation_requested: bool,
     },
     /// A text that changed nothing: HELP, an unclear reply, a duplicate, a stale or unsolicited
     /// keyword. Kept for a person to read.
@@ -269,6 +284,7 @@ impl AuditKind {
             Self::EmailSkipped { .. } => "email_skipped",
             Self::OptedIn { .. } => "opted_in",
             Self::OptedOut { .. } => "opted_out",
+            Self::OptOutRecorded { .. } => "opt_out_recorded",
             Self::ReplyReceived { .. } => "reply_received",
             Self::EmailConfirmationIgnored { .. } => "email_confirmation_ignored",
             Self::MessageAllowed { .. } => "message_allowed",

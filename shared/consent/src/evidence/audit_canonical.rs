@@ -124,6 +124,25 @@ pub fn without_hash(event: &AuditEvent) -> Option<String> {
             m.member("text", text)?;
             m.member("type", kind)?;
         }
+        AuditKind::OptOutRecorded {
+            from,
+            channel,
+            recorded_by,
+            note,
+            occurred_at,
+            confirmation_requested,
+        } => {
+            m.member("at", at)?;
+            m.member("channel", channel)?;
+            m.member("confirmation_requested", confirmation_requested)?;
+            m.member("from", from)?;
+            m.member("id", id)?;
+            m.member("note", note)?;
+            m.member("occurred_at", occurred_at)?;
+            m.prev_hash(event)?;
+            m.member("recorded_by", recorded_by)?;
+            m.member("type", kind)?;
+        }
         AuditKind::ReplyReceived {
             text,
             inbound_message_id,

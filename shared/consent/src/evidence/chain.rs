@@ -255,6 +255,14 @@ mod tests {
                 name: "opt_in_sms".into(),
                 reset: false,
             },
+            AuditKind::OptOutRecorded {
+                from: Some(ConsentStatus::OptedIn),
+                channel: crate::model::record::StaffChannel::PhoneCall,
+                recorded_by: text.clone(),
+                note: None,
+                occurred_at: Some(at),
+                confirmation_requested: true,
+            },
             AuditKind::FirmUpdated {
                 name: text.clone(),
                 sms_number: "+12025550142".into(),

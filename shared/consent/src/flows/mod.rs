@@ -11,6 +11,7 @@ pub mod onboarding;
 pub mod proof;
 pub mod release;
 pub mod send;
+pub mod staff_opt_out;
 
 use std::sync::Arc;
 

@@ -43,6 +43,52 @@ pub enum ConsentBasis {
     FirmAttested,
     /// The carrier reports the number opted out.
     Carrier,
+    /// The firm's staff recorded a revocation the contact made to them (by phone, email, in
+    /// person): any reasonable means revokes (47 CFR 64.1200(a)(10)).
+    StaffRecorded,
+}
+
+/// How a contact told the firm's staff to stop, for a revocation staff record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffChannel {
+    /// A phone call.
+    PhoneCall,
+    /// An email.
+    Email,
+    /// In person.
+    InPerson,
+    /// A letter.
+    Mail,
+    /// Any other way.
+    Other,
+}
+
+impl StaffChannel {
+    /// Every channel, as the API names them.
+    pub const ALL: [Self; 5] = [
+        Self::PhoneCall,
+        Self::Email,
+        Self::InPerson,
+        Self::Mail,
+        Self::Other,
+    ];
+
+    /// The API name (`phone_call`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PhoneCall => "phone_call",
+            Self::Email => "email",
+            Self::InPerson => "in_person",
+            Self::Mail => "mail",
+            Self::Other => "other",
+        }
+    }
+
+    /// The channel the API name stands for.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
 }
 
 /// The state of one delivery of the opt-in request on one channel.

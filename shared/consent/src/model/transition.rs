@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
 use crate::model::keywords::{Classification, classify};
 use crate::model::phone::PhoneNumber;
-use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery, StaffChannel};
 
 /// Something that happened to a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,19 @@ pub enum ConsentEvent {
     },
     /// The carrier reports the number opted out.
     CarrierOptOut,
+    /// The firm's staff record a revocation the contact made to them.
+    StaffOptOut {
+        /// How the contact told them.
+        channel: StaffChannel,
+        /// Who recorded it (free text, as the caller gives it).
+        recorded_by: String,
+        /// What was said, if noted.
+        note: Option<String>,
+        /// When the contact said it, if not just now.
+        occurred_at: Option<DateTime<Utc>>,
+        /// Whether the contact asked for the one opt-out confirmation by text.
+        send_confirmation: bool,
+    },
 }
 
 /// A message the contact's own action calls for; it still passes the gate.
@@ -295,6 +308,39 @@ pub fn apply(
                 user_agent,
             }),
         },
+        ConsentEvent::StaffOptOut {
+            channel,
+            recorded_by,
+            note,
+            occurred_at,
+            send_confirmation,
+        } => {
+            let from = current.map(|r| r.status);
+            step.push(AuditKind::OptOutRecorded {
+                from,
+                channel,
+                recorded_by,
+                note,
+                occurred_at,
+                confirmation_requested: send_confirmation,
+            });
+            // An earlier revocation stays the one on record; this one is kept beside it.
+            if from != Some(ConsentStatus::OptedOut) {
+                step.set_status(
+                    firm_id,
+                    phone,
+                    ConsentStatus::OptedOut,
+                    ConsentBasis::StaffRecorded,
+                    now,
+                );
+                if send_confirmation {
+                    step.replies.push(Reply::OptOutConfirmation);
+                } else if let Some(record) = step.record.as_mut() {
+                    // Not asked for: the confirmation is not owed, so nothing sends it later.
+                    record.opt_out_confirmation_sent = true;
+                }
+            }
+        }
         ConsentEvent::CarrierOptOut => match current.map(|r| r.status) {
             Some(ConsentStatus::OptedOut) => return step.duplicate(),
             from => {
