@@ -18,7 +18,7 @@ pub struct Report {
     pub machine: Vec<(String, String)>,
     /// Cold starts and long runs.
     pub lambda: Option<coldstart::Results>,
-    /// Sizes.
+    /// Release binary and zip sizes per function.
     pub sizes: Option<Vec<Size>>,
     /// In-process gate throughput.
     pub gate: Option<Vec<Throughput>>,

@@ -167,7 +167,7 @@ pub enum Target {
 pub struct Injected {
     /// The fault.
     pub fault: Fault,
-    /// Where.
+    /// The store or sender operation it hit.
     pub op: Op,
 }
 

@@ -27,18 +27,18 @@ use tower::ServiceExt;
 /// An SMS as the backend recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenSms {
-    /// Recipient.
+    /// The recipient, E.164.
     pub to: String,
-    /// Text.
+    /// The text as handed to the provider.
     pub body: String,
 }
 
 /// An email as the backend recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenEmail {
-    /// Recipient.
+    /// The recipient's address.
     pub to: String,
-    /// Subject.
+    /// The subject line.
     pub subject: String,
     /// A body (the HTML part where the backend keeps only one).
     pub body: String,

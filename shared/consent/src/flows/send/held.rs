@@ -1,0 +1,147 @@
+//! Decisions that send nothing: a message held for the recipient's window, a block, and an
+//! opt-out the carrier reports at send time; each recorded under the record's version.
+
+use chrono::{DateTime, Utc};
+
+use super::{SendGate, SendRequest};
+use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::flows::{Attempt, FlowError, retry_on_conflict};
+use crate::model::deferred::DeferredSend;
+use crate::model::firm::Firm;
+use crate::model::gate::{BlockReason, MessageKind};
+use crate::model::phone::PhoneNumber;
+use crate::model::record::{ConsentRecord, Delivery};
+use crate::model::transition::{self, ConsentEvent};
+use crate::ports::{ConsentWrite, SendError, StoreError};
+
+impl SendGate {
+    /// Records the deferral and stores the message for release when the window opens.
+    pub(super) async fn defer(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<&ConsentRecord>,
+        not_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        let next = record.map(|current| {
+            let mut next = current.next_version(now);
+            if request.kind == MessageKind::OptInRequest {
+                next.opt_in_sms = Delivery::Deferred { not_before };
+            }
+            next
+        });
+        let event = AuditEvent::new(
+            now,
+            AuditKind::MessageDeferred {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                not_before,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
+        let mut write = ConsentWrite::new(
+            &firm.firm_id,
+            &request.to,
+            record.map(|r| r.version),
+            next,
+            vec![event],
+        );
+        let next = write.record.clone();
+        write.deferred = Some(DeferredSend {
+            id: ulid::Ulid::new().to_string(),
+            firm_id: firm.firm_id.clone(),
+            to: request.to.clone(),
+            kind: request.kind,
+            category: request.category,
+            body: request.body.clone(),
+            not_before,
+            idempotency_key: request.idempotency_key.clone(),
+        });
+        self.store.commit(write).await?;
+        Ok(next)
+    }
+
+    /// Records the block; the message never goes.
+    pub(super) async fn block(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        record: Option<&ConsentRecord>,
+        reason: BlockReason,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        let next = record.map(|current| current.next_version(now));
+        let event = AuditEvent::new(
+            now,
+            AuditKind::MessageBlocked {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                reason,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
+        let write = ConsentWrite::new(
+            &firm.firm_id,
+            &request.to,
+            record.map(|r| r.version),
+            next,
+            vec![event],
+        );
+        let next = write.record.clone();
+        self.store.commit(write).await?;
+        Ok(next)
+    }
+
+    /// Records an opt-out the carrier reports when asked before a send.
+    pub(super) async fn carrier_opt_out(
+        &self,
+        firm: &Firm,
+        phone: &PhoneNumber,
+        allowed_event_id: Option<&str>,
+    ) -> Result<Option<ConsentRecord>, FlowError> {
+        retry_on_conflict!(async {
+            let current = self.store.get_consent(&firm.firm_id, phone).await?;
+            let now = self.clock.now();
+            let mut step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                phone,
+                ConsentEvent::CarrierOptOut,
+                now,
+            );
+            let mut events: Vec<AuditEvent> = allowed_event_id
+                .map(|id| {
+                    AuditEvent::new(
+                        now,
+                        AuditKind::MessageFailed {
+                            allowed_event_id: id.to_string(),
+                            error: SendError::RecipientOptedOut.to_string(),
+                        },
+                    )
+                })
+                .into_iter()
+                .collect();
+            events.append(&mut step.events);
+            let record = step
+                .record
+                .clone()
+                .or_else(|| current.as_ref().map(|r| r.next_version(now)));
+            let write = ConsentWrite::new(
+                &firm.firm_id,
+                phone,
+                current.as_ref().map(|r| r.version),
+                record,
+                events,
+            );
+            let record = write.record.clone();
+            match self.store.commit(write).await {
+                Ok(()) => Ok(Attempt::Done(record)),
+                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+}
