@@ -495,6 +495,23 @@ async fn no_phone_number_email_token_or_secret_in_any_log_line() {
     s.plan.disarm();
     assert!(inbound_sms::handle(&s.t.services, event).await.is_ok());
 
+    // One failed message of a batch: its result says 503 (its cause is logged, and must be as
+    // clean as every other line).
+    s.plan.arm(Target::Op(Op::Commit, 0), Fault::ServerError);
+    let (status, body) =
+        s.t.call(
+            Method::POST,
+            &format!("/v1/firms/{}/messages/batch", s.t.firm_id()),
+            Some(json!({ "messages": [{ "to": phone, "body": "Hello" }] })),
+        )
+        .await;
+    s.plan.disarm();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["results"][0]["error"]["code"], "service_unavailable",
+        "{body}"
+    );
+
     // Junk from SNS, which is logged as rejected: numbers where strings belong, a payload that
     // is only a number, an unknown destination.
     for message in [

@@ -78,10 +78,6 @@ fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
     })
 }
 
-fn error_body(error: &ApiError) -> Value {
-    json!({ "error": { "code": error.code, "message": error.message } })
-}
-
 async fn send_one(
     State(services): State<Services>,
     Path(firm_id): Path<String>,
@@ -119,7 +115,7 @@ async fn send_batch(
         });
         match parsed.and_then(|m| validate(&m)) {
             Ok(request) => valid.push((index, request)),
-            Err(error) => results[index] = Some(error_body(&error)),
+            Err(error) => results[index] = Some(error.body()),
         }
     }
     let (indexes, requests): (Vec<usize>, Vec<SendRequest>) = valid.into_iter().unzip();
@@ -127,7 +123,7 @@ async fn send_batch(
     for (index, outcome) in indexes.into_iter().zip(outcomes) {
         results[index] = Some(match outcome {
             Ok(response) => response.body,
-            Err(error) => error_body(&error.into()),
+            Err(error) => ApiError::from(error).body(),
         });
     }
     let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();

@@ -141,20 +141,28 @@ impl From<FlowError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The JSON body `{"error": {"code", "message", ...details}}`, written where a response (or
+    /// one result of a batch) is written: so this is where a 5xx's cause is logged.
+    pub fn body(&self) -> serde_json::Value {
         if let Some(cause) = &self.cause {
             tracing::error!(code = self.code, error = ?cause, "request failed on the service's side");
         }
         let mut error = json!({ "code": self.code, "message": self.message });
-        if let (Some(details), Some(map)) = (self.details, error.as_object_mut())
+        if let (Some(details), Some(map)) = (&self.details, error.as_object_mut())
             && let Some(fields) = details.as_object()
         {
             for (k, v) in fields {
                 map.insert(k.clone(), v.clone());
             }
         }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {
@@ -167,4 +175,65 @@ impl IntoResponse for ApiError {
 /// The router's fallback: a JSON 404.
 pub async fn fallback() -> ApiError {
     ApiError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use consent::flows::FlowError;
+
+    use super::*;
+
+    /// Log lines written while `f` runs on this thread.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8_lossy(&lines.0.lock().unwrap()).to_string()
+    }
+
+    #[test]
+    fn the_mapping_is_pure_and_a_service_failure_is_logged_where_its_body_is_written() {
+        let logs = logged(|| {
+            let api = ApiError::from(FlowError::Contention);
+            assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(api.cause.is_some());
+        });
+        assert!(logs.is_empty(), "mapping logged: {logs}");
+        let logs = logged(|| {
+            let body = ApiError::from(FlowError::Contention).body();
+            assert_eq!(body["error"]["code"], "service_unavailable");
+            assert!(
+                !body.to_string().contains("Contention"),
+                "internals in {body}"
+            );
+        });
+        assert!(
+            logs.contains("request failed on the service's side"),
+            "{logs}"
+        );
+        let logs = logged(|| {
+            let _ = ApiError::from(FlowError::ConsentNotFound).body();
+        });
+        assert!(
+            logs.is_empty(),
+            "a client's mistake logged as a failure: {logs}"
+        );
+    }
 }
