@@ -765,16 +765,14 @@ pub struct FaultyService {
 impl FaultyService {
     /// The in-memory store and outbox, wrapped.
     pub fn in_memory() -> Self {
+        Self::on_store(Arc::new(MemoryStore::new()))
+    }
+
+    /// `store` and the in-memory outbox, wrapped.
+    pub fn on_store(store: Arc<dyn Store>) -> Self {
         let clock = Arc::new(SettableClock::frozen(afternoon()));
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
-        Self::over(
-            Arc::new(MemoryStore::new()),
-            outbox.clone(),
-            outbox.clone(),
-            outbox,
-            clock,
-            0,
-        )
+        Self::over(store, outbox.clone(), outbox.clone(), outbox, clock, 0)
     }
 
     /// Any store and providers, wrapped; `sent` reads what the providers took.

@@ -6,6 +6,7 @@ pub mod faults;
 pub mod invariants;
 pub mod sam;
 pub mod scenarios;
+pub mod sqlite;
 
 use std::sync::Arc;
 
@@ -167,18 +168,16 @@ impl TestService {
         }
     }
 
-    /// The embedded store and outbox.
+    /// The in-memory store and outbox.
     pub fn in_memory() -> Self {
+        Self::on_store(Arc::new(MemoryStore::new()))
+    }
+
+    /// `store` with the in-memory outbox (which can fail on command and play the carrier).
+    pub fn on_store(store: Arc<dyn Store>) -> Self {
         let clock = Arc::new(SettableClock::frozen(afternoon()));
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
-        Self::new(
-            Arc::new(MemoryStore::new()),
-            outbox.clone(),
-            outbox.clone(),
-            outbox,
-            clock,
-            0,
-        )
+        Self::new(store, outbox.clone(), outbox.clone(), outbox, clock, 0)
     }
 
     /// This test's firm id.

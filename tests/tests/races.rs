@@ -1,6 +1,6 @@
 //! Races: YES and STOP (and a firm message) at once, repeated YES, two contact-created calls for
-//! one number, fired concurrently many times, on the embedded store and on the AWS adapters
-//! against moto. After each round the invariants must hold:
+//! one number, fired concurrently many times, on the in-memory and SQLite stores and on the AWS
+//! adapters against moto. After each round the invariants must hold:
 //! - one opt-in request per number, ever (SMS and email);
 //! - exactly one opt-out confirmation per opt-out episode (an episode that a concurrent YES
 //!   ended before its confirmation's turn may have none, recorded as blocked; the current
@@ -30,10 +30,13 @@ use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity};
 use consent_tests::emulator::Moto;
 use consent_tests::faults::{FaultyService, Recorder};
 use consent_tests::invariants::{check_journal, check_sent_against_trail, check_trail};
+use consent_tests::sqlite::TempDatabase;
 use consent_tests::{afternoon, sns_event};
 use serde_json::{Value, json};
 
 const MEMORY_ROUNDS: u64 = 200;
+/// Fewer on SQLite: each round opens a database and syncs every write to disk.
+const SQLITE_ROUNDS: u64 = 30;
 const MOTO_ROUNDS: u64 = 21;
 const FROM: &str = "consent@hartwell.example";
 
@@ -373,11 +376,37 @@ fn races() -> Vec<Race> {
 }
 
 async fn on_memory(race: Race) {
+    on_embedded(race, "in-memory", MEMORY_ROUNDS, || {
+        (FaultyService::in_memory(), None)
+    })
+    .await;
+}
+
+async fn on_sqlite(race: Race) {
+    on_embedded(race, "SQLite", SQLITE_ROUNDS, || {
+        let database = TempDatabase::new("race");
+        (
+            FaultyService::on_store(database.store.clone()),
+            Some(database),
+        )
+    })
+    .await;
+}
+
+/// `rounds` rounds of `race` on a store in this process, each on a new service from `start`
+/// (with the database it must keep until the round ends).
+async fn on_embedded(
+    race: Race,
+    store: &str,
+    rounds: u64,
+    start: impl Fn() -> (FaultyService, Option<TempDatabase>),
+) {
     let mut failures = Vec::new();
     let mut lost_races = 0;
     let mut outcomes: HashMap<String, usize> = HashMap::new();
-    for i in 0..MEMORY_ROUNDS {
-        let s = Arc::new(Racer::new(FaultyService::in_memory()));
+    for i in 0..rounds {
+        let (service, _database) = start();
+        let s = Arc::new(Racer::new(service));
         s.plan.set_jitter(Some(i * 7919 + 17));
         round(s.clone(), race, i).await;
         let label = format!("{race:?} round {i}");
@@ -386,18 +415,18 @@ async fn on_memory(race: Race) {
         }
         failures.extend(check_journal(&s.store.journal()));
         if let Some(fault) = emulator_fault(&s).await {
-            failures.push(format!("{label}: the in-memory store: {fault}"));
+            failures.push(format!("{label}: the {store} store: {fault}"));
         }
         lost_races += s.store.conflicts();
         if s.retried.load(Ordering::Relaxed) > 0 {
-            failures.push(format!("{label}: a request failed on the in-memory store"));
+            failures.push(format!("{label}: a request failed on the {store} store"));
         }
         *outcomes.entry(final_status(&s).await).or_default() += 1;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The requests did race: writes lost on a version conflict and were decided again.
     assert!(lost_races > 0, "{race:?}: no write ever lost a race");
-    println!("{race:?}: {lost_races} lost races, final statuses {outcomes:?}");
+    println!("{race:?} on {store}: {lost_races} lost races, final statuses {outcomes:?}");
 }
 
 async fn final_status(s: &Racer) -> String {
@@ -433,6 +462,13 @@ async fn stops_and_a_yes_at_once_on_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_contact_created_calls_for_one_number_on_memory() {
     on_memory(Race::TwoCreates).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_race_on_sqlite() {
+    for race in races() {
+        on_sqlite(race).await;
+    }
 }
 
 /// The races on the AWS adapters against one moto server: `MOTO_ROUNDS` rounds in all, spread

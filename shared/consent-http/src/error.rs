@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use consent::flows::FlowError;
 use consent::messages::templates::TemplateError;
+use consent::ports::StoreError;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -97,6 +98,9 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
         }
         FlowError::NumberInUse => (StatusCode::CONFLICT, "sms_number_in_use"),
         FlowError::InProgress { .. } => (StatusCode::CONFLICT, "request_in_progress"),
+        FlowError::Store(StoreError::Unavailable { .. }) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+        }
         FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyUnavailable(_) => {
             (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
         }
@@ -125,6 +129,11 @@ impl From<FlowError> for ApiError {
                 api.details = Some(json!({ "problems": problems }));
             }
             FlowError::InProgress { retry_after_secs } => api.retry_after = Some(*retry_after_secs),
+            FlowError::Store(StoreError::Unavailable { reason, .. }) => {
+                // The reason is the operator's remedy ("the disk is full"), not an internal.
+                api.message = format!("the store is unavailable ({reason}); retry later");
+                api.retry_after = Some(1);
+            }
             FlowError::Store(_) | FlowError::Contention | FlowError::ProofKeyUnavailable(_) => {
                 api.message = "the service is temporarily unavailable; retry".into();
                 api.retry_after = Some(1);

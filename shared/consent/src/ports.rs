@@ -33,6 +33,18 @@ pub enum StoreError {
     /// This inbound message id was already applied.
     #[error("the inbound message was already applied")]
     DuplicateInbound,
+    /// The store cannot be used now (disk full, database locked or read-only, an I/O error):
+    /// the operation did nothing, and the caller is told so rather than acknowledged.
+    #[error("{operation}: the store is unavailable ({reason})")]
+    Unavailable {
+        /// The store operation.
+        operation: &'static str,
+        /// Why, in words an operator acts on ("the disk is full").
+        reason: &'static str,
+        /// The backend's error.
+        #[source]
+        source: BackendError,
+    },
     /// The backend failed.
     #[error("{operation} failed")]
     Backend {
@@ -50,7 +62,7 @@ impl StoreError {
     /// Whether the caller may retry the whole operation.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::VersionConflict { .. } => true,
+            Self::VersionConflict { .. } | Self::Unavailable { .. } => true,
             Self::Backend { retryable, .. } => *retryable,
             Self::NumberInUse | Self::DuplicateInbound => false,
         }

@@ -1,6 +1,6 @@
 //! The scenarios, each an async function over a `TestService`, so the same flows run on the
-//! embedded store (`tests/memory.rs`) and on the AWS adapters (`tests/emulator.rs`). One file per
-//! area; the requests most of them make are here.
+//! in-memory store (`tests/memory.rs`), the SQLite store (`tests/sqlite.rs`) and the AWS adapters
+//! (`tests/emulator.rs`). One file per area; the requests most of them make are here.
 
 mod bad_input;
 mod email_confirmation;
@@ -19,6 +19,32 @@ pub use gate::{batch, idempotent_repeats};
 pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies, staff_opt_out};
 pub use proofs::{lifecycle_proof, proof_of_consent};
 pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
+
+/// Invokes `$run!` with every scenario's name, so each store's suite runs them all.
+#[macro_export]
+macro_rules! every_scenario {
+    ($run:ident) => {
+        $run!(
+            full_lifecycle,
+            email_confirmation,
+            email_after_stop,
+            help_and_other_replies,
+            double_opt_in_off,
+            templates,
+            batch,
+            idempotent_repeats,
+            bad_input,
+            quiet_hours,
+            frequency_caps,
+            recipient_time_zones,
+            carrier_opt_out,
+            proof_of_consent,
+            exports,
+            contact_by_id,
+            staff_opt_out,
+        );
+    };
+}
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -22,25 +22,39 @@ use crate::ports::{
 
 /// An idempotency record as kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct IdempotencyItem {
-    payload_hash: String,
-    response: Option<StoredResponse>,
-    in_progress_until: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
+pub struct IdempotencyItem {
+    /// The hash of the payload that claimed the key.
+    pub payload_hash: String,
+    /// The response, once completed.
+    pub response: Option<StoredResponse>,
+    /// Until when the claim's holder may be working on it.
+    pub in_progress_until: DateTime<Utc>,
+    /// When a completed record lapses.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Everything the in-memory store holds; serializable so the local server can persist it.
+/// Everything the in-memory store holds. Serializable: it is also the format of the local
+/// server's former `store.json`, which the embedded database imports once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreState {
-    firms: BTreeMap<String, Firm>,
-    routes: BTreeMap<String, String>,
-    firm_events: BTreeMap<String, Vec<AuditEvent>>,
-    consents: BTreeMap<String, ConsentRecord>,
-    events: BTreeMap<String, Vec<AuditEvent>>,
-    contacts: BTreeMap<String, Contact>,
-    inbound_ids: HashSet<String>,
-    idempotency: BTreeMap<String, IdempotencyItem>,
-    deferred: BTreeMap<String, DeferredSend>,
+    /// Firms by id.
+    pub firms: BTreeMap<String, Firm>,
+    /// Sending number (E.164) to firm id.
+    pub routes: BTreeMap<String, String>,
+    /// A firm's own audit events, by firm id.
+    pub firm_events: BTreeMap<String, Vec<AuditEvent>>,
+    /// Consent records by `<firm_id>#<e164>`.
+    pub consents: BTreeMap<String, ConsentRecord>,
+    /// A number's audit events by `<firm_id>#<e164>`.
+    pub events: BTreeMap<String, Vec<AuditEvent>>,
+    /// Contacts by `<firm_id>#<contact_id>`.
+    pub contacts: BTreeMap<String, Contact>,
+    /// Applied inbound message ids, as `<firm_id>#<message_id>`.
+    pub inbound_ids: HashSet<String>,
+    /// Idempotency records by key.
+    pub idempotency: BTreeMap<String, IdempotencyItem>,
+    /// Deferred sends by id.
+    pub deferred: BTreeMap<String, DeferredSend>,
 }
 
 fn consent_key(firm_id: &str, phone: &PhoneNumber) -> String {
@@ -546,31 +560,69 @@ impl Mailer for MemoryOutbox {
     }
 }
 
+/// What a [`SettableClock`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClockSetting {
+    /// The real time.
+    Real,
+    /// The real time moved by an offset: set to an instant, the clock keeps running from it.
+    Offset(Duration),
+    /// Standing still at an instant.
+    Frozen(DateTime<Utc>),
+}
+
 /// A clock that can be set to an instant, from which it keeps running (or stands still).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SettableClock {
-    offset: Mutex<Option<(DateTime<Utc>, std::time::Instant)>>,
+    setting: Mutex<ClockSetting>,
     frozen: bool,
+}
+
+impl Default for SettableClock {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SettableClock {
     /// A clock on real time until set.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_offset(None)
+    }
+
+    /// A running clock `offset` ahead of real time (`None`: real time), as [`Self::offset`]
+    /// reported it, so a set clock survives a restart.
+    pub fn with_offset(offset: Option<Duration>) -> Self {
+        Self {
+            setting: Mutex::new(offset.map_or(ClockSetting::Real, ClockSetting::Offset)),
+            frozen: false,
+        }
     }
 
     /// A clock standing still at `at` until set again (for deterministic tests).
     pub fn frozen(at: DateTime<Utc>) -> Self {
         Self {
-            offset: Mutex::new(Some((at, std::time::Instant::now()))),
+            setting: Mutex::new(ClockSetting::Frozen(at)),
             frozen: true,
         }
     }
 
     /// Sets now to `at` (`None`: back to real time).
     pub fn set(&self, at: Option<DateTime<Utc>>) {
-        *self.offset.lock().unwrap_or_else(|p| p.into_inner()) =
-            at.map(|at| (at, std::time::Instant::now()));
+        let setting = match at {
+            None => ClockSetting::Real,
+            Some(at) if self.frozen => ClockSetting::Frozen(at),
+            Some(at) => ClockSetting::Offset(at - Utc::now()),
+        };
+        *self.lock() = setting;
+    }
+
+    /// How far a running clock is from real time (`None`: on real time, or frozen).
+    pub fn offset(&self) -> Option<Duration> {
+        match *self.lock() {
+            ClockSetting::Offset(offset) => Some(offset),
+            ClockSetting::Real | ClockSetting::Frozen(_) => None,
+        }
     }
 
     /// Moves the clock forward by `by`.
@@ -578,16 +630,18 @@ impl SettableClock {
         let now = self.now();
         self.set(Some(now + by));
     }
+
+    fn lock(&self) -> MutexGuard<'_, ClockSetting> {
+        self.setting.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Clock for SettableClock {
     fn now(&self) -> DateTime<Utc> {
-        match *self.offset.lock().unwrap_or_else(|p| p.into_inner()) {
-            None => Utc::now(),
-            Some((at, _)) if self.frozen => at,
-            Some((at, since)) => {
-                at + Duration::from_std(since.elapsed()).unwrap_or_else(|_| Duration::zero())
-            }
+        match *self.lock() {
+            ClockSetting::Real => Utc::now(),
+            ClockSetting::Offset(offset) => Utc::now() + offset,
+            ClockSetting::Frozen(at) => at,
         }
     }
 }

@@ -26,8 +26,24 @@ use crate::ports::{Clock, Mailer, SendError, Store, StoreError};
 
 pub use send::SendGate;
 
-/// How many times a flow re-reads and re-decides after losing a race before giving up.
-pub const MAX_CONFLICT_RETRIES: usize = 8;
+/// How many times a flow reads and decides before giving up on a record others keep changing:
+/// enough for a dozen replies from one number at once (each round one writer wins).
+pub const MAX_CONFLICT_RETRIES: usize = 20;
+
+/// The longest pause before deciding again after a lost race; the pauses double from 1 ms up
+/// to it, each drawn at random below its bound (full jitter) so the losers do not meet again.
+/// Twenty attempts wait at most about 0.8 s in all, well inside any handler's time budget.
+const MAX_CONFLICT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The pause after the `attempt`th lost race (1-based).
+pub(crate) async fn back_off(attempt: usize) {
+    use std::hash::BuildHasher;
+    let bound = std::time::Duration::from_millis(1u64 << attempt.min(16)).min(MAX_CONFLICT_BACKOFF);
+    // std's randomly keyed hasher is randomness enough for a jitter.
+    let draw = std::collections::hash_map::RandomState::new().hash_one(std::time::Instant::now());
+    let fraction = (draw >> 11) as f64 / (1u64 << 53) as f64;
+    tokio::time::sleep(bound.mul_f64(fraction)).await;
+}
 
 /// What one read-decide-write attempt of a flow came to.
 pub(crate) enum Attempt<T> {
@@ -39,7 +55,8 @@ pub(crate) enum Attempt<T> {
 
 /// Every flow's optimistic-concurrency loop: awaits the attempt (an `async` block that reads,
 /// decides and writes conditionally, evaluating to `Result<Attempt<T>, E>`) until it is done,
-/// at most [`MAX_CONFLICT_RETRIES`] times, then gives up with [`FlowError::Contention`]
+/// at most [`MAX_CONFLICT_RETRIES`] times with a jittered pause ([`back_off`]) after each lost
+/// race, then gives up with [`FlowError::Contention`]
 /// (retryable). A macro rather than a function taking an async closure: the futures of async
 /// closures cannot yet be shown `Send` for every lifetime, which axum's handlers need.
 macro_rules! retry_on_conflict {
@@ -50,7 +67,10 @@ macro_rules! retry_on_conflict {
             match $attempt.await {
                 Ok($crate::flows::Attempt::Done(value)) => break Ok(value),
                 Ok($crate::flows::Attempt::Conflict)
-                    if attempts < $crate::flows::MAX_CONFLICT_RETRIES => {}
+                    if attempts < $crate::flows::MAX_CONFLICT_RETRIES =>
+                {
+                    $crate::flows::back_off(attempts).await;
+                }
                 Ok($crate::flows::Attempt::Conflict) => {
                     break Err($crate::flows::FlowError::Contention.into());
                 }

@@ -1,0 +1,258 @@
+//! Consent records, their audit events, contacts and inbound markers: a [`ConsentWrite`] is one
+//! transaction, checked against the stored version and chain head before anything is written.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use consent::evidence::audit::AuditEvent;
+use consent::model::contact::Contact;
+use consent::model::phone::PhoneNumber;
+use consent::model::record::{ConsentRecord, ConsentStatus};
+use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+use crate::codec::{from_doc, micros, to_doc};
+use crate::database::SqliteStore;
+use crate::errors::store_error;
+use crate::firms::EventRow;
+
+/// A write's rows, encoded before the writer is taken so the transaction only writes.
+struct EncodedWrite {
+    write: ConsentWrite,
+    record: Option<String>,
+    events: Vec<EventRow>,
+    contact: Option<String>,
+    deferred: Option<String>,
+}
+
+impl EncodedWrite {
+    fn new(write: ConsentWrite) -> Result<Self, StoreError> {
+        const OPERATION: &str = "commit";
+        let doc = |value: Option<Result<String, StoreError>>| value.transpose();
+        Ok(Self {
+            record: doc(write.record.as_ref().map(|r| to_doc(OPERATION, r)))?,
+            events: write
+                .events
+                .iter()
+                .map(|e| EventRow::of(OPERATION, e))
+                .collect::<Result<_, _>>()?,
+            contact: doc(write.contact.as_ref().map(|c| to_doc(OPERATION, c)))?,
+            deferred: doc(write.deferred.as_ref().map(|d| to_doc(OPERATION, d)))?,
+            write,
+        })
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqliteStore {
+    async fn get_consent(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        self.db.read("get_consent", |tx| {
+            tx.prepare_cached("SELECT doc FROM consents WHERE firm_id = ?1 AND phone = ?2")?
+                .query_row([firm_id, phone.as_str()], |row| {
+                    from_doc(0, &row.get::<_, String>(0)?)
+                })
+                .optional()
+        })
+    }
+
+    async fn get_consents(
+        &self,
+        firm_id: &str,
+        phones: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
+        self.db.read("get_consents", |tx| {
+            let mut select =
+                tx.prepare_cached("SELECT doc FROM consents WHERE firm_id = ?1 AND phone = ?2")?;
+            let mut found = HashMap::with_capacity(phones.len());
+            for phone in phones {
+                let record: Option<ConsentRecord> = select
+                    .query_row([firm_id, phone.as_str()], |row| {
+                        from_doc(0, &row.get::<_, String>(0)?)
+                    })
+                    .optional()?;
+                if let Some(record) = record {
+                    found.insert(phone.clone(), record);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
+        const OPERATION: &str = "commit";
+        let encoded = EncodedWrite::new(write)?;
+        self.db
+            .write(OPERATION, move |tx| {
+                let sql = |e| store_error(OPERATION, e);
+                let EncodedWrite {
+                    write,
+                    record,
+                    events,
+                    contact,
+                    deferred,
+                } = encoded;
+                let firm_id = write.firm_id.as_str();
+                let phone = write.phone.as_str();
+                let stored: Option<(u64, Option<String>)> = tx
+                    .prepare_cached(
+                        "SELECT version, audit_head FROM consents WHERE firm_id = ?1 AND phone = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row([firm_id, phone], |row| Ok((row.get(0)?, row.get(1)?)))
+                            .optional()
+                    })
+                    .map_err(sql)?;
+                let head_moved = write.checks_head()
+                    && stored.as_ref().and_then(|(_, head)| head.as_deref())
+                        != write.chained_onto.as_deref();
+                if stored.as_ref().map(|(version, _)| *version) != write.expected_version
+                    || head_moved
+                {
+                    return Err(StoreError::VersionConflict {
+                        operation: OPERATION,
+                    });
+                }
+                if let Some(message_id) = &write.inbound_message_id {
+                    let marked = tx
+                        .prepare_cached(
+                            "INSERT INTO inbound_messages (firm_id, message_id) VALUES (?1, ?2)
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .and_then(|mut s| s.execute([firm_id, message_id.as_str()]))
+                        .map_err(sql)?;
+                    if marked == 0 {
+                        return Err(StoreError::DuplicateInbound);
+                    }
+                }
+                if let (Some(record), Some(doc)) = (&write.record, &record) {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO consents (firm_id, phone, version, status, audit_head, doc)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            firm_id,
+                            phone,
+                            record.version,
+                            record.status.as_str(),
+                            record.audit_head,
+                            doc
+                        ])
+                    })
+                    .map_err(sql)?;
+                }
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO consent_events (firm_id, phone, event_id, type, doc)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )
+                    .map_err(sql)?;
+                for row in &events {
+                    insert
+                        .execute(params![firm_id, phone, row.id, row.kind, row.doc])
+                        .map_err(sql)?;
+                }
+                if let (Some(contact), Some(doc)) = (&write.contact, &contact) {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO contacts (firm_id, contact_id, phone, doc)
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            contact.firm_id,
+                            contact.contact_id,
+                            contact.phone.as_str(),
+                            doc
+                        ])
+                    })
+                    .map_err(sql)?;
+                }
+                if let (Some(send), Some(doc)) = (&write.deferred, &deferred) {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO deferred_sends (id, not_before, doc) VALUES (?1, ?2, ?3)",
+                    )
+                    .and_then(|mut s| s.execute(params![send.id, micros(send.not_before), doc]))
+                    .map_err(sql)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn events(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.db.read("events", |tx| {
+            tx.prepare_cached(
+                "SELECT doc FROM consent_events WHERE firm_id = ?1 AND phone = ?2 ORDER BY event_id",
+            )?
+            .query_map([firm_id, phone.as_str()], |row| {
+                from_doc(0, &row.get::<_, String>(0)?)
+            })?
+            .collect()
+        })
+    }
+
+    async fn get_contact(
+        &self,
+        firm_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        self.db.read("get_contact", |tx| {
+            tx.prepare_cached("SELECT doc FROM contacts WHERE firm_id = ?1 AND contact_id = ?2")?
+                .query_row([firm_id, contact_id], |row| {
+                    from_doc(0, &row.get::<_, String>(0)?)
+                })
+                .optional()
+        })
+    }
+
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<ConsentStatus>,
+        after: Option<&ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        // (status, phone) order is `<status>#<phone>` text order (ConsentListPosition says why);
+        // the index consents_by_status serves each filter and the order.
+        const SELECT: &str = "SELECT doc FROM consents WHERE firm_id = :firm";
+        const ORDER: &str = " ORDER BY status, phone LIMIT :limit";
+        let filter = match (status.is_some(), after.is_some()) {
+            (false, false) => "",
+            (false, true) => " AND (status, phone) > (:after_status, :after_phone)",
+            (true, false) => " AND status = :status",
+            (true, true) => {
+                " AND status = :status AND (status, phone) > (:after_status, :after_phone)"
+            }
+        };
+        let sql = format!("{SELECT}{filter}{ORDER}");
+        let status = status.map(|s| s.as_str());
+        let (after_status, after_phone) =
+            after.map(|a| (a.status.as_str(), a.phone.as_str())).unzip();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db.read("list_consents", |tx| {
+            let mut select = tx.prepare_cached(&sql)?;
+            let mut bound: Vec<(&str, &dyn rusqlite::ToSql)> =
+                vec![(":firm", &firm_id), (":limit", &limit)];
+            if status.is_some() {
+                bound.push((":status", &status));
+            }
+            if after.is_some() {
+                bound.push((":after_status", &after_status));
+                bound.push((":after_phone", &after_phone));
+            }
+            select
+                .query_map(bound.as_slice(), |row| {
+                    from_doc(0, &row.get::<_, String>(0)?)
+                })?
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! Opening the database and running work on it: one writer connection (each write one
+//! `BEGIN IMMEDIATE` transaction on a blocking thread, so its fsync never stalls the async
+//! workers) and a pool of read-only connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use consent::ports::StoreError;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::errors::store_error;
+use crate::schema;
+
+/// How long a statement waits for a lock another connection holds (a person's `sqlite3`
+/// session, a checkpoint) before the call fails as unavailable; short, so a request answers 503
+/// rather than hanging.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Read connections kept open between reads.
+const POOLED_READERS: usize = 4;
+
+/// The database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be opened or created.
+    #[error(
+        "{path}: cannot open the database ({source}); check that the directory exists and is writable"
+    )]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file is not a SQLite database.
+    #[error("{path} is not a SQLite database; move it away or choose another data directory")]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is another application's database.
+    #[error("{path} is a SQLite database of another application; choose another data directory")]
+    OtherApplication {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The database was written by a newer version of the service.
+    #[error(
+        "{path} has schema version {found}, newer than this build's {supported}; run the newer build, or restore a backup made for this one"
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// Preparing the database (settings, migrations) failed.
+    #[error("{path}: preparing the database failed ({source})")]
+    Prepare {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// The consent store on a SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(crate) db: Arc<Database>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.db.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it (and migrating it to this build's schema) as
+    /// needed. Reads nothing but the schema version: start-up costs the same at any size.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let mut writer = Connection::open(path).map_err(|source| OpenError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        configure(&writer, path)?;
+        schema::migrate(&mut writer, path)?;
+        Ok(Self {
+            db: Arc::new(Database {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.db.path
+    }
+}
+
+/// The settings every connection runs with.
+fn configure(connection: &Connection, path: &Path) -> Result<(), OpenError> {
+    let classify = |source: rusqlite::Error| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => OpenError::NotADatabase {
+            path: path.to_path_buf(),
+        },
+        _ => OpenError::Prepare {
+            path: path.to_path_buf(),
+            source,
+        },
+    };
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
+    // WAL: readers never wait for the writer. FULL: the WAL is synced at every commit, so an
+    // acknowledged write survives a power cut as well as a crash (a sync costs ~0.3 ms here).
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(classify)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::Prepare {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode stayed {mode}, not wal"
+            )),
+        });
+    }
+    connection
+        .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;")
+        .map_err(classify)?;
+    Ok(())
+}
+
+/// The connections of one database.
+pub(crate) struct Database {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Database {
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread;
+    /// commits if it returns `Ok`, rolls back otherwise. Returns once the commit is on disk.
+    pub(crate) async fn write<T, F>(
+        self: &Arc<Self>,
+        operation: &'static str,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut writer = db.writer();
+            let transaction = writer
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| store_error(operation, e))?;
+            let value = work(&transaction)?;
+            transaction
+                .commit()
+                .map_err(|e| store_error(operation, e))?;
+            Ok(value)
+        })
+        .await;
+        joined.unwrap_or_else(|panic| {
+            Err(StoreError::Backend {
+                operation,
+                retryable: false,
+                source: Box::new(panic),
+            })
+        })
+    }
+
+    /// Runs `work` on a read-only connection, inside one read transaction so it sees a single
+    /// committed state. Reads are short and never wait for a write (WAL), so they run inline.
+    pub(crate) fn read<T>(
+        &self,
+        operation: &'static str,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.reader().map_err(|e| store_error(operation, e))?;
+        let result = connection
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .and_then(|transaction| {
+                let value = work(&transaction)?;
+                transaction.finish()?;
+                Ok(value)
+            });
+        self.give_back(connection);
+        result.map_err(|e| store_error(operation, e))
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic inside a write drops its transaction, which rolls back: the connection is clean.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reader(&self) -> rusqlite::Result<Connection> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if let Some(connection) = pooled {
+            return Ok(connection);
+        }
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.execute_batch("PRAGMA query_only = ON;")?;
+        Ok(connection)
+    }
+
+    fn give_back(&self, connection: Connection) {
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < POOLED_READERS {
+            readers.push(connection);
+        }
+    }
+}

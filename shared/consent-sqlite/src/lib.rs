@@ -1,0 +1,25 @@
+//! The embedded store: the consent model's store port on SQLite, for the local server and
+//! small deployments on one machine (docs/architecture.md §6.3).
+//!
+//! One database file in WAL mode with `synchronous=FULL`: every state change is one
+//! `BEGIN IMMEDIATE` transaction carrying the same expected-version and chain-head conditions
+//! as the DynamoDB store, and it is on disk before the call returns, so a `kill -9` loses
+//! nothing acknowledged. Writes go through one connection on a blocking thread; reads use a
+//! small pool of read-only connections, which WAL lets run beside a write.
+
+mod codec;
+mod consents;
+mod database;
+mod deferred;
+mod errors;
+mod firms;
+mod idempotency;
+mod import;
+mod outbox;
+mod schema;
+mod settings;
+
+pub use database::{OpenError, SqliteStore};
+pub use import::ImportReport;
+pub use outbox::SqliteOutbox;
+pub use schema::SCHEMA_VERSION;

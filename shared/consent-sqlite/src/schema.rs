@@ -1,0 +1,154 @@
+//! The schema, its version and its migrations, in one place. The tables mirror the DynamoDB
+//! key layout (docs/architecture.md §6.1): one table per item kind, keyed as its `pk`/`sk` are,
+//! the model value as JSON in `doc`, and the attributes conditions and queries use as columns.
+//! docs/architecture.md §6.3 describes each table for a person opening the file in `sqlite3`.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::database::OpenError;
+
+/// `PRAGMA application_id` of a consent database ("Cons"): tells our file from another
+/// application's SQLite database.
+const APPLICATION_ID: i64 = 0x436f_6e73;
+
+/// The migrations, oldest first; migration `n` (1-based) brings the schema to version `n`.
+/// Append only: a released migration never changes.
+const MIGRATIONS: &[&str] = &[
+    // 1: the store, the outbox and the settings.
+    r#"
+    CREATE TABLE firms (
+        firm_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        doc     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE number_routes (
+        sms_number TEXT PRIMARY KEY,
+        firm_id    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE firm_events (
+        firm_id  TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type     TEXT NOT NULL,
+        doc      TEXT NOT NULL,
+        PRIMARY KEY (firm_id, event_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE consents (
+        firm_id    TEXT NOT NULL,
+        phone      TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        audit_head TEXT,
+        doc        TEXT NOT NULL,
+        PRIMARY KEY (firm_id, phone)
+    ) WITHOUT ROWID;
+    CREATE INDEX consents_by_status ON consents (firm_id, status, phone);
+    CREATE TABLE consent_events (
+        firm_id  TEXT NOT NULL,
+        phone    TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type     TEXT NOT NULL,
+        doc      TEXT NOT NULL,
+        PRIMARY KEY (firm_id, phone, event_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE contacts (
+        firm_id    TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        phone      TEXT NOT NULL,
+        doc        TEXT NOT NULL,
+        PRIMARY KEY (firm_id, contact_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE inbound_messages (
+        firm_id    TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        PRIMARY KEY (firm_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE idempotency (
+        key               TEXT PRIMARY KEY,
+        payload_hash      TEXT NOT NULL,
+        in_progress_until INTEGER NOT NULL,
+        response          TEXT,
+        expires_at        INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE deferred_sends (
+        id         TEXT PRIMARY KEY,
+        not_before INTEGER NOT NULL,
+        doc        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX deferred_sends_by_due ON deferred_sends (not_before, id);
+    CREATE TABLE outbox_sms (
+        seq        INTEGER PRIMARY KEY,
+        to_number  TEXT NOT NULL,
+        from_number TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at    INTEGER NOT NULL
+    );
+    CREATE TABLE outbox_email (
+        seq        INTEGER PRIMARY KEY,
+        to_address TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        text_body  TEXT NOT NULL,
+        html_body  TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at    INTEGER NOT NULL
+    );
+    CREATE TABLE settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database at `path` to [`SCHEMA_VERSION`], each migration in its own transaction;
+/// refuses a file that is not ours or is newer than this build.
+pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let prepare = |source| OpenError::Prepare {
+        path: path.to_path_buf(),
+        source,
+    };
+    let pragma = |name: &str| -> Result<i64, OpenError> {
+        connection
+            .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .map_err(prepare)
+    };
+    let application_id = pragma("application_id")?;
+    let found = pragma("user_version")?;
+    let tables: i64 = connection
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .map_err(prepare)?;
+    let ours = application_id == APPLICATION_ID || (application_id == 0 && tables == 0);
+    if !ours {
+        return Err(OpenError::OtherApplication {
+            path: path.to_path_buf(),
+        });
+    }
+    if found > SCHEMA_VERSION {
+        return Err(OpenError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let version = index as i64 + 1;
+        let transaction = connection.transaction().map_err(prepare)?;
+        transaction.execute_batch(sql).map_err(prepare)?;
+        transaction
+            .execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {version};"
+            ))
+            .map_err(prepare)?;
+        transaction.commit().map_err(prepare)?;
+        tracing::info!(path = %path.display(), version, "database schema migrated");
+    }
+    Ok(())
+}
