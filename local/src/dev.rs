@@ -58,15 +58,23 @@ async fn inbound(
     }
 }
 
-async fn outbox(State(local): State<Local>) -> axum::Json<serde_json::Value> {
-    let contents = local.outbox.contents();
-    axum::Json(json!({
+/// What was sent, or why it cannot be read.
+fn sent(local: &Local) -> Result<consent::adapters::memory::OutboxContents, ApiError> {
+    local
+        .outbox
+        .contents()
+        .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))
+}
+
+async fn outbox(State(local): State<Local>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let contents = sent(&local)?;
+    Ok(axum::Json(json!({
         "sms": contents.sms,
         "email": contents.email.iter().map(|e| json!({
             "to": e.to, "subject": e.subject, "text": e.text, "html": e.html,
             "message_id": e.message_id, "sent_at": e.sent_at,
         })).collect::<Vec<_>>(),
-    }))
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +86,10 @@ async fn set_clock(
     State(local): State<Local>,
     ApiJson(body): ApiJson<ClockBody>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    local.clock.set(body.now);
+    local
+        .set_clock(body.now)
+        .await
+        .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))?;
     // Moving time may make deferred sends due: release them now rather than on the next tick.
     local.services.release_due().await?;
     Ok(axum::Json(json!({ "now": local.clock.now() })))
@@ -131,7 +142,7 @@ async fn ui_reply(State(local): State<Local>, Form(form): Form<ReplyForm>) -> Re
         destination_number: DEMO_SMS_NUMBER.to_string(),
         message_keyword: None,
         message_body: form.body,
-        inbound_message_id: format!("local-{}", ulid_like(&local)),
+        inbound_message_id: format!("local-{}", ulid::Ulid::new()),
         previous_published_message_id: None,
     };
     match inbound_sms::receive(&local.services, sms, local.clock.now()).await {
@@ -145,16 +156,8 @@ async fn ui_reply(State(local): State<Local>, Form(form): Form<ReplyForm>) -> Re
     }
 }
 
-fn ulid_like(local: &Local) -> String {
-    format!(
-        "{}-{}",
-        local.clock.now().timestamp_micros(),
-        local.outbox.contents().sms.len()
-    )
-}
-
-async fn home(State(local): State<Local>) -> Html<String> {
-    let contents = local.outbox.contents();
+async fn home(State(local): State<Local>) -> Result<Html<String>, ApiError> {
+    let contents = sent(&local)?;
     let sms_rows: String = contents
         .sms
         .iter()
@@ -187,7 +190,7 @@ async fn home(State(local): State<Local>) -> Html<String> {
             )
         })
         .collect();
-    Html(format!(
+    Ok(Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Consent service (local)</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}}
@@ -208,5 +211,5 @@ form{{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0 1.5rem}}input{{paddin
         now = escape(&local.clock.now().to_rfc3339()),
         firm = DEMO_FIRM_ID,
         number = DEMO_SMS_NUMBER,
-    ))
+    )))
 }

@@ -1,17 +1,21 @@
 //! The local server: every function's routes in one process on the embedded store, plus the
 //! `/dev` routes that stand in for the carrier, the outbox and the clock.
 
+pub mod data_dir;
 pub mod dev;
-pub mod persist;
 pub mod recording;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
-use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock};
+use chrono::{DateTime, Utc};
+use consent::adapters::memory::SettableClock;
 use consent::flows::{ServiceConfig, Services};
-use consent::ports::Clock;
+use consent::ports::{Clock, StoreError};
+use consent_sqlite::SqliteStore;
+
+use data_dir::{DataDir, DataDirError, keys};
 
 /// The demo firm registered by `--demo`.
 pub const DEMO_FIRM_ID: &str = "demo";
@@ -27,6 +31,10 @@ pub struct Local {
     pub outbox: Arc<dyn recording::OutboxView>,
     /// The settable clock.
     pub clock: Arc<SettableClock>,
+    /// Where a set clock is kept (the embedded database; `None` in `--aws` mode).
+    kept_clock: Option<SqliteStore>,
+    /// The data directory, held (locked) while the service runs.
+    _data_dir: Arc<DataDir>,
 }
 
 impl std::fmt::Debug for Local {
@@ -40,7 +48,7 @@ impl std::fmt::Debug for Local {
 pub enum StartError {
     /// The data directory could not be used.
     #[error(transparent)]
-    Persist(#[from] persist::PersistError),
+    DataDir(#[from] DataDirError),
     /// `--aws` on a build without the `aws` feature.
     #[error(
         "--aws needs the AWS adapters, which this build leaves out: run `cargo run -p consent-local --features aws -- --aws`"
@@ -60,15 +68,22 @@ pub enum StartError {
 pub const LOCAL_FROM_ADDRESS: &str = "consent-local@example.com";
 
 impl Local {
-    /// The service on the embedded store kept in `data_dir`, with links pointing at `base_url`.
-    pub fn open(data_dir: &Path, base_url: &str) -> Result<Self, StartError> {
-        let store = persist::open_store(data_dir)?;
-        let tokens = persist::token_keys(data_dir)?;
-        let proof_key = persist::proof_key(data_dir)?;
-        let clock = Arc::new(SettableClock::new());
-        let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
+    /// The service on the embedded database in `data_dir` (created if missing, its former
+    /// `store.json` imported), with links pointing at `base_url`. Fails if another server holds
+    /// the directory.
+    pub async fn open(data_dir: &Path, base_url: &str) -> Result<Self, StartError> {
+        let dir = DataDir::take(data_dir)?;
+        let store = dir.open_store().await?;
+        let tokens = keys::token_keys(dir.path())?;
+        let proof_key = keys::proof_key(dir.path())?;
+        let offset = store.clock_offset().map_err(|source| DataDirError::Read {
+            path: store.path().to_path_buf(),
+            source,
+        })?;
+        let clock = Arc::new(SettableClock::with_offset(offset));
+        let outbox = Arc::new(store.outbox(clock.clone() as Arc<dyn Clock>));
         let services = Services::new(
-            Arc::new(store) as Arc<MemoryStore>,
+            Arc::new(store.clone()),
             outbox.clone(),
             outbox.clone(),
             clock.clone(),
@@ -83,7 +98,18 @@ impl Local {
             services,
             outbox,
             clock,
+            kept_clock: Some(store),
+            _data_dir: Arc::new(dir),
         })
+    }
+
+    /// Sets the clock (`None`: real time) and keeps the setting for the next start.
+    pub async fn set_clock(&self, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.clock.set(at);
+        match &self.kept_clock {
+            Some(store) => store.set_clock_offset(self.clock.offset()).await,
+            None => Ok(()),
+        }
     }
 
     /// The service on the AWS adapters (DynamoDB table `table`, SNS, SES) through the default AWS
@@ -98,12 +124,9 @@ impl Local {
         if std::env::var_os("AWS_ENDPOINT_URL").is_none_or(|v| v.is_empty()) {
             return Err(StartError::NoEmulator);
         }
-        std::fs::create_dir_all(data_dir).map_err(|source| persist::PersistError::Io {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let tokens = persist::token_keys(data_dir)?;
-        let proof_key = persist::proof_key(data_dir)?;
+        let dir = DataDir::take(data_dir)?;
+        let tokens = keys::token_keys(dir.path())?;
+        let proof_key = keys::proof_key(dir.path())?;
         let sdk = consent_aws::load_sdk_config().await;
         let clients = consent_aws::AwsClients::new(&sdk);
         consent_aws::ensure_table(&clients.dynamodb, table)
@@ -138,6 +161,8 @@ impl Local {
             services,
             outbox,
             clock,
+            kept_clock: None,
+            _data_dir: Arc::new(dir),
         })
     }
 

@@ -14,7 +14,7 @@ struct Args {
     /// Address to listen on (loopback only by default).
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
-    /// Where the embedded store keeps its state.
+    /// Where the embedded database (`consent.db`), its lock and the key files live.
     #[arg(long, default_value = ".consent-local")]
     data_dir: PathBuf,
     /// Registers a demo firm and number to try the whole flow at once.
@@ -53,7 +53,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let local = if args.aws {
         Local::open_aws(&args.data_dir, &base_url, &args.table).await?
     } else {
-        Local::open(&args.data_dir, &base_url)?
+        Local::open(&args.data_dir, &base_url).await?
     };
     if args.demo {
         local.register_demo().await?;
@@ -72,7 +72,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let store = if args.aws {
         format!("DynamoDB table {} at $AWS_ENDPOINT_URL", args.table)
     } else {
-        format!("embedded store in {}", args.data_dir.display())
+        format!(
+            "embedded database {}",
+            args.data_dir.join("consent.db").display()
+        )
     };
     println!("consent service listening on {base_url}  ({store})");
     if args.demo {

@@ -1,21 +1,21 @@
-//! In `--aws` mode the local server sends through SNS and SES; this decorator keeps a copy of
-//! what it handed over, with the provider's message ids, for `/dev/outbox`.
+//! What `/dev/outbox` reads: the embedded database's outbox, or in `--aws` mode a copy of what
+//! was handed to SNS and SES, with the provider's message ids.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use consent::adapters::memory::{OutboxContents, SentEmail, SentSms};
-use consent::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender};
+use consent::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, StoreError};
 
 /// Reads what was sent.
 pub trait OutboxView: Send + Sync {
     /// Everything sent so far, oldest first.
-    fn contents(&self) -> OutboxContents;
+    fn contents(&self) -> Result<OutboxContents, StoreError>;
 }
 
-impl OutboxView for consent::adapters::memory::MemoryOutbox {
-    fn contents(&self) -> OutboxContents {
-        consent::adapters::memory::MemoryOutbox::contents(self)
+impl OutboxView for consent_sqlite::SqliteOutbox {
+    fn contents(&self) -> Result<OutboxContents, StoreError> {
+        consent_sqlite::SqliteOutbox::contents(self)
     }
 }
 
@@ -50,8 +50,8 @@ impl RecordingOutbox {
 }
 
 impl OutboxView for RecordingOutbox {
-    fn contents(&self) -> OutboxContents {
-        self.lock().clone()
+    fn contents(&self) -> Result<OutboxContents, StoreError> {
+        Ok(self.lock().clone())
     }
 }
 
