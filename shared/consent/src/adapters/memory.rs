@@ -1,5 +1,5 @@
 //! In-memory adapters: a store that enforces the same conditions as DynamoDB, an outbox that
-//! records what was "sent", and a settable clock. Tests and the local server use them.
+//! records what was "sent", and a settable clock, for unit, property and scenario tests.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -61,14 +61,10 @@ fn consent_key(firm_id: &str, phone: &PhoneNumber) -> String {
     format!("{firm_id}#{phone}")
 }
 
-/// Called with the state after every successful write (the local server persists it).
-pub type WriteObserver = Box<dyn Fn(&StoreState) + Send + Sync>;
-
 /// The in-memory store.
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<StoreState>,
-    observer: Option<WriteObserver>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -83,14 +79,6 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// A store starting from `state`, calling `observer` after every write.
-    pub fn with_state(state: StoreState, observer: Option<WriteObserver>) -> Self {
-        Self {
-            state: Mutex::new(state),
-            observer,
-        }
-    }
-
     /// A copy of everything stored.
     pub fn snapshot(&self) -> StoreState {
         self.lock().clone()
@@ -100,12 +88,6 @@ impl MemoryStore {
         // A panic while holding the lock cannot leave a half-applied write: every write
         // checks all conditions before it changes anything.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn written(&self, state: &StoreState) {
-        if let Some(observer) = &self.observer {
-            observer(state);
-        }
     }
 }
 
@@ -149,7 +131,6 @@ impl FirmStore for MemoryStore {
             .entry(firm.firm_id.clone())
             .or_default()
             .extend(events.iter().cloned());
-        self.written(&state);
         Ok(())
     }
 
@@ -239,7 +220,6 @@ impl ConsentStore for MemoryStore {
         if let Some(deferred) = write.deferred {
             state.deferred.insert(deferred.id.clone(), deferred);
         }
-        self.written(&state);
         Ok(())
     }
 
@@ -321,7 +301,6 @@ impl IdempotencyStore for MemoryStore {
                 expires_at: None,
             },
         );
-        self.written(&state);
         Ok(IdempotencyClaim::Claimed)
     }
 
@@ -344,7 +323,6 @@ impl IdempotencyStore for MemoryStore {
                 });
             }
         }
-        self.written(&state);
         Ok(())
     }
 
@@ -356,7 +334,6 @@ impl IdempotencyStore for MemoryStore {
             .is_some_and(|item| item.response.is_none())
         {
             state.idempotency.remove(key);
-            self.written(&state);
         }
         Ok(())
     }
@@ -383,11 +360,7 @@ impl DeferredStore for MemoryStore {
 
     async fn take_deferred(&self, send: &DeferredSend) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        let taken = state.deferred.remove(&send.id).is_some();
-        if taken {
-            self.written(&state);
-        }
-        Ok(taken)
+        Ok(state.deferred.remove(&send.id).is_some())
     }
 }
 
