@@ -116,7 +116,9 @@ fn outcome<T: Debug>(result: Result<T, StoreError>) -> String {
         Err(StoreError::VersionConflict { operation }) => format!("version_conflict {operation}"),
         Err(StoreError::NumberInUse) => "number_in_use".to_string(),
         Err(StoreError::DuplicateInbound) => "duplicate_inbound".to_string(),
-        Err(error @ StoreError::Backend { .. }) => panic!("backend failure: {error:?}"),
+        Err(error @ (StoreError::Backend { .. } | StoreError::Unavailable { .. })) => {
+            panic!("backend failure: {error:?}")
+        }
     }
 }
 
