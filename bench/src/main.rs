@@ -33,9 +33,9 @@ struct Args {
     /// Opted-in numbers for the in-process gate.
     #[arg(long, default_value_t = 20_000)]
     numbers: usize,
-    /// Opted-in numbers in the local server's store.
-    #[arg(long, default_value_t = 1_000)]
-    local_numbers: usize,
+    /// Opted-in numbers in the local server's store, one measurement each.
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000, 20_000, 100_000])]
+    local_numbers: Vec<usize>,
     /// Timed calls per handler on the in-memory store.
     #[arg(long, default_value_t = 1_000)]
     memory_iterations: usize,
@@ -214,16 +214,19 @@ async fn run(args: Args) -> std::process::ExitCode {
         save(&args, &report);
     }
     if want("local") {
-        eprintln!("== local server batch endpoint");
-        report.local = Some(
-            throughput::local_server(
+        let mut rows = Vec::new();
+        for &contacts in &args.local_numbers {
+            eprintln!("== local server under load, {contacts} contacts in the store");
+            let row = throughput::local_server(
                 &args.bin_dir.join("consent-local"),
                 &args.work_dir,
-                args.local_numbers,
+                contacts,
             )
-            .await,
-        );
-        save(&args, &report);
+            .await;
+            rows.push((contacts, row));
+            report.local = Some(rows.clone());
+            save(&args, &report);
+        }
     }
     // A fresh moto for each section: moto keeps a deep copy of a table per transaction, and one
     // server through every section grew past this machine's 24 GiB and was killed.

@@ -7,7 +7,7 @@ use crate::latency::Latency;
 use crate::requests::FlowCount;
 use crate::size::Size;
 use crate::stats::{bytes, ms, ratio, short, thousands};
-use crate::throughput::{LocalServer, Throughput};
+use crate::throughput::{LOCAL_CALLS, LOCAL_CLIENTS, LocalRow, Throughput};
 
 /// Everything measured (a section not run is `None`).
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub struct Report {
     /// In-process gate throughput.
     pub gate: Option<Vec<Throughput>>,
     /// The local server's batch endpoint.
-    pub local: Option<Result<LocalServer, String>>,
+    pub local: Option<Vec<(usize, Result<LocalRow, String>)>>,
     /// Warm handler latency.
     pub latency: Option<Vec<Latency>>,
     /// Requests per flow.
@@ -367,48 +367,42 @@ fn gate_table(out: &mut String, gate: &[Throughput]) {
     out.push('\n');
 }
 
-fn local_table(out: &mut String, local: &Result<LocalServer, String>) {
-    let _ = writeln!(out, "### Local server batch endpoint\n");
-    let local = match local {
-        Ok(local) => local,
-        Err(e) => {
-            let _ = writeln!(out, "Failed: {e}\n");
-            return;
+fn local_table(out: &mut String, rows: &[(usize, Result<LocalRow, String>)]) {
+    let _ = writeln!(
+        out,
+        "### Local server under load\n\nThe release `consent-local --demo` (embedded SQLite \
+         database, `--sync full`) on a temporary data directory already holding the given number \
+         of opted-in contacts (seeded in process and imported from a `store.json` at the first \
+         start, whose time is shown), clock set to a weekday afternoon. Then over loopback, \
+         {LOCAL_CLIENTS} clients at once, one connection per request: {LOCAL_CALLS} new \
+         contacts (`POST /v1/firms/demo/contacts`), their {LOCAL_CALLS} YES replies \
+         (`POST /dev/inbound-sms`), one `POST /v1/firms/demo/messages/batch` of {LOCAL_CALLS} \
+         sends to them (one client), and a restart after SIGKILL timed to `/health`.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| contacts in the store | first start (import) | contact-created/s | YES/s | batch: decisions/s | restart to /health | consent.db + WAL |\n|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (contacts, row) in rows {
+        match row {
+            Ok(row) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} ({}) | {} | {} |",
+                    thousands(row.contacts as f64),
+                    short(row.first_start),
+                    thousands(row.created.per_second()),
+                    thousands(row.yes.per_second()),
+                    thousands(row.batch.per_second()),
+                    row.batch.outcomes,
+                    short(row.restart),
+                    bytes(row.database)
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "| {} | failed: {e} | | | | | |", thousands(*contacts as f64));
+            }
         }
-    };
-    let _ = writeln!(
-        out,
-        "The release `consent-local --demo` on a temporary data directory holding {} opted-in \
-         numbers (store.json {} before, {} after), clock set to a weekday afternoon through \
-         `/dev/clock`, one `POST /v1/firms/demo/messages/batch` per row over loopback. Its \
-         embedded store writes the whole state to disk (serialize, write, fsync, rename) after \
-         every write, and each sent message is {} writes; one such persist of the starting state \
-         took {} here, so a batch of n costs at least n x {} x that.\n",
-        local.numbers,
-        bytes(local.state_before),
-        bytes(local.state_after),
-        local.writes_per_message,
-        short(local.persist),
-        local.writes_per_message
-    );
-    let _ = writeln!(
-        out,
-        "| batch | time | decisions/s | per decision | persist share (estimated) | outcomes |\n|---|---:|---:|---:|---:|---|"
-    );
-    for t in &local.runs {
-        let per = t.elapsed / u32::try_from(t.decisions.max(1)).unwrap_or(u32::MAX);
-        let persisting =
-            local.persist.as_secs_f64() * (local.writes_per_message * t.decisions) as f64;
-        let share = (persisting / t.elapsed.as_secs_f64().max(1e-9) * 100.0).min(100.0);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {share:.0}% | {} |",
-            t.mode,
-            short(t.elapsed),
-            thousands(t.per_second()),
-            short(per),
-            t.outcomes
-        );
     }
     out.push('\n');
 }

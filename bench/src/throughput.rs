@@ -1,19 +1,19 @@
-//! Gate decisions per second: in process on the embedded (in-memory) store on one thread, and
-//! through the local server's batch endpoint, whose embedded store persists its whole state to
-//! disk on every write.
+//! Gate decisions per second in process on one thread (in-memory and SQLite stores), and the
+//! local server under load over HTTP at several store sizes.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock, StoreState};
+use consent::adapters::memory::{MemoryOutbox, MemoryStore, SettableClock};
 use consent::flows::send::{SendOutcome, SendRequest, recipient_window};
 use consent::flows::{ServiceConfig, Services};
 use consent::model::firm::Firm;
 use consent::model::gate::{self, GateQuestion, MessageCategory, MessageKind};
 use consent::ports::{Clock, Store};
+use consent_sqlite::Durability;
+use consent_tests::sqlite::TempDatabase;
 use consent_tests::{afternoon, test_keys};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -69,7 +69,7 @@ fn tally(outcomes: &[Result<SendOutcome, String>]) -> String {
     parts.join(", ")
 }
 
-/// The flows on the in-memory store and outbox, frozen on a weekday afternoon.
+/// The flows on a store and the in-memory outbox, frozen on a weekday afternoon.
 pub struct MemoryBench {
     /// The flows.
     pub services: Services,
@@ -79,14 +79,20 @@ pub struct MemoryBench {
     pub clock: Arc<SettableClock>,
     /// The outbox.
     pub outbox: Arc<MemoryOutbox>,
+    /// The database a SQLite bench runs on, removed with the bench.
+    _database: Option<TempDatabase>,
 }
 
 impl MemoryBench {
-    /// A fresh one.
+    /// A fresh one on the in-memory store.
     pub fn new() -> Self {
+        Self::on(Arc::new(MemoryStore::new()), None)
+    }
+
+    /// A fresh one on `store` (kept with `database`, if it lives in one).
+    fn on(store: Arc<dyn Store>, database: Option<TempDatabase>) -> Self {
         let clock = Arc::new(SettableClock::frozen(afternoon()));
         let outbox = Arc::new(MemoryOutbox::new(clock.clone() as Arc<dyn Clock>));
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let services = Services::new(
             store.clone(),
             outbox.clone(),
@@ -103,6 +109,7 @@ impl MemoryBench {
             store,
             clock,
             outbox,
+            _database: database,
         }
     }
 }
@@ -123,9 +130,8 @@ fn message(to: &consent::model::phone::PhoneNumber) -> SendRequest {
     }
 }
 
-/// A firm and `numbers` opted-in numbers on a fresh in-memory bench.
-async fn opted_in_bench(numbers: usize) -> (MemoryBench, Firm, Vec<SendRequest>) {
-    let bench = MemoryBench::new();
+/// Registers the bench firm and `numbers` opted-in numbers on `bench`; one request for each.
+async fn seed_bench(bench: &MemoryBench, numbers: usize) -> (Firm, Vec<SendRequest>) {
     let firm = aws::register_firm(&bench.services, "bench", "+12025550142").await;
     let phones = aws::fresh_phones(numbers);
     aws::seed(
@@ -137,9 +143,35 @@ async fn opted_in_bench(numbers: usize) -> (MemoryBench, Firm, Vec<SendRequest>)
         afternoon(),
     )
     .await;
-    let requests = phones.iter().map(message).collect();
+    (firm, phones.iter().map(message).collect())
+}
+
+/// A firm and `numbers` opted-in numbers on a fresh in-memory bench.
+async fn opted_in_bench(numbers: usize) -> (MemoryBench, Firm, Vec<SendRequest>) {
+    let bench = MemoryBench::new();
+    let (firm, requests) = seed_bench(&bench, numbers).await;
     (bench, firm, requests)
 }
+
+/// The same on a new SQLite database: seeded in memory, then imported in one transaction.
+async fn opted_in_sqlite_bench(
+    numbers: usize,
+    durability: Durability,
+) -> Result<(MemoryBench, Firm, Vec<SendRequest>), String> {
+    let memory = Arc::new(MemoryStore::new());
+    let (firm, requests) = seed_bench(&MemoryBench::on(memory.clone(), None), numbers).await;
+    let database = TempDatabase::with_durability("bench", durability);
+    database
+        .store
+        .import_state(memory.snapshot(), "bench")
+        .await
+        .map_err(|e| e.to_string())?;
+    let store: Arc<dyn Store> = database.store.clone();
+    Ok((MemoryBench::on(store, Some(database)), firm, requests))
+}
+
+/// Decisions per SQLite mode: each commits twice, so fewer than in memory.
+const SQLITE_DECISIONS: usize = 20_000;
 
 /// Runs of each in-process mode; the median is reported (a shared VM's runs vary by a third).
 pub const GATE_RUNS: usize = 5;
@@ -158,16 +190,29 @@ fn median_run(mut runs: Vec<Throughput>) -> Throughput {
     median
 }
 
-/// `SendGate::send` one message at a time, over a fresh bench.
+/// `SendGate::send` one message at a time, over a fresh in-memory bench.
 async fn send_one_at_a_time(decisions: usize, numbers: usize, limit: Duration) -> Throughput {
     let (bench, firm, requests) = opted_in_bench(numbers).await;
+    let mut run = sends(&bench, &firm, &requests, decisions, limit).await;
+    run.mode = format!("in process, `SendGate::send` one at a time ({numbers} numbers)");
+    run
+}
+
+/// `decisions` sends one at a time over `requests`, stopping after `limit`.
+async fn sends(
+    bench: &MemoryBench,
+    firm: &Firm,
+    requests: &[SendRequest],
+    decisions: usize,
+    limit: Duration,
+) -> Throughput {
     let started = Instant::now();
     let mut outcomes = Vec::with_capacity(decisions);
     for i in 0..decisions {
         let outcome = bench
             .services
             .gate
-            .send(&firm, &requests[i % requests.len()])
+            .send(firm, &requests[i % requests.len()])
             .await;
         outcomes.push(outcome.map_err(|e| e.to_string()));
         if started.elapsed() > limit {
@@ -175,7 +220,7 @@ async fn send_one_at_a_time(decisions: usize, numbers: usize, limit: Duration) -
         }
     }
     Throughput {
-        mode: format!("in process, `SendGate::send` one at a time ({numbers} numbers)"),
+        mode: String::new(),
         decisions: outcomes.len(),
         elapsed: started.elapsed(),
         outcomes: tally(&outcomes),
@@ -189,6 +234,19 @@ async fn send_in_batches(
     limit: Duration,
 ) -> (Throughput, MemoryBench, Firm, Vec<SendRequest>) {
     let (bench, firm, requests) = opted_in_bench(numbers).await;
+    let mut run = batches(&bench, &firm, &requests, decisions, limit).await;
+    run.mode = format!("in process, `SendGate::send_batch` of 1,000 ({numbers} numbers)");
+    (run, bench, firm, requests)
+}
+
+/// `decisions` sends in batches of 1,000 over `requests`, stopping after `limit`.
+async fn batches(
+    bench: &MemoryBench,
+    firm: &Firm,
+    requests: &[SendRequest],
+    decisions: usize,
+    limit: Duration,
+) -> Throughput {
     let started = Instant::now();
     let mut outcomes = Vec::with_capacity(decisions);
     let mut offset = 0;
@@ -198,20 +256,48 @@ async fn send_in_batches(
             .map(|i| requests[(offset + i) % requests.len()].clone())
             .collect();
         offset += size;
-        match bench.services.gate.send_batch(&firm, &batch).await {
+        match bench.services.gate.send_batch(firm, &batch).await {
             Ok(results) => {
                 outcomes.extend(results.into_iter().map(|r| r.map_err(|e| e.to_string())))
             }
             Err(e) => outcomes.extend((0..size).map(|_| Err(e.to_string()))),
         }
     }
-    let run = Throughput {
-        mode: format!("in process, `SendGate::send_batch` of 1,000 ({numbers} numbers)"),
+    Throughput {
+        mode: String::new(),
         decisions: outcomes.len(),
         elapsed: started.elapsed(),
         outcomes: tally(&outcomes),
-    };
-    (run, bench, firm, requests)
+    }
+}
+
+/// The gate on the SQLite store, both durabilities: one run of each sending mode (each
+/// decision commits its claim and its result, so a sync per commit bounds `Full`).
+async fn on_sqlite(decisions: usize, numbers: usize, limit: Duration) -> Vec<Throughput> {
+    let mut results = Vec::new();
+    for (durability, name) in [(Durability::Full, "FULL"), (Durability::Normal, "NORMAL")] {
+        match opted_in_sqlite_bench(numbers, durability).await {
+            Ok((bench, firm, requests)) => {
+                let mut run = sends(&bench, &firm, &requests, decisions, limit).await;
+                run.mode = format!(
+                    "in process on SQLite (synchronous={name}), `SendGate::send` one at a time ({numbers} numbers)"
+                );
+                results.push(run);
+                let mut run = batches(&bench, &firm, &requests, decisions, limit).await;
+                run.mode = format!(
+                    "in process on SQLite (synchronous={name}), `SendGate::send_batch` of 1,000 ({numbers} numbers)"
+                );
+                results.push(run);
+            }
+            Err(e) => results.push(Throughput {
+                mode: format!("in process on SQLite (synchronous={name}): failed: {e}"),
+                decisions: 0,
+                elapsed: Duration::ZERO,
+                outcomes: String::new(),
+            }),
+        }
+    }
+    results
 }
 
 /// Gate throughput in process, on a single-threaded tokio runtime (one core): `send` one
@@ -283,6 +369,7 @@ pub fn in_process(decisions: usize, numbers: usize) -> Vec<Throughput> {
                 elapsed: started.elapsed(),
                 outcomes: format!("allow {allowed}"),
             });
+            results.extend(on_sqlite(decisions.min(SQLITE_DECISIONS), numbers, limit).await);
             results
         })
     });
@@ -291,35 +378,29 @@ pub fn in_process(decisions: usize, numbers: usize) -> Vec<Throughput> {
         .unwrap_or_else(|_| panic!("the throughput thread panicked"))
 }
 
-/// The local server's batch endpoint.
+/// The local server at one store size.
 #[derive(Debug, Clone)]
-pub struct LocalServer {
-    /// Batches measured.
-    pub runs: Vec<Throughput>,
-    /// Opted-in numbers in the store.
-    pub numbers: usize,
-    /// `store.json` before the batches.
-    pub state_before: u64,
-    /// `store.json` after them.
-    pub state_after: u64,
-    /// One persist of the starting state (serialize, write, fsync, rename).
-    pub persist: Duration,
-    /// Store writes per sent message (claim, then the provider's id).
-    pub writes_per_message: usize,
+pub struct LocalRow {
+    /// Opted-in numbers in the store before the measured calls.
+    pub contacts: usize,
+    /// The first start, importing the seeded `store.json`, to `/health`.
+    pub first_start: Duration,
+    /// [`LOCAL_CALLS`] contact-created calls from [`LOCAL_CLIENTS`] clients.
+    pub created: Throughput,
+    /// [`LOCAL_CALLS`] YES replies from the new contacts.
+    pub yes: Throughput,
+    /// One batch of [`LOCAL_CALLS`] gate sends to them.
+    pub batch: Throughput,
+    /// A restart (SIGKILL, start) to `/health`.
+    pub restart: Duration,
+    /// `consent.db` and its WAL at the end.
+    pub database: u64,
 }
 
-/// One persist of `state` the way the local server does it.
-fn persist_once(state: &StoreState, dir: &Path) -> Duration {
-    let started = Instant::now();
-    let bytes = serde_json::to_vec(state).unwrap_or_default();
-    let temp = dir.join("persist-probe.json.tmp");
-    if let Ok(mut file) = std::fs::File::create(&temp) {
-        let _ = file.write_all(&bytes);
-        let _ = file.sync_all();
-    }
-    let _ = std::fs::rename(&temp, dir.join("persist-probe.json"));
-    started.elapsed()
-}
+/// Concurrent HTTP clients on the local server.
+pub const LOCAL_CLIENTS: usize = 4;
+/// Calls of each kind measured at each store size.
+pub const LOCAL_CALLS: usize = 1_000;
 
 /// A minimal HTTP/1.1 request on a fresh connection; the status and the body.
 async fn http(
@@ -348,52 +429,22 @@ async fn http(
     Ok((status, body.to_string()))
 }
 
-/// Starts the release `consent-local` on a data directory seeded with `numbers` opted-in
-/// numbers of the demo firm, and times batches through `POST /v1/firms/demo/messages/batch`.
-/// The batch size is cut so that the run stays under about a minute.
-pub async fn local_server(
+/// Starts `binary` on `dir` and waits for `/health`; the child and how long it took.
+async fn start_local(
     binary: &Path,
-    work: &Path,
-    numbers: usize,
-) -> Result<LocalServer, String> {
-    let dir = work.join("local-data");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-
-    // The state, built in process (seeding through the server would persist every write).
-    let memory = Arc::new(MemoryStore::new());
-    let bench = MemoryBench::new();
-    let services = Services::new(
-        memory.clone(),
-        bench.outbox.clone(),
-        bench.outbox.clone(),
-        bench.clock.clone(),
-        Some(test_keys()),
-        ServiceConfig::default(),
-    );
-    let firm = aws::register_firm(&services, "demo", "+12025550100").await;
-    let phones = aws::fresh_phones(numbers);
-    let store: Arc<dyn Store> = memory.clone();
-    aws::seed(&store, &firm, &phones, Seed::OptedIn, None, afternoon()).await;
-    let state = memory.snapshot();
-    let bytes = serde_json::to_vec(&state).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("store.json"), &bytes).map_err(|e| e.to_string())?;
-    let state_before = bytes.len() as u64;
-    let persist = (0..5)
-        .map(|_| persist_once(&state, work))
-        .min()
-        .unwrap_or_default();
-    let writes_per_message = 2;
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
+    dir: &Path,
+    addr: &str,
+    log: &Path,
+) -> Result<(tokio::process::Child, Duration), String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
         .map_err(|e| e.to_string())?;
-    let addr = format!("127.0.0.1:{port}");
-    let log = std::fs::File::create(work.join("consent-local.log")).map_err(|e| e.to_string())?;
+    let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
-        .args(["--addr", &addr, "--demo", "--data-dir"])
-        .arg(&dir)
+        .args(["--addr", addr, "--demo", "--data-dir"])
+        .arg(dir)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -401,85 +452,165 @@ pub async fn local_server(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("{}: {e}", binary.display()))?;
-    let ready = Instant::now();
     loop {
-        if let Ok((200, _)) = http(&addr, "GET", "/health", None).await {
-            break;
+        if let Ok((200, _)) = http(addr, "GET", "/health", None).await {
+            return Ok((child, started.elapsed()));
         }
-        if ready.elapsed() > Duration::from_secs(20) {
+        if started.elapsed() > Duration::from_secs(300) {
             let _ = child.start_kill();
-            return Err("consent-local did not answer /health within 20 s".to_string());
+            return Err("consent-local did not answer /health within 300 s".to_string());
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// `bodies` POSTed to `path` by [`LOCAL_CLIENTS`] clients at once; the time and any failure.
+async fn post_all(addr: &str, path: &str, bodies: Vec<Value>, mode: &str) -> Result<Throughput, String> {
+    let count = bodies.len();
+    let mut shares: Vec<Vec<Value>> = vec![Vec::new(); LOCAL_CLIENTS];
+    for (i, body) in bodies.into_iter().enumerate() {
+        shares[i % LOCAL_CLIENTS].push(body);
+    }
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for share in shares {
+        let addr = addr.to_string();
+        let path = path.to_string();
+        clients.push(tokio::spawn(async move {
+            for body in share {
+                let (status, answer) = http(&addr, "POST", &path, Some(&body))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !(200..300).contains(&status) {
+                    return Err(format!("{path} answered {status}: {answer}"));
+                }
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for client in clients {
+        client.await.map_err(|e| e.to_string())??;
+    }
+    Ok(Throughput {
+        mode: mode.to_string(),
+        decisions: count,
+        elapsed: started.elapsed(),
+        outcomes: format!("{count} answered 2xx"),
+    })
+}
+
+/// The release `consent-local` on a data directory holding `contacts` opted-in numbers of the
+/// demo firm (seeded in process and imported from `store.json` at the first start), then over
+/// HTTP from [`LOCAL_CLIENTS`] clients: [`LOCAL_CALLS`] new contacts, their YES replies, one
+/// batch sending to all of them, and a restart after SIGKILL.
+pub async fn local_server(binary: &Path, work: &Path, contacts: usize) -> Result<LocalRow, String> {
+    let dir = work.join("local-data");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let log = work.join("consent-local.log");
+
+    // The seeded state, built in process and imported by the server at its first start.
+    let memory = Arc::new(MemoryStore::new());
+    let seeding = MemoryBench::on(memory.clone(), None);
+    let firm = aws::register_firm(&seeding.services, "demo", "+12025550100").await;
+    let seeded = aws::fresh_phones(contacts);
+    aws::seed(&seeding.store, &firm, &seeded, Seed::OptedIn, None, afternoon()).await;
+    let bytes = serde_json::to_vec(&memory.snapshot()).map_err(|e| e.to_string())?;
+    drop(seeding);
+    drop(memory);
+    std::fs::write(dir.join("store.json"), &bytes).map_err(|e| e.to_string())?;
+    drop(bytes);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())?;
+    let addr = format!("127.0.0.1:{port}");
+    let (child, first_start) = start_local(binary, &dir, &addr, &log).await?;
     let clock = json!({ "now": afternoon().to_rfc3339() });
     http(&addr, "POST", "/dev/clock", Some(&clock))
         .await
         .map_err(|e| e.to_string())?;
 
-    let mut runs = Vec::new();
-    let mut next = 0usize;
-    // Two persists per message; keep the big batch near a minute.
-    let budget = Duration::from_secs(60);
-    let affordable = (budget.as_secs_f64()
-        / (writes_per_message as f64 * persist.as_secs_f64().max(1e-6)))
-        as usize;
-    for wanted in [100usize, 1_000] {
-        let size = wanted
-            .min(affordable.max(10))
-            .min(phones.len() - next.min(phones.len()));
-        if size == 0 {
-            break;
-        }
-        let messages: Vec<Value> = phones[next..next + size]
+    let fresh = aws::fresh_phones(LOCAL_CALLS);
+    let created = post_all(
+        &addr,
+        "/v1/firms/demo/contacts",
+        fresh
             .iter()
-            .map(|p| json!({ "to": p.as_str(), "body": BODY, "category": "transactional" }))
-            .collect();
-        next += size;
-        let started = Instant::now();
-        let (status, body) = http(
-            &addr,
-            "POST",
-            "/v1/firms/demo/messages/batch",
-            Some(&json!({ "messages": messages })),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        let elapsed = started.elapsed();
-        if status != 200 {
-            let _ = child.start_kill();
-            return Err(format!("batch answered {status}: {body}"));
-        }
-        let results: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let decisions: Vec<&str> = results["results"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|r| r["decision"].as_str().unwrap_or("error"))
-                    .collect()
+            .enumerate()
+            .map(|(i, p)| json!({ "contact_id": format!("load-{i}"), "phone": p.as_str() }))
+            .collect(),
+        "contact-created",
+    )
+    .await?;
+    let yes = post_all(
+        &addr,
+        "/dev/inbound-sms",
+        fresh
+            .iter()
+            .map(|p| {
+                json!({ "originationNumber": p.as_str(), "destinationNumber": "+12025550100",
+                        "messageBody": "YES", "inboundMessageId": format!("load-yes-{p}") })
             })
-            .unwrap_or_default();
-        let sent = decisions.iter().filter(|d| **d == "sent").count();
-        runs.push(Throughput {
-            mode: format!("local server, batch of {size}"),
-            decisions: decisions.len(),
-            elapsed,
-            outcomes: format!("sent {sent}, other {}", decisions.len() - sent),
-        });
+            .collect(),
+        "YES",
+    )
+    .await?;
+    let messages: Vec<Value> = fresh
+        .iter()
+        .map(|p| json!({ "to": p.as_str(), "body": BODY, "category": "transactional" }))
+        .collect();
+    let started = Instant::now();
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/v1/firms/demo/messages/batch",
+        Some(&json!({ "messages": messages })),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    if status != 200 {
+        return Err(format!("batch answered {status}: {body}"));
     }
+    let results: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let decisions: Vec<&str> = results["results"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| r["decision"].as_str().unwrap_or("error"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sent = decisions.iter().filter(|d| **d == "sent").count();
+    let batch = Throughput {
+        mode: format!("batch of {}", decisions.len()),
+        decisions: decisions.len(),
+        elapsed,
+        outcomes: format!("sent {sent}, other {}", decisions.len() - sent),
+    };
+
+    let mut child = child;
     let _ = child.start_kill();
     let _ = child.wait().await;
-    let state_after = std::fs::metadata(dir.join("store.json"))
+    let (mut child, restart) = start_local(binary, &dir, &addr, &log).await?;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let database = ["consent.db", "consent.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
         .map(|m| m.len())
-        .unwrap_or(0);
+        .sum();
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(LocalServer {
-        runs,
-        numbers,
-        state_before,
-        state_after,
-        persist,
-        writes_per_message,
+    Ok(LocalRow {
+        contacts,
+        first_start,
+        created,
+        yes,
+        batch,
+        restart,
+        database,
     })
 }
 

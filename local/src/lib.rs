@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use consent::adapters::memory::SettableClock;
 use consent::flows::{ServiceConfig, Services};
 use consent::ports::{Clock, StoreError};
-use consent_sqlite::SqliteStore;
+use consent_sqlite::{Durability, SqliteStore};
 
 use data_dir::{DataDir, DataDirError, keys};
 
@@ -71,9 +71,13 @@ impl Local {
     /// The service on the embedded database in `data_dir` (created if missing, its former
     /// `store.json` imported), with links pointing at `base_url`. Fails if another server holds
     /// the directory.
-    pub async fn open(data_dir: &Path, base_url: &str) -> Result<Self, StartError> {
+    pub async fn open(
+        data_dir: &Path,
+        base_url: &str,
+        durability: Durability,
+    ) -> Result<Self, StartError> {
         let dir = DataDir::take(data_dir)?;
-        let store = dir.open_store().await?;
+        let store = dir.open_store(durability).await?;
         let tokens = keys::token_keys(dir.path())?;
         let proof_key = keys::proof_key(dir.path())?;
         let offset = store.clock_offset().map_err(|source| DataDirError::Read {

@@ -4,8 +4,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use consent_local::Local;
+use consent_sqlite::Durability;
+
+/// `--sync`: when an answered write is on disk.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Sync {
+    /// Synced at every commit: survives a crash of the process or of the machine.
+    Full,
+    /// Synced at checkpoints: survives a crash of the process (`kill -9`); several times faster,
+    /// but a power cut may lose the last answered writes.
+    Normal,
+}
 
 /// Runs every function of the consent service locally on the embedded store.
 #[derive(Debug, Parser)]
@@ -17,6 +28,9 @@ struct Args {
     /// Where the embedded database (`consent.db`), its lock and the key files live.
     #[arg(long, default_value = ".consent-local")]
     data_dir: PathBuf,
+    /// When an answered write is on disk (the embedded database's `synchronous` setting).
+    #[arg(long, value_enum, default_value = "full")]
+    sync: Sync,
     /// Registers a demo firm and number to try the whole flow at once.
     #[arg(long)]
     demo: bool,
@@ -53,7 +67,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let local = if args.aws {
         Local::open_aws(&args.data_dir, &base_url, &args.table).await?
     } else {
-        Local::open(&args.data_dir, &base_url).await?
+        let durability = match args.sync {
+            Sync::Full => Durability::Full,
+            Sync::Normal => Durability::Normal,
+        };
+        Local::open(&args.data_dir, &base_url, durability).await?
     };
     if args.demo {
         local.register_demo().await?;

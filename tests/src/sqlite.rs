@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use consent_sqlite::SqliteStore;
+use consent_sqlite::{Durability, SqliteStore};
 
 /// A fresh database in a temporary directory.
 pub struct TempDatabase {
@@ -16,6 +16,11 @@ pub struct TempDatabase {
 impl TempDatabase {
     /// A new, empty database; `name` only makes the directory recognisable.
     pub fn new(name: &str) -> Self {
+        Self::with_durability(name, Durability::Full)
+    }
+
+    /// [`Self::new`] with the given durability.
+    pub fn with_durability(name: &str, durability: Durability) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "consent-test-{name}-{}-{}",
@@ -26,7 +31,7 @@ impl TempDatabase {
         if let Err(e) = std::fs::create_dir_all(&dir) {
             panic!("creating {}: {e}", dir.display());
         }
-        match SqliteStore::open(&dir.join("consent.db")) {
+        match SqliteStore::open_with(&dir.join("consent.db"), durability) {
             Ok(store) => Self {
                 store: Arc::new(store),
                 dir,

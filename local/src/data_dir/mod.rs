@@ -8,7 +8,7 @@ pub mod lock;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use consent_sqlite::SqliteStore;
+use consent_sqlite::{Durability, SqliteStore};
 
 /// The data directory could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +105,8 @@ impl DataDir {
     }
 
     /// Opens the database, importing the former `store.json` first if one is there.
-    pub async fn open_store(&self) -> Result<SqliteStore, DataDirError> {
-        let store = SqliteStore::open(&self.path.join("consent.db"))?;
+    pub async fn open_store(&self, durability: Durability) -> Result<SqliteStore, DataDirError> {
+        let store = SqliteStore::open_with(&self.path.join("consent.db"), durability)?;
         legacy::import_once(&self.path, &store).await?;
         Ok(store)
     }

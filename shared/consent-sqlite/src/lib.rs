@@ -1,10 +1,10 @@
 //! The embedded store: the consent model's store port on SQLite, for the local server and
 //! small deployments on one machine (docs/architecture.md §6.3).
 //!
-//! One database file in WAL mode with `synchronous=FULL`: every state change is one
-//! `BEGIN IMMEDIATE` transaction carrying the same expected-version and chain-head conditions
-//! as the DynamoDB store, and it is on disk before the call returns, so a `kill -9` loses
-//! nothing acknowledged. Writes go through one connection on a blocking thread; reads use a
+//! One database file in WAL mode: every state change is one `BEGIN IMMEDIATE` transaction
+//! carrying the same expected-version and chain-head conditions as the DynamoDB store, committed
+//! before the call returns, so a `kill -9` loses nothing acknowledged (and with the default
+//! [`Durability::Full`], neither does a power cut). Writes go through one connection on a blocking thread; reads use a
 //! small pool of read-only connections, which WAL lets run beside a write.
 
 mod codec;
@@ -19,7 +19,7 @@ mod outbox;
 mod schema;
 mod settings;
 
-pub use database::{OpenError, SqliteStore};
+pub use database::{Durability, OpenError, SqliteStore};
 pub use import::ImportReport;
 pub use outbox::SqliteOutbox;
 pub use schema::SCHEMA_VERSION;
