@@ -82,6 +82,8 @@ pub enum Op {
     Events,
     /// `ConsentStore::get_contact`.
     GetContact,
+    /// `ConsentStore::feed`.
+    Feed,
     /// `IdempotencyStore::claim`.
     Claim,
     /// `IdempotencyStore::complete`.
@@ -113,6 +115,7 @@ impl Op {
             Op::Commit => "commit",
             Op::Events => "events",
             Op::GetContact => "get_contact",
+            Op::Feed => "feed",
             Op::Claim => "claim_idempotency",
             Op::Complete => "complete_idempotency",
             Op::Release => "release_idempotency",
@@ -542,6 +545,30 @@ impl ConsentStore for FaultyStore {
             self.inner.get_contact(firm_id, contact_id)
         })
         .await
+    }
+
+    async fn feed(
+        &self,
+        firm_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<consent::model::feed::FeedEvent>, StoreError> {
+        self.run(Op::Feed, String::new, || {
+            self.inner.feed(firm_id, after, limit)
+        })
+        .await
+    }
+
+    async fn list_consents(
+        &self,
+        firm_id: &str,
+        status: Option<consent::model::record::ConsentStatus>,
+        after: Option<&consent::ports::ConsentListPosition>,
+        limit: usize,
+    ) -> Result<Vec<ConsentRecord>, StoreError> {
+        self.inner
+            .list_consents(firm_id, status, after, limit)
+            .await
     }
 }
 

@@ -8,14 +8,17 @@
 //!   is allowed unless opted in, no opt-in request unless pending and at most one ever, no
 //!   opt-out confirmation unless opted out and at most one per opt-out episode.
 //! - [`check_journal`]: the writes a store accepted, in order: a status changes exactly when the
-//!   write carries the event saying so, and every write moves the version by one.
+//!   write carries the event saying so, a status or basis changes exactly when the write
+//!   carries one `consent.changed` feed event saying so, and every write moves the version by
+//!   one.
 //! - [`check_sent_against_trail`]: every SMS the provider took was allowed by the gate first.
 
 use std::collections::{BTreeMap, HashMap};
 
 use consent::evidence::audit::{AuditEvent, AuditKind};
+use consent::model::feed::FeedChange;
 use consent::model::gate::MessageKind;
-use consent::model::record::ConsentStatus;
+use consent::model::record::{ConsentBasis, ConsentStatus};
 use consent::ports::ConsentWrite;
 
 /// What a number's trail says happened, for the checks and for the tests' own assertions.
@@ -226,15 +229,57 @@ pub fn check_trail(
     (summary, problems)
 }
 
+/// One accepted write's feed: one `consent.changed` exactly when the status or its basis
+/// changed, saying from what to what.
+fn check_feed(
+    label: &str,
+    write: &ConsentWrite,
+    before: Option<(ConsentStatus, ConsentBasis)>,
+    after: Option<(ConsentStatus, ConsentBasis)>,
+) -> Vec<String> {
+    let changes: Vec<_> = write
+        .feed
+        .iter()
+        .filter_map(|e| match e.change {
+            FeedChange::ConsentChanged {
+                status,
+                previous_status,
+                basis,
+                ..
+            } => Some((previous_status, status, basis)),
+            FeedChange::ReplyReceived { .. } => None,
+        })
+        .collect();
+    match (before == after, after) {
+        (true, _) if changes.is_empty() => Vec::new(),
+        (true, _) => vec![format!(
+            "{label}: no change of status or basis, but the feed says {changes:?}"
+        )],
+        (false, Some((status, basis))) => {
+            let expected = (before.map(|(s, _)| s), status, basis);
+            if changes == [expected] {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "{label}: changed {before:?} -> {after:?}, but the feed says {changes:?}"
+                )]
+            }
+        }
+        (false, None) => vec![format!("{label}: a record disappeared")],
+    }
+}
+
 /// Checks a store's accepted writes: per number, a status changes exactly when the write
 /// carries the event that says so (`contact_created` for a new pending record, `opted_in`,
-/// `opted_out`), with `from` equal to the status before, and each write moves the version by
+/// `opted_out`), with `from` equal to the status before, its feed says so
+/// ([`check_feed`]), and each write moves the version by
 /// exactly one. The writes are put in the order the store applied them by their versions (a
 /// journal kept by concurrent callers lists them roughly in that order); writes without a
 /// record (events only) go before the write that moved the version they were conditioned on.
 pub fn check_journal(journal: &[ConsentWrite]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut records: BTreeMap<String, (ConsentStatus, u64)> = BTreeMap::new();
+    let mut bases: BTreeMap<String, ConsentBasis> = BTreeMap::new();
     let mut ordered: Vec<&ConsentWrite> = journal.iter().collect();
     ordered.sort_by(|a, b| {
         (&a.firm_id, &a.phone, a.expected_version, a.record.is_some()).cmp(&(
@@ -268,6 +313,17 @@ pub fn check_journal(journal: &[ConsentWrite]) -> Vec<String> {
             }
             None => before,
         };
+        let basis_before = bases.get(&key).copied();
+        let basis_after = write.record.as_ref().map(|r| r.basis).or(basis_before);
+        problems.extend(check_feed(
+            &label,
+            write,
+            before.map(|(s, _)| s).zip(basis_before),
+            after.map(|(s, _)| s).zip(basis_after),
+        ));
+        if let Some(basis) = basis_after {
+            bases.insert(key.clone(), basis);
+        }
         let types: Vec<&str> = write.events.iter().map(|e| e.type_name()).collect();
         let opted_in = write
             .events

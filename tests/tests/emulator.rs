@@ -59,4 +59,5 @@ on_emulator!(
     15 => exports,
     16 => contact_by_id,
     17 => staff_opt_out,
+    19 => event_feed,
 );

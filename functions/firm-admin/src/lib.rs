@@ -1,5 +1,5 @@
 //! firm-admin: firm registration, the double opt-in switch, templates, consent records, their
-//! signed proofs and exports.
+//! signed proofs and exports, and the firm's event feed.
 
 pub mod proof_page;
 
@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/firms/{firm_id}/templates/{name}"),
     ("DELETE", "/v1/firms/{firm_id}/templates/{name}"),
     ("GET", "/v1/firms/{firm_id}/contacts/{contact_id}"),
+    ("GET", "/v1/firms/{firm_id}/events"),
     ("GET", "/v1/firms/{firm_id}/consents"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}/proof"),
@@ -59,6 +60,7 @@ pub fn router(services: Services) -> Router {
             "/v1/firms/{firm_id}/contacts/{contact_id}",
             get(get_contact),
         )
+        .route("/v1/firms/{firm_id}/events", get(get_events))
         .route("/v1/firms/{firm_id}/consents", get(export_consents))
         .route("/v1/firms/{firm_id}/consents/{phone}", get(get_consent))
         .route("/v1/firms/{firm_id}/consents/{phone}/proof", get(get_proof))
@@ -378,6 +380,23 @@ async fn get_proof_key(
         "public_key": key.public_key,
         "public_key_hex": hex,
     })))
+}
+
+/// `GET /v1/firms/{firm_id}/events?after=&limit=`: the firm's feed after a cursor.
+async fn get_events(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+    query: QueryParams,
+) -> Result<axum::Json<consent::flows::feed::FeedPage>, ApiError> {
+    let params = params(query)?;
+    let page = services
+        .feed(
+            &firm_id,
+            params.get("after").map(String::as_str),
+            params.get("limit").map(String::as_str),
+        )
+        .await?;
+    Ok(axum::Json(page))
 }
 
 async fn export_consents(

@@ -11,6 +11,7 @@
 //! | inbound marker       | `INBOUND#<firm_id>#<msg_id>`  | `INBOUND`            | `ttl` (30 days)                                                     |
 //! | idempotency record   | `IDEM#<key>`                  | `IDEM`               | `payload_hash`, `in_progress_until`, `response`, `expires_at`, `ttl` |
 //! | deferred send        | `DEFERRED#<id>`               | `DEFERRED`           | `doc`, `gsi1pk` = `DUE`, `gsi1sk` = `<not_before>#<id>`             |
+//! | feed event           | `FEED#<firm_id>`              | `<ulid>`             | `doc`, `type`                                                       |
 //!
 //! - `doc` is the item's model type as JSON (the model types are serde types); attributes that
 //!   conditions or queries use are native attributes beside it.
@@ -26,6 +27,12 @@
 //!   ever missed and the order is (not_before, id). Deferred sends are few (quiet-hour holds, each
 //!   deleted when released), so one partition is far below a GSI partition's write limit; if that
 //!   ever changed, the partition would be split into `DUE#<n>` shards queried and merged.
+//! - A firm's feed (DESIGN §7) is one partition, `FEED#<firm_id>`, sorted by event id (a
+//!   ULID), written in the transaction of the change it reports: a page after a cursor is one
+//!   Query, `pk = FEED#<firm_id> AND sk > <cursor>`. The ids are made when a write is built, so
+//!   two writes committed within the same milliseconds may land out of id order; the table's
+//!   stream (EventBridge) is the exact delivery, and a poller that must see every event re-reads
+//!   a few seconds behind its cursor.
 //! - A firm's records are listed by status (exports) through the GSI `gsi2`, which only
 //!   consent records populate (a sparse index): `gsi2pk = CONSENTS#<firm_id>`, sorted by
 //!   `gsi2sk = <status>#<e164>`, rewritten with the record on every write. One firm's records
@@ -171,6 +178,16 @@ pub fn inbound(firm_id: &str, inbound_message_id: &str) -> Key {
 /// An idempotency record.
 pub fn idempotency(key: &str) -> Key {
     Key::new(format!("IDEM#{key}"), "IDEM")
+}
+
+/// The partition of a firm's feed.
+pub fn feed_partition(firm_id: &str) -> String {
+    format!("FEED#{firm_id}")
+}
+
+/// A feed event.
+pub fn feed_event(firm_id: &str, event_id: &str) -> Key {
+    Key::new(feed_partition(firm_id), event_id)
 }
 
 /// A deferred send.

@@ -89,6 +89,7 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
         FlowError::UnknownTemplate => (StatusCode::NOT_FOUND, "template_not_found"),
         FlowError::InvalidPhone(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"),
         FlowError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        FlowError::InvalidCursor => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_cursor"),
         FlowError::RiskNotAcknowledged => {
             (StatusCode::UNPROCESSABLE_ENTITY, "risk_not_acknowledged")
         }

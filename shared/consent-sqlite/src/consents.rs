@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use consent::evidence::audit::AuditEvent;
 use consent::model::contact::Contact;
+use consent::model::feed::{self, FeedEvent};
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentRecord, ConsentStatus};
 use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
@@ -178,6 +179,15 @@ impl ConsentStore for SqliteStore {
                     .and_then(|mut s| s.execute(params![send.id, micros(send.not_before), doc]))
                     .map_err(sql)?;
                 }
+                if !write.feed.is_empty() {
+                    let mut events = write.feed;
+                    let latest: Option<String> = tx
+                        .prepare_cached("SELECT max(event_id) FROM feed_events WHERE firm_id = ?1")
+                        .and_then(|mut s| s.query_row([firm_id], |row| row.get(0)))
+                        .map_err(sql)?;
+                    feed::order_after(latest.as_deref(), &mut events);
+                    insert_feed(tx, &events)?;
+                }
                 Ok(())
             })
             .await
@@ -193,6 +203,25 @@ impl ConsentStore for SqliteStore {
                 "SELECT doc FROM consent_events WHERE firm_id = ?1 AND phone = ?2 ORDER BY event_id",
             )?
             .query_map([firm_id, phone.as_str()], |row| {
+                from_doc(0, &row.get::<_, String>(0)?)
+            })?
+            .collect()
+        })
+    }
+
+    async fn feed(
+        &self,
+        firm_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db.read("feed", |tx| {
+            tx.prepare_cached(
+                "SELECT doc FROM feed_events WHERE firm_id = ?1 AND event_id > ?2
+                 ORDER BY event_id LIMIT ?3",
+            )?
+            .query_map(params![firm_id, after.unwrap_or(""), limit], |row| {
                 from_doc(0, &row.get::<_, String>(0)?)
             })?
             .collect()
@@ -255,4 +284,28 @@ impl ConsentStore for SqliteStore {
                 .collect()
         })
     }
+}
+
+/// Writes feed events (their ids already in order) in the caller's transaction.
+pub(crate) fn insert_feed(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[FeedEvent],
+) -> Result<(), StoreError> {
+    const OPERATION: &str = "commit";
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO feed_events (firm_id, event_id, type, doc) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(|e| store_error(OPERATION, e))?;
+    for event in events {
+        insert
+            .execute(params![
+                event.firm_id,
+                event.id,
+                event.change.type_name(),
+                to_doc(OPERATION, event)?
+            ])
+            .map_err(|e| store_error(OPERATION, e))?;
+    }
+    Ok(())
 }

@@ -168,6 +168,9 @@ fn write_state(
         )
         .map_err(sql)?;
     }
+    for events in state.feed.values() {
+        crate::consents::insert_feed(tx, events)?;
+    }
     for send in state.deferred.values() {
         tx.execute(
             "INSERT OR REPLACE INTO deferred_sends (id, not_before, doc) VALUES (?1, ?2, ?3)",

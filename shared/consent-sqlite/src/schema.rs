@@ -99,6 +99,16 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: each firm's feed of consent changes and replies to its CRM.
+    r#"
+    CREATE TABLE feed_events (
+        firm_id  TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type     TEXT NOT NULL,
+        doc      TEXT NOT NULL,
+        PRIMARY KEY (firm_id, event_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

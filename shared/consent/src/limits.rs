@@ -19,3 +19,13 @@ pub const MAX_TOKEN_LEN: usize = 2_048;
 
 /// Most messages in one batch send.
 pub const MAX_BATCH: usize = 1_000;
+
+/// Most events one page of a firm's feed returns (and the most a poller may ask for).
+pub const MAX_FEED_PAGE: usize = 1_000;
+
+/// Events a page of a firm's feed returns when the poller does not say.
+pub const DEFAULT_FEED_PAGE: usize = 100;
+
+/// Most CRM contact ids a consent record remembers for its number (the feed's `contact_ids`);
+/// past it the oldest is forgotten, so a record stays small.
+pub const MAX_CONTACT_IDS: usize = 20;

@@ -11,6 +11,7 @@ use crate::evidence::audit::AuditEvent;
 use crate::evidence::chain;
 use crate::model::contact::Contact;
 use crate::model::deferred::DeferredSend;
+use crate::model::feed::{self, FeedEvent};
 use crate::model::firm::Firm;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus};
@@ -95,6 +96,8 @@ pub struct ConsentWrite {
     /// stored record's head to be this one, so that a write built from a stale copy of a
     /// record (right version, old head) is refused as a conflict rather than forking the chain.
     pub chained_onto: Option<String>,
+    /// The firm's feed events reporting this write's changes, written with it.
+    pub feed: Vec<FeedEvent>,
 }
 
 impl ConsentWrite {
@@ -108,6 +111,21 @@ impl ConsentWrite {
         mut events: Vec<AuditEvent>,
     ) -> Self {
         let chained_onto = chain::seal_onto_record(firm_id, phone, record.as_mut(), &mut events);
+        let contact_ids = record
+            .as_ref()
+            .map(|r| r.contact_ids.clone())
+            .unwrap_or_default();
+        let feed = feed::changes_in(&events)
+            .into_iter()
+            .map(|(event, change)| FeedEvent {
+                id: ulid::Ulid::new().to_string(),
+                firm_id: firm_id.to_string(),
+                occurred_at: event.at,
+                phone: phone.clone(),
+                contact_ids: contact_ids.clone(),
+                change,
+            })
+            .collect();
         Self {
             firm_id: firm_id.to_string(),
             phone: phone.clone(),
@@ -118,6 +136,7 @@ impl ConsentWrite {
             deferred: None,
             inbound_message_id: None,
             chained_onto,
+            feed,
         }
     }
 
@@ -178,6 +197,14 @@ pub trait ConsentStore: Send + Sync {
         firm_id: &str,
         contact_id: &str,
     ) -> Result<Option<Contact>, StoreError>;
+    /// A firm's feed events after the event `after` (from the start when `None`), oldest
+    /// first, at most `limit`.
+    async fn feed(
+        &self,
+        firm_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, StoreError>;
     /// A firm's consent records with `status` (every status when `None`), in
     /// [`ConsentListPosition`] order, starting after `after`, at most `limit`. Exports read it;
     /// it may lag the latest writes by a moment (the DynamoDB store reads an index).

@@ -5,6 +5,7 @@
 mod bad_input;
 mod email_confirmation;
 mod exports;
+mod feed;
 mod firm_admin;
 mod gate;
 mod lifecycle;
@@ -14,6 +15,7 @@ mod send_rules;
 pub use bad_input::bad_input;
 pub use email_confirmation::{email_after_stop, email_confirmation};
 pub use exports::exports;
+pub use feed::event_feed;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
 pub use gate::{batch, idempotent_repeats};
 pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies, staff_opt_out};
@@ -42,6 +44,7 @@ macro_rules! every_scenario {
             exports,
             contact_by_id,
             staff_opt_out,
+            event_feed,
         );
     };
 }

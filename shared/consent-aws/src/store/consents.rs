@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 
 use consent::evidence::audit::AuditEvent;
 use consent::model::contact::Contact;
+use consent::model::feed::FeedEvent;
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentRecord, ConsentStatus};
 use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
@@ -102,6 +103,14 @@ impl ConsentStore for DynamoStore {
                 Conflict::None,
             ));
         }
+        for event in &write.feed {
+            let mut item = doc_item(OP, &keys::feed_event(firm_id, &event.id), event)?;
+            item.insert(keys::TYPE.into(), s(event.change.type_name()));
+            items.push((
+                self.put(OP, item, Some(Condition::must_not_exist()))?,
+                Conflict::Version,
+            ));
+        }
         if let Some(id) = &write.inbound_message_id {
             let mut item = key_item(&keys::inbound(firm_id, id));
             // Housekeeping only, so the wall clock is right here; the record also remembers
@@ -131,6 +140,46 @@ impl ConsentStore for DynamoStore {
         .iter()
         .map(|item| parse_doc(OP, "consent event", item))
         .collect()
+    }
+
+    async fn feed(
+        &self,
+        firm_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        const OP: &str = "feed";
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        while events.len() < limit {
+            let page = i32::try_from(limit - events.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk > :after")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(keys::feed_partition(firm_id)))
+                // From the start: every ULID sorts after "0" (an empty string is not a value).
+                .expression_attribute_values(":after", s(after.unwrap_or("0")))
+                .consistent_read(true)
+                .scan_index_forward(true)
+                .limit(page)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend(OP, e))?;
+            for item in output.items.unwrap_or_default() {
+                events.push(parse_doc(OP, "feed event", &item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        events.truncate(limit);
+        Ok(events)
     }
 
     async fn get_contact(

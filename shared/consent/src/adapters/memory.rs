@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::evidence::audit::AuditEvent;
 use crate::model::contact::Contact;
 use crate::model::deferred::DeferredSend;
+use crate::model::feed::{self, FeedEvent};
 use crate::model::firm::Firm;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus};
@@ -55,6 +56,9 @@ pub struct StoreState {
     pub idempotency: BTreeMap<String, IdempotencyItem>,
     /// Deferred sends by id.
     pub deferred: BTreeMap<String, DeferredSend>,
+    /// Each firm's feed, by firm id, oldest first.
+    #[serde(default)]
+    pub feed: BTreeMap<String, Vec<FeedEvent>>,
 }
 
 fn consent_key(firm_id: &str, phone: &PhoneNumber) -> String {
@@ -220,6 +224,12 @@ impl ConsentStore for MemoryStore {
         if let Some(deferred) = write.deferred {
             state.deferred.insert(deferred.id.clone(), deferred);
         }
+        if !write.feed.is_empty() {
+            let mut events = write.feed;
+            let firm_feed = state.feed.entry(write.firm_id).or_default();
+            feed::order_after(firm_feed.last().map(|e| e.id.as_str()), &mut events);
+            firm_feed.extend(events);
+        }
         Ok(())
     }
 
@@ -248,6 +258,23 @@ impl ConsentStore for MemoryStore {
             .contacts
             .get(&format!("{firm_id}#{contact_id}"))
             .cloned())
+    }
+
+    async fn feed(
+        &self,
+        firm_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let state = self.lock();
+        let Some(events) = state.feed.get(firm_id) else {
+            return Ok(Vec::new());
+        };
+        // Ids increase along the list, so the page starts after the last id not above `after`.
+        let start = after.map_or(0, |after| {
+            events.partition_point(|e| e.id.as_str() <= after)
+        });
+        Ok(events.iter().skip(start).take(limit).cloned().collect())
     }
 
     async fn list_consents(

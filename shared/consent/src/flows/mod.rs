@@ -5,6 +5,7 @@ pub mod admin;
 pub mod crm_send;
 pub mod email_confirm;
 pub mod export;
+pub mod feed;
 pub mod idempotency;
 pub mod inbound;
 pub mod onboarding;
@@ -206,6 +207,9 @@ pub enum FlowError {
         /// What is wrong.
         message: String,
     },
+    /// A feed cursor that is not an event id the feed handed out.
+    #[error("the cursor is not an event id of the feed")]
+    InvalidCursor,
     /// Double opt-in off without acknowledging the risk.
     #[error("turning double opt-in off requires acknowledge_risk: true")]
     RiskNotAcknowledged,

@@ -5,6 +5,7 @@ pub mod area_codes;
 pub mod caps;
 pub mod contact;
 pub mod deferred;
+pub mod feed;
 pub mod firm;
 pub mod gate;
 pub mod keywords;

@@ -184,6 +184,10 @@ pub struct ConsentRecord {
     /// The hash of the newest audit event of this number (the head of the chain).
     #[serde(default)]
     pub audit_head: Option<String>,
+    /// The CRM's contacts on this number, oldest first (the feed's `contact_ids`); at most
+    /// [`MAX_CONTACT_IDS`](crate::limits::MAX_CONTACT_IDS).
+    #[serde(default)]
+    pub contact_ids: Vec<String>,
 }
 
 impl ConsentRecord {
@@ -194,6 +198,19 @@ impl ConsentRecord {
         next.version += 1;
         next.updated_at = now;
         next
+    }
+
+    /// Remembers a CRM contact on this number, forgetting the oldest past the limit.
+    pub fn remember_contact(&mut self, contact_id: &str) {
+        if self.contact_ids.iter().any(|id| id == contact_id) {
+            return;
+        }
+        self.contact_ids.push(contact_id.to_string());
+        let excess = self
+            .contact_ids
+            .len()
+            .saturating_sub(crate::limits::MAX_CONTACT_IDS);
+        self.contact_ids.drain(..excess);
     }
 
     /// Whether an inbound message with this id was already applied.

@@ -153,12 +153,17 @@ pub fn apply(
                     step.push(AuditKind::OptedIn {
                         from: None,
                         basis: ConsentBasis::FirmAttested,
-                        evidence: OptInEvidence::FirmAttested { contact_id },
+                        evidence: OptInEvidence::FirmAttested {
+                            contact_id: contact_id.clone(),
+                        },
                     });
                 }
                 if let Some(record) = step.record.as_mut() {
                     record.time_zone = time_zone;
                 }
+            }
+            if let Some(record) = step.record.as_mut() {
+                record.remember_contact(&contact_id);
             }
         }
         ConsentEvent::SmsReceived {
@@ -423,6 +428,7 @@ impl Step {
             recent_sends: Vec::new(),
             time_zone: None,
             audit_head: None,
+            contact_ids: Vec::new(),
         });
     }
 

@@ -55,6 +55,7 @@ mod tests {
             recent_sends: Vec::new(),
             time_zone: None,
             audit_head: head,
+            contact_ids: Vec::new(),
         }
     }
 
