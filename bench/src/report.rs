@@ -400,7 +400,11 @@ fn local_table(out: &mut String, rows: &[(usize, Result<LocalRow, String>)]) {
                 );
             }
             Err(e) => {
-                let _ = writeln!(out, "| {} | failed: {e} | | | | | |", thousands(*contacts as f64));
+                let _ = writeln!(
+                    out,
+                    "| {} | failed: {e} | | | | | |",
+                    thousands(*contacts as f64)
+                );
             }
         }
     }

@@ -465,7 +465,12 @@ async fn start_local(
 }
 
 /// `bodies` POSTed to `path` by [`LOCAL_CLIENTS`] clients at once; the time and any failure.
-async fn post_all(addr: &str, path: &str, bodies: Vec<Value>, mode: &str) -> Result<Throughput, String> {
+async fn post_all(
+    addr: &str,
+    path: &str,
+    bodies: Vec<Value>,
+    mode: &str,
+) -> Result<Throughput, String> {
     let count = bodies.len();
     let mut shares: Vec<Vec<Value>> = vec![Vec::new(); LOCAL_CLIENTS];
     for (i, body) in bodies.into_iter().enumerate() {
@@ -514,7 +519,15 @@ pub async fn local_server(binary: &Path, work: &Path, contacts: usize) -> Result
     let seeding = MemoryBench::on(memory.clone(), None);
     let firm = aws::register_firm(&seeding.services, "demo", "+12025550100").await;
     let seeded = aws::fresh_phones(contacts);
-    aws::seed(&seeding.store, &firm, &seeded, Seed::OptedIn, None, afternoon()).await;
+    aws::seed(
+        &seeding.store,
+        &firm,
+        &seeded,
+        Seed::OptedIn,
+        None,
+        afternoon(),
+    )
+    .await;
     let bytes = serde_json::to_vec(&memory.snapshot()).map_err(|e| e.to_string())?;
     drop(seeding);
     drop(memory);
