@@ -129,13 +129,54 @@ impl Report {
         }
         if let Some(gate) = &self.gate {
             for t in gate.iter().filter(|t| t.mode.contains("SendGate")) {
+                let (goal, target) = if t.mode.contains("SQLite") {
+                    (
+                        "gate on the SQLite store at 20,000 decisions/s or more",
+                        20_000.0,
+                    )
+                } else {
+                    (
+                        "in-memory gate above 100,000 decisions/s on one core",
+                        100_000.0,
+                    )
+                };
                 let _ = writeln!(
                     out,
-                    "| in-memory gate above 100,000 decisions/s on one core | {}: {}/s | {} |",
+                    "| {goal} | {}: {}/s | {} |",
                     t.mode,
                     thousands(t.per_second()),
-                    yes(t.per_second() > 100_000.0)
+                    yes(t.per_second() >= target)
                 );
+            }
+        }
+        for (_, row) in self.local.iter().flatten() {
+            let Ok(row) = row else { continue };
+            if row.contacts != 20_000 {
+                continue;
+            }
+            for (goal, measured, met) in [
+                (
+                    "local server, 20,000 contacts: contact-created >= 300/s",
+                    format!("{}/s", thousands(row.created.per_second())),
+                    row.created.per_second() >= 300.0,
+                ),
+                (
+                    "... YES >= 300/s",
+                    format!("{}/s", thousands(row.yes.per_second())),
+                    row.yes.per_second() >= 300.0,
+                ),
+                (
+                    "... a batch of 1,000 >= 2,000 decisions/s",
+                    format!("{}/s", thousands(row.batch.per_second())),
+                    row.batch.per_second() >= 2_000.0,
+                ),
+                (
+                    "... restart to /health <= 2 s",
+                    short(row.restart),
+                    row.restart.as_secs_f64() <= 2.0,
+                ),
+            ] {
+                let _ = writeln!(out, "| {goal} | {measured} | {} |", yes(met));
             }
         }
         if let Some(requests) = &self.requests {
@@ -343,9 +384,10 @@ fn gate_table(out: &mut String, gate: &[Throughput]) {
     let _ = writeln!(
         out,
         "### Gate throughput in process\n\nA single-threaded tokio runtime (one core), the \
-         in-memory store and outbox, a frozen weekday-afternoon clock, opted-in numbers (area code 415); each \
-         decision is the whole gate (read, policy, claim write with its audit event, hand-over to \
-         the outbox, 'sent' write).\n"
+         in-memory store and outbox (the SQLite rows: a temporary database at the named \
+         `synchronous` setting, seeded through the import), a frozen weekday-afternoon clock, \
+         opted-in numbers (area code 415); each decision is the whole gate (read, policy, claim \
+         write with its audit event, hand-over to the outbox, 'sent' write).\n"
     );
     let _ = writeln!(
         out,

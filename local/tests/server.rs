@@ -348,6 +348,23 @@ async fn a_former_store_json_is_imported_once_and_renamed() {
 }
 
 #[test]
+fn a_data_directory_that_cannot_be_created_is_refused_by_name() {
+    let parent = temp_dir("blocked");
+    std::fs::create_dir_all(&parent).expect("the parent");
+    // A file where the directory should be: no user (not even root) can create it.
+    let dir = parent.join("data");
+    std::fs::write(&dir, "a file, not a directory").expect("a file");
+    let output = command(&dir, "127.0.0.1:0", &[])
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&dir.display().to_string()), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&parent);
+}
+
+#[test]
 fn a_data_directory_holding_another_file_as_its_database_is_refused_by_name() {
     let dir = temp_dir("notadb");
     std::fs::create_dir_all(&dir).expect("the directory");

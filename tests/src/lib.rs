@@ -286,9 +286,22 @@ impl TestService {
 
     /// Delivers a contact's reply through the Lambda SNS handler, as AWS would.
     pub async fn reply(&self, from: &str, to: &str, text: &str, message_id: &str) {
+        self.reply_received_at(from, to, text, message_id, self.clock.now())
+            .await;
+    }
+
+    /// Delivers a reply the carrier received at `received_at` (earlier, for a late delivery).
+    pub async fn reply_received_at(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        message_id: &str,
+        received_at: DateTime<Utc>,
+    ) {
         let result = inbound_sms::handle(
             &self.services,
-            sns_event(from, to, text, message_id, self.clock.now()),
+            sns_event(from, to, text, message_id, received_at),
         )
         .await;
         if let Err(e) = result {

@@ -29,3 +29,7 @@ pub const DEFAULT_FEED_PAGE: usize = 100;
 /// Most CRM contact ids a consent record remembers for its number (the feed's `contact_ids`);
 /// past it the oldest is forgotten, so a record stays small.
 pub const MAX_CONTACT_IDS: usize = 20;
+
+/// How long after a revocation's receipt its one opt-out confirmation may still go out (the
+/// FCC allows that one text within five minutes: 47 CFR 64.1200(a)(12)).
+pub const OPT_OUT_CONFIRMATION_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);

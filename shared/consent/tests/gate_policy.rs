@@ -100,8 +100,11 @@ fn blocked(reason: BlockReason) -> GateDecision {
 // --- rule 1: unknown -----------------------------------------------------------------------------
 
 #[test]
-fn unknown_number_is_blocked_for_every_kind() {
-    for kind in ALL_KINDS {
+fn unknown_number_is_blocked_for_every_kind_but_help() {
+    for kind in ALL_KINDS
+        .into_iter()
+        .filter(|k| *k != MessageKind::HelpReply)
+    {
         for double_opt_in in [true, false] {
             for (window, now) in [(always_open(), day()), (san_francisco(), night())] {
                 assert_eq!(
@@ -111,6 +114,16 @@ fn unknown_number_is_blocked_for_every_kind() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn help_from_an_unknown_number_is_answered_at_any_hour() {
+    for (window, now) in [(always_open(), day()), (san_francisco(), night())] {
+        assert_eq!(
+            ask(None, true, MessageKind::HelpReply, &window, now),
+            GateDecision::Allow
+        );
     }
 }
 
@@ -146,6 +159,7 @@ fn opted_out_blocks_everything_but_the_confirmation_and_help() {
 #[test]
 fn opted_out_lets_the_one_confirmation_through_once() {
     let mut r = record(ConsentStatus::OptedOut, ConsentBasis::SmsReply);
+    r.status_changed_at = day() - chrono::Duration::minutes(1);
     assert_eq!(
         ask_simple(Some(&r), MessageKind::OptOutConfirmation),
         GateDecision::Allow
@@ -155,6 +169,27 @@ fn opted_out_lets_the_one_confirmation_through_once() {
         ask_simple(Some(&r), MessageKind::OptOutConfirmation),
         blocked(BlockReason::OptedOut),
         "a second confirmation is blocked"
+    );
+}
+
+#[test]
+fn the_opt_out_confirmation_is_owed_only_within_five_minutes_of_the_revocation() {
+    let mut r = record(ConsentStatus::OptedOut, ConsentBasis::SmsReply);
+    r.status_changed_at = day() - chrono::Duration::minutes(5);
+    assert_eq!(
+        ask_simple(Some(&r), MessageKind::OptOutConfirmation),
+        GateDecision::Allow,
+        "five minutes to the second still counts"
+    );
+    r.status_changed_at = day() - chrono::Duration::minutes(5) - chrono::Duration::seconds(1);
+    assert_eq!(
+        ask_simple(Some(&r), MessageKind::OptOutConfirmation),
+        blocked(BlockReason::ConfirmationWindowPassed)
+    );
+    assert_eq!(
+        ask_simple(Some(&r), MessageKind::HelpReply),
+        GateDecision::Allow,
+        "HELP is answered whenever it comes"
     );
 }
 
@@ -317,7 +352,9 @@ fn replies_ignore_quiet_hours() {
     let window = san_francisco();
     assert!(!window.is_open(night()));
     let opted_in = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
-    let opted_out = record(ConsentStatus::OptedOut, ConsentBasis::SmsReply);
+    let mut opted_out = record(ConsentStatus::OptedOut, ConsentBasis::SmsReply);
+    // A STOP just received at night: its confirmation goes at once.
+    opted_out.status_changed_at = night();
     let pending = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
     let cases = [
         (&opted_in, MessageKind::OptInConfirmation),
@@ -435,6 +472,37 @@ fn the_opt_in_request_respects_quiet_hours() {
         GateDecision::Defer {
             not_before: t("2026-12-01T16:00:00Z")
         }
+    );
+}
+
+#[test]
+fn the_opt_in_request_waits_for_the_window_even_when_transactional_messages_are_exempt() {
+    let pending = record(ConsentStatus::Pending, ConsentBasis::OptInRequested);
+    let opted_in = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
+    let exempt = |record: &ConsentRecord, kind| {
+        decide(GateQuestion {
+            record: Some(record),
+            double_opt_in: true,
+            kind,
+            window: &san_francisco(),
+            now: night(),
+            category: consent::model::gate::MessageCategory::Transactional,
+            limits: consent::model::caps::SendLimits {
+                transactional_exempt: true,
+                ..Default::default()
+            },
+        })
+    };
+    assert_eq!(
+        exempt(&pending, MessageKind::OptInRequest),
+        GateDecision::Defer {
+            not_before: t("2026-12-01T16:00:00Z")
+        }
+    );
+    assert_eq!(
+        exempt(&opted_in, MessageKind::FirmMessage),
+        GateDecision::Allow,
+        "the firm's own transactional message is exempt"
     );
 }
 

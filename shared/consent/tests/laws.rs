@@ -18,6 +18,7 @@ use common::{FIRM_ID, Harness, SentKind, contact_with_email, firm_message, inbou
 use consent::evidence::token::ConfirmationClaims;
 use consent::flows::email_confirm::ConfirmResult;
 use consent::flows::send::SendOutcome;
+use consent::limits::OPT_OUT_CONFIRMATION_WINDOW;
 use consent::model::gate::{BlockReason, GateDecision, GateQuestion, MessageKind, decide};
 use consent::model::keywords::{Classification, classify};
 use consent::model::phone::PhoneNumber;
@@ -81,8 +82,11 @@ fn reply_kind(reply: Reply) -> MessageKind {
 struct Spec {
     /// Status and the time of the event that set it; `None` before any record.
     state: Option<(ConsentStatus, DateTime<Utc>)>,
-    /// Opt-out episodes so far (each needs its one confirmation).
+    /// Opt-out episodes so far (each gets at most one confirmation).
     episodes: usize,
+    /// Opt-out confirmations owed so far: one per episode by SMS handled within five minutes
+    /// of the STOP's receipt.
+    confirmations: usize,
     /// Whether the current episode came from an SMS (so our confirmation is owed).
     episode_by_sms: bool,
     /// Whether a pending record was created (so the one opt-in request is due).
@@ -130,8 +134,8 @@ impl Spec {
         }
     }
 
-    /// A text not seen before.
-    fn text(&mut self, text: &str, received_at: DateTime<Utc>) -> Expect {
+    /// A text not seen before, received at `received_at` and handled at `now`.
+    fn text(&mut self, text: &str, received_at: DateTime<Utc>, now: DateTime<Utc>) -> Expect {
         let older = self.state.is_some_and(|(_, since)| received_at < since);
         let classification = classify(text);
         // A revocation is outranked only by a newer opt-in.
@@ -155,7 +159,14 @@ impl Spec {
                 self.set(ConsentStatus::OptedOut, received_at);
                 self.episodes += 1;
                 self.episode_by_sms = true;
-                Expect::OptOutConfirmation
+                // The confirmation is owed only within five minutes of the revocation.
+                let since = self.state.map_or(received_at, |(_, since)| since);
+                if now - since <= OPT_OUT_CONFIRMATION_WINDOW {
+                    self.confirmations += 1;
+                    Expect::OptOutConfirmation
+                } else {
+                    Expect::Nothing
+                }
             }
             (
                 Classification::OptIn { .. },
@@ -165,9 +176,8 @@ impl Spec {
                 Expect::OptInConfirmation
             }
             (Classification::OptIn { .. }, _) => Expect::Nothing,
-            // HELP from a number with no record: nobody to answer (rule 1).
-            (Classification::Help { .. }, None) => Expect::Nothing,
-            (Classification::Help { .. }, Some(_)) => Expect::Help,
+            // Every HELP is answered, from a number with no record too (rule 1).
+            (Classification::Help { .. }, _) => Expect::Help,
             (Classification::Other, _) => Expect::Nothing,
         }
     }
@@ -295,10 +305,16 @@ impl PureWorld {
     fn send(&mut self, kind: MessageKind, now: DateTime<Utc>) -> GateDecision {
         let decision = self.decide(kind, &always_open(), now);
         if decision == GateDecision::Allow {
-            let record = self
-                .record
-                .as_mut()
-                .expect("the gate never allows an unknown number");
+            let Some(record) = self.record.as_mut() else {
+                // Only HELP goes to a number with no record, and it claims nothing.
+                assert_eq!(
+                    kind,
+                    MessageKind::HelpReply,
+                    "the gate allowed {kind:?} to a stranger"
+                );
+                self.allowed.push((kind, self.spec.episodes));
+                return decision;
+            };
             record.version += 1;
             match kind {
                 MessageKind::OptInRequest => {
@@ -369,7 +385,8 @@ impl PureWorld {
             } => {
                 let id = inbound_id.clone().unwrap_or_default();
                 if self.seen_ids.insert(id) {
-                    self.spec.text(text, now + Duration::seconds(*offset_secs))
+                    self.spec
+                        .text(text, now + Duration::seconds(*offset_secs), now)
                 } else {
                     Expect::Nothing
                 }
@@ -480,12 +497,21 @@ impl PureWorld {
         for window in [always_open(), never_open()] {
             for kind in ALL_KINDS {
                 let decision = self.decide(kind, &window, now);
+                let in_time = now - record.status_changed_at <= OPT_OUT_CONFIRMATION_WINDOW;
                 let may_pass = match kind {
                     MessageKind::HelpReply => true,
                     MessageKind::OptOutConfirmation => !record.opt_out_confirmation_sent,
                     _ => false,
                 };
-                if may_pass {
+                if may_pass && kind == MessageKind::OptOutConfirmation && !in_time {
+                    prop_assert_eq!(
+                        decision,
+                        GateDecision::Block {
+                            reason: BlockReason::ConfirmationWindowPassed
+                        },
+                        "a confirmation five minutes after the revocation"
+                    );
+                } else if may_pass {
                     prop_assert_eq!(decision, GateDecision::Allow, "{:?}", kind);
                 } else {
                     prop_assert_eq!(
@@ -674,7 +700,7 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let spec = specs.entry(number).or_default();
                 let fresh = seen_ids.insert(id.clone());
                 let expect = if fresh {
-                    spec.text(text, received_at)
+                    spec.text(text, received_at, now)
                 } else {
                     Expect::Nothing
                 };
@@ -816,10 +842,10 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             "{}",
             number
         );
-        // Exactly one opt-out confirmation per opt-out episode.
+        // Exactly one opt-out confirmation per opt-out episode handled in time.
         prop_assert_eq!(
             count(SentKind::OptOutConfirmation),
-            spec.episodes,
+            spec.confirmations,
             "{}",
             number
         );

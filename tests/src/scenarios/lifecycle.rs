@@ -288,3 +288,120 @@ pub async fn staff_opt_out(t: &TestService) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(answer["error"]["code"], "invalid_phone");
 }
+
+/// A STOP handled more than five minutes after the carrier received it (a late delivery, a
+/// retry, a redrive) opts out at once but sends no confirmation, and the trail says why; one
+/// handled in time gets its confirmation.
+pub async fn late_stop(t: &TestService) {
+    register_firm(t).await;
+    let (late, prompt) = (t.phone(1), t.phone(2));
+    for (contact, phone) in [("c-late", &late), ("c-prompt", &prompt)] {
+        let (status, body) = create_contact(t, contact, phone).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        t.reply(phone, &t.firm_number(), "YES", &format!("in-yes-{contact}"))
+            .await;
+    }
+    // Ten minutes on: the STOPs below were received after the YES.
+    t.clock.advance(chrono::Duration::minutes(10));
+    let now = consent::ports::Clock::now(t.clock.as_ref());
+    let texts_before = t.sms_to(&late).await.len();
+    t.reply_received_at(
+        &late,
+        &t.firm_number(),
+        "STOP",
+        "in-late-stop",
+        now - chrono::Duration::minutes(6),
+    )
+    .await;
+    assert_eq!(status_of(t, &late).await, "opted_out");
+    assert_eq!(
+        t.sms_to(&late).await.len(),
+        texts_before,
+        "no confirmation after five minutes"
+    );
+    let (_, record) = consent(t, &late).await;
+    let skipped: Vec<&Value> = record["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == "message_blocked" && e["kind"] == "opt_out_confirmation")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{record}");
+    assert_eq!(skipped[0]["reason"], "confirmation_window_passed");
+    // The same STOP delivered again later still sends nothing.
+    t.reply(&late, &t.firm_number(), "STOP", "in-late-stop")
+        .await;
+    assert_eq!(t.sms_to(&late).await.len(), texts_before);
+
+    let texts_before = t.sms_to(&prompt).await.len();
+    t.reply_received_at(
+        &prompt,
+        &t.firm_number(),
+        "STOP",
+        "in-prompt-stop",
+        now - chrono::Duration::minutes(4),
+    )
+    .await;
+    assert_eq!(status_of(t, &prompt).await, "opted_out");
+    assert_eq!(
+        t.sms_to(&prompt).await.len(),
+        texts_before + 1,
+        "the confirmation within five minutes"
+    );
+}
+
+/// HELP (or AYUDA) from a number the firm never had gets the firm's help text at once, creates
+/// no consent, and the CRM hears of it; anything else from a stranger gets no answer.
+pub async fn help_from_a_stranger(t: &TestService) {
+    register_firm(t).await;
+    let (stranger, other) = (t.phone(1), t.phone(2));
+    t.reply(&stranger, &t.firm_number(), "HELP", "in-stranger-help")
+        .await;
+    let sent = t.sms_to(&stranger).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("Hartwell & Pine LLP"), "{}", sent[0]);
+    assert!(
+        sent[0].contains("STOP"),
+        "the help text says how to stop: {}",
+        sent[0]
+    );
+    t.reply(&other, &t.firm_number(), "AYUDA", "in-stranger-ayuda")
+        .await;
+    assert_eq!(t.sms_to(&other).await.len(), 1, "AYUDA is help too");
+    let (status, body) = consent(t, &stranger).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no consent is made: {body}");
+    // The same HELP delivered again is not answered twice.
+    t.reply(&stranger, &t.firm_number(), "HELP", "in-stranger-help")
+        .await;
+    assert_eq!(t.sms_to(&stranger).await.len(), 1);
+    t.reply(&stranger, &t.firm_number(), "YES", "in-stranger-yes")
+        .await;
+    t.reply(
+        &stranger,
+        &t.firm_number(),
+        "Who is this?",
+        "in-stranger-who",
+    )
+    .await;
+    assert_eq!(
+        t.sms_to(&stranger).await.len(),
+        1,
+        "nothing but HELP is answered"
+    );
+    let (status, feed) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/events", t.firm_id()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    let help: Vec<&Value> = feed["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["phone"] == json!(stranger) && e["data"]["kind"] == "help")
+        .collect();
+    assert_eq!(help.len(), 1, "{feed}");
+    assert_eq!(help[0]["contact_ids"], json!([]));
+}

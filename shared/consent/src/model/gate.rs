@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::limits::OPT_OUT_CONFIRMATION_WINDOW;
 use crate::model::area_codes;
 use crate::model::caps::{STATUTORY_DAILY_CAP, SendLimits};
 use crate::model::quiet_hours::SendWindow;
@@ -58,6 +59,8 @@ pub enum BlockReason {
     NotOptedIn,
     /// Too many messages to this number in 24 hours.
     FrequencyCap,
+    /// The opt-out confirmation is owed only within five minutes of the revocation's receipt.
+    ConfirmationWindowPassed,
 }
 
 impl BlockReason {
@@ -68,6 +71,7 @@ impl BlockReason {
             Self::OptedOut => "opted_out",
             Self::NotOptedIn => "not_opted_in",
             Self::FrequencyCap => "frequency_cap",
+            Self::ConfirmationWindowPassed => "confirmation_window_passed",
         }
     }
 }
@@ -112,11 +116,25 @@ pub struct GateQuestion<'a> {
 /// The gate's rules, in order: unknown, opted out, pending, opted in; then quiet hours.
 pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     let Some(record) = question.record else {
+        // Every HELP gets the firm's help text (CTIA), even from a number the firm never had:
+        // it is an answer, never a solicitation.
+        if question.kind == MessageKind::HelpReply {
+            return GateDecision::Allow;
+        }
         return GateDecision::Block {
             reason: BlockReason::UnknownRecipient,
         };
     };
     let kind = question.kind;
+    if kind == MessageKind::OptOutConfirmation
+        && record.status == ConsentStatus::OptedOut
+        && !record.opt_out_confirmation_sent
+        && question.now - record.status_changed_at > OPT_OUT_CONFIRMATION_WINDOW
+    {
+        return GateDecision::Block {
+            reason: BlockReason::ConfirmationWindowPassed,
+        };
+    }
     let consent_allows = match record.status {
         ConsentStatus::OptedOut => match kind {
             MessageKind::OptOutConfirmation => !record.opt_out_confirmation_sent,
@@ -149,8 +167,11 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     if kind.is_reply() {
         return GateDecision::Allow;
     }
-    let exempt =
-        question.category == MessageCategory::Transactional && question.limits.transactional_exempt;
+    // The exemption is for the firm's own transactional messages; the opt-in request is a
+    // solicitation to a number that has not consented yet, so it always waits for the window.
+    let exempt = kind == MessageKind::FirmMessage
+        && question.category == MessageCategory::Transactional
+        && question.limits.transactional_exempt;
     if exempt {
         return GateDecision::Allow;
     }

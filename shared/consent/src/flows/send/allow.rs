@@ -21,8 +21,31 @@ impl SendGate {
         record: Option<&ConsentRecord>,
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
+        let allowed = AuditEvent::new(
+            now,
+            AuditKind::MessageAllowed {
+                kind: request.kind,
+                category: request.category,
+                body: request.body.clone(),
+                from: firm.sms_number.to_string(),
+                double_opt_in: firm.double_opt_in,
+                idempotency_key: request.idempotency_key.clone(),
+            },
+        );
         let Some(current) = record else {
-            // The policy never allows a message to an unknown number.
+            if request.kind == MessageKind::HelpReply {
+                // HELP from a number with no record: the decision is kept in its trail, on the
+                // condition that no record appeared meanwhile.
+                let allowed_event_id = allowed.id.clone();
+                let write =
+                    ConsentWrite::new(&firm.firm_id, &request.to, None, None, vec![allowed]);
+                self.store.commit(write).await?;
+                return Ok(Step::Claimed(Claimed {
+                    allowed_event_id,
+                    record: None,
+                }));
+            }
+            // The policy allows nothing else to an unknown number.
             return self
                 .block(firm, request, None, BlockReason::UnknownRecipient, now)
                 .await
@@ -44,17 +67,6 @@ impl SendGate {
         if request.kind == MessageKind::FirmMessage {
             next.count_send(now, request.category == MessageCategory::Marketing);
         }
-        let allowed = AuditEvent::new(
-            now,
-            AuditKind::MessageAllowed {
-                kind: request.kind,
-                category: request.category,
-                body: request.body.clone(),
-                from: firm.sms_number.to_string(),
-                double_opt_in: firm.double_opt_in,
-                idempotency_key: request.idempotency_key.clone(),
-            },
-        );
         let allowed_event_id = allowed.id.clone();
         let write = ConsentWrite::new(
             &firm.firm_id,
