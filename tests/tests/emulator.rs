@@ -59,5 +59,8 @@ on_emulator!(
     15 => exports,
     16 => contact_by_id,
     17 => staff_opt_out,
+    18 => audit_bundle,
     19 => event_feed,
+    20 => late_stop,
+    21 => help_from_a_stranger,
 );

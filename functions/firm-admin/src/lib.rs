@@ -1,5 +1,5 @@
 //! firm-admin: firm registration, the double opt-in switch, templates, consent records, their
-//! signed proofs and exports, and the firm's event feed.
+//! signed proofs and a firm's audit bundle of them, exports, and the firm's event feed.
 
 pub mod proof_page;
 
@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/firms/{firm_id}/consents/{phone}"),
     ("GET", "/v1/firms/{firm_id}/consents/{phone}/proof"),
     ("POST", "/v1/firms/{firm_id}/consents/{phone}/opt-out"),
+    ("GET", "/v1/firms/{firm_id}/proofs"),
     ("GET", "/v1/proof-key"),
 ];
 
@@ -68,6 +69,7 @@ pub fn router(services: Services) -> Router {
             "/v1/firms/{firm_id}/consents/{phone}/opt-out",
             post(record_opt_out),
         )
+        .route("/v1/firms/{firm_id}/proofs", get(get_audit_bundle))
         .route("/v1/proof-key", get(get_proof_key))
         .layer(consent_http::body_limit())
         .with_state(services)
@@ -368,6 +370,26 @@ async fn get_proof(
         return Ok(proof_page::render(&proof).into_response());
     }
     Ok(axum::Json(proof.to_json()).into_response())
+}
+
+/// `GET /v1/firms/{firm_id}/proofs[?status=...]`: the firm's audit bundle, streamed as it is
+/// made (docs/proof-format.md). What can fail for the caller (firm, status, proof key) fails
+/// before the first byte; a failure after it cuts the body short, which no verifier accepts.
+async fn get_audit_bundle(
+    State(services): State<Services>,
+    Path(firm_id): Path<String>,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let mut params = params(query)?;
+    let bundle = services
+        .audit_bundle(&firm_id, params.remove("status").as_deref())
+        .await?;
+    let mut response = Response::new(axum::body::Body::from_stream(bundle.into_stream()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 async fn get_proof_key(

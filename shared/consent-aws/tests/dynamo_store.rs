@@ -94,6 +94,7 @@ fn firm(id: &str, number: &PhoneNumber, version: u64) -> Firm {
         created_at: t0(),
         updated_at: t0(),
         version,
+        audit_head: None,
     }
 }
 

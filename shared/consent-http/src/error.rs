@@ -112,6 +112,7 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
             (StatusCode::SERVICE_UNAVAILABLE, "token_keys_not_configured")
         }
         FlowError::Send(_) => (StatusCode::BAD_GATEWAY, "provider_unavailable"),
+        FlowError::Unhashable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     };
     ErrorMapping {
         status,
@@ -141,6 +142,9 @@ impl From<FlowError> for ApiError {
             }
             FlowError::Send(_) => {
                 api.message = "the messaging provider failed; retry".into();
+            }
+            FlowError::Unhashable(_) => {
+                api.message = "the change could not be recorded".into();
             }
             _ => {}
         }

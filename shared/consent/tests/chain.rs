@@ -145,7 +145,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         prop_assert!(
             stored
                 .iter()
-                .all(|e| e.hash.as_deref() == Some(chain::hash_of(e).as_str()))
+                .all(|e| e.hash.is_some() && e.hash == chain::hash_of(e).ok())
         );
         let record = h
             .store

@@ -18,8 +18,11 @@ pub use exports::exports;
 pub use feed::event_feed;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
 pub use gate::{batch, idempotent_repeats};
-pub use lifecycle::{carrier_opt_out, full_lifecycle, help_and_other_replies, staff_opt_out};
-pub use proofs::{lifecycle_proof, proof_of_consent};
+pub use lifecycle::{
+    carrier_opt_out, full_lifecycle, help_and_other_replies, help_from_a_stranger, late_stop,
+    staff_opt_out,
+};
+pub use proofs::{audit_bundle, audit_bundle_text, lifecycle_proof, proof_of_consent};
 pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
 
 /// Invokes `$run!` with every scenario's name, so each store's suite runs them all.
@@ -45,6 +48,9 @@ macro_rules! every_scenario {
             contact_by_id,
             staff_opt_out,
             event_feed,
+            audit_bundle,
+            late_stop,
+            help_from_a_stranger,
         );
     };
 }

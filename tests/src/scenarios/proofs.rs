@@ -265,3 +265,192 @@ pub async fn proof_of_consent(t: &TestService) {
         assert_eq!(status, expected, "{path}: {body}");
     }
 }
+
+/// A firm with four numbers in every state (pending; opted in by a reply; opted in on the
+/// firm's word with double opt-in off; opted in so, then out by STOP), and its audit bundle as
+/// served: the text and the phones in that order.
+pub async fn audit_bundle_text(t: &TestService) -> (String, [String; 4]) {
+    register_firm(t).await;
+    let phones = [t.phone(1), t.phone(2), t.phone(3), t.phone(4)];
+    let (status, body) = create_contact(t, "a1", &phones[0]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = create_contact(t, "b1", &phones[1]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    t.reply(&phones[1], &t.firm_number(), "YES", "in-b1").await;
+    let (status, body) = t
+        .call(
+            Method::PUT,
+            &format!("/v1/firms/{}/double-opt-in", t.firm_id()),
+            Some(json!({
+                "enabled": false,
+                "changed_by": "ops@hartwell.example",
+                "acknowledge_risk": true
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (contact, phone) in [("c1", &phones[2]), ("d1", &phones[3])] {
+        let (status, body) = create_contact(t, contact, phone).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["consent"]["status"], "opted_in", "{body}");
+    }
+    t.reply(&phones[3], &t.firm_number(), "STOP", "in-d1").await;
+    let (status, headers, text) = t
+        .call_text(
+            Method::GET,
+            &format!("/v1/firms/{}/proofs", t.firm_id()),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(
+        headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json")),
+        "{headers:?}"
+    );
+    (text, phones)
+}
+
+/// A firm's audit bundle: every number's proof under one manifest signed with the proof key,
+/// verified in process by the consent-proof library; the firm-attested numbers carry the firm's
+/// chain (who turned double opt-in off, when, acknowledged); `status` selects; an unknown firm
+/// and a bad status are said so.
+pub async fn audit_bundle(t: &TestService) {
+    let (text, phones) = audit_bundle_text(t).await;
+    let (status, key) = t.call(Method::GET, "/v1/proof-key", None).await;
+    assert_eq!(status, StatusCode::OK, "{key}");
+    let pinned = key["public_key"]
+        .as_str()
+        .and_then(|k| consent_proof::keys::parse_public_key(k).ok());
+    assert!(pinned.is_some(), "{key}");
+    let check = |text: &str| -> Value {
+        let bundle: Value = match serde_json::from_str(text) {
+            Ok(bundle) => bundle,
+            Err(e) => panic!("the bundle is not JSON ({e}): {text}"),
+        };
+        let verification = consent_proof::bundle::verify_bundle(&bundle, pinned.as_ref());
+        assert!(
+            verification.as_ref().is_ok_and(|v| v.is_valid()),
+            "{verification:?}"
+        );
+        let ambiguous = consent_proof::strict::ambiguities(text);
+        assert!(ambiguous.as_ref().is_ok_and(Vec::is_empty), "{ambiguous:?}");
+        bundle
+    };
+    let bundle = check(&text);
+    let manifest = &bundle["manifest"];
+    assert_eq!(manifest["format"], "consent-audit-manifest/v1");
+    assert_eq!(manifest["firm_id"], t.firm_id());
+    assert_eq!(manifest["status"], Value::Null);
+    assert_eq!(manifest["signer"]["key_id"], "test-proof-1");
+    let status_of_number = |phone: &str| -> Option<Value> {
+        manifest["numbers"]
+            .as_array()?
+            .iter()
+            .find(|n| n["phone"] == phone)
+            .map(|n| n["status"].clone())
+    };
+    assert_eq!(manifest["numbers"].as_array().map(Vec::len), Some(4));
+    for (phone, expected) in phones
+        .iter()
+        .zip(["pending", "opted_in", "opted_in", "opted_out"])
+    {
+        assert_eq!(status_of_number(phone), Some(json!(expected)), "{phone}");
+    }
+    let proof_of = |phone: &str| -> Value {
+        bundle["proofs"]
+            .as_array()
+            .and_then(|proofs| proofs.iter().find(|p| p["phone"] == phone).cloned())
+            .unwrap_or_default()
+    };
+    // Consent on the firm's word carries the firm's chain; a contact's own consent does not.
+    let attested = proof_of(&phones[2]);
+    assert_eq!(attested["consent"]["basis"], "firm_attested");
+    let firm_chain = &attested["firm_chain"];
+    assert_eq!(firm_chain["head"], manifest["firm_chain_head"]);
+    assert!(manifest["firm_chain_head"].is_string(), "{manifest}");
+    let switch = firm_chain["events"]
+        .as_array()
+        .and_then(|events| {
+            events
+                .iter()
+                .find(|e| e["type"] == "double_opt_in_changed")
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(switch["enabled"], false, "{firm_chain}");
+    assert_eq!(switch["changed_by"], "ops@hartwell.example");
+    assert_eq!(switch["acknowledge_risk"], true);
+    assert!(switch["at"].is_string() && switch["hash"].is_string());
+    assert!(
+        proof_of(&phones[3]).get("firm_chain").is_some(),
+        "opted in so before STOP"
+    );
+    for phone in &phones[..2] {
+        assert!(proof_of(phone).get("firm_chain").is_none(), "{phone}");
+    }
+    // The single proof of that number carries the same chain, and verifies with it.
+    let (status, single) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/consents/{}/proof", t.firm_id(), phones[2]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{single}");
+    assert_eq!(single["firm_chain"], *firm_chain);
+    let verification = consent::evidence::proof::verify(&single, pinned.as_ref());
+    assert!(
+        verification
+            .as_ref()
+            .is_ok_and(|v| v.is_valid() && v.firm_chain == Some(2)),
+        "{verification:?}"
+    );
+
+    // One status: only those numbers, and the manifest says which status it holds.
+    for (status_filter, expected) in [
+        ("opted_in", vec![&phones[1], &phones[2]]),
+        ("pending", vec![&phones[0]]),
+    ] {
+        let (status, _, text) = t
+            .call_text(
+                Method::GET,
+                &format!("/v1/firms/{}/proofs?status={status_filter}", t.firm_id()),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let bundle = check(&text);
+        assert_eq!(bundle["manifest"]["status"], status_filter);
+        let mut listed: Vec<&str> = bundle["manifest"]["numbers"]
+            .as_array()
+            .map(|n| n.iter().filter_map(|n| n["phone"].as_str()).collect())
+            .unwrap_or_default();
+        listed.sort_unstable();
+        let mut expected: Vec<&str> = expected.into_iter().map(String::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(listed, expected, "{status_filter}");
+    }
+
+    // An unknown firm, a status that is none.
+    let (status, body) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/nobody-{}/proofs", t.index),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "firm_not_found");
+    let (status, body) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/proofs?status=maybe", t.firm_id()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+}

@@ -1,5 +1,5 @@
-//! The chain's primitives every verifier needs: the genesis of a (firm, number) trail, an
-//! event's hash (SHA-256 of its canonical JSON without `hash`), and hex.
+//! The chain's primitives every verifier needs: the genesis of a (firm, number) trail and of a
+//! firm's own trail, an event's hash (SHA-256 of its canonical JSON without `hash`), and hex.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -12,6 +12,15 @@ pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
 /// The value the first event of a (firm, number) trail links to.
 pub fn genesis(firm_id: &str, phone: &str) -> String {
     sha256_hex(format!("{CHAIN_DOMAIN}\n{firm_id}\n{phone}").as_bytes())
+}
+
+/// The domain of a firm's own chain (its settings, double opt-in switches, templates).
+pub const FIRM_CHAIN_DOMAIN: &str = "consent-firm-chain/v1";
+
+/// The value the first event of a firm's own trail links to: another domain than a number's
+/// genesis, so neither trail can be passed off as the other.
+pub fn firm_genesis(firm_id: &str) -> String {
+    sha256_hex(format!("{FIRM_CHAIN_DOMAIN}\n{firm_id}").as_bytes())
 }
 
 /// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.

@@ -1,11 +1,15 @@
 //! `consent-proof verify`: checks a consent proof document (format `consent-proof/v1`,
 //! docs/proof-format.md) with nothing but the public key: the one reading of its JSON
 //! ([`strict`]), every event's hash and every link of the chain ([`chain`], [`canonical`]), its
-//! head, and the Ed25519 signature ([`keys`], [`verify`]). It depends on serde_json, sha2,
+//! head, and the Ed25519 signature ([`keys`], [`verify`]); the firm's own chain a firm-attested
+//! number's proof carries ([`firm_chain`]); and `consent-proof verify-bundle`, a firm's audit
+//! bundle of proofs under one signed manifest ([`bundle`]). It depends on serde_json, sha2,
 //! ed25519 and base64 only; the service uses these same checks.
 
+pub mod bundle;
 pub mod canonical;
 pub mod chain;
+pub mod firm_chain;
 pub mod keys;
 pub mod strict;
 pub mod verify;
@@ -22,6 +26,7 @@ pub const CANONICALIZATION: &str = "RFC 8785 (JCS)";
 use std::io::Read;
 use std::path::Path;
 
+use crate::bundle::{BundleProblem, BundleVerification, NotABundle, verify_bundle};
 use crate::keys::parse_public_key;
 use crate::strict::ambiguities;
 use crate::verify::{NotAProof, Verification, verify};
@@ -57,6 +62,15 @@ pub enum InputError {
         #[source]
         source: NotAProof,
     },
+    /// The JSON is not an audit bundle.
+    #[error("{path}: {source}")]
+    NotABundle {
+        /// The file.
+        path: String,
+        /// What makes it not a bundle.
+        #[source]
+        source: NotABundle,
+    },
     /// The pinned public key is not one.
     #[error("--public-key: {0}")]
     BadPublicKey(#[source] keys::ProofKeyError),
@@ -71,13 +85,16 @@ pub struct Report {
     pub verification: Verification,
 }
 
-/// Reads `path` (`-`: standard input) and verifies it, with `public_key` pinned if given.
-pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, InputError> {
-    let shown = path.display().to_string();
+/// The pinned key, if given, and the text of `path` (`-`: standard input).
+fn read_input(
+    path: &Path,
+    public_key: Option<&str>,
+) -> Result<(Option<[u8; 32]>, String), InputError> {
     let pinned = public_key
         .map(parse_public_key)
         .transpose()
         .map_err(InputError::BadPublicKey)?;
+    let shown = path.display().to_string();
     let mut text = String::new();
     let read = if shown == "-" {
         std::io::stdin().read_to_string(&mut text).map(|_| ())
@@ -85,9 +102,16 @@ pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, Inpu
         std::fs::read_to_string(path).map(|t| text = t)
     };
     read.map_err(|source| InputError::Read {
-        path: shown.clone(),
+        path: shown,
         source,
     })?;
+    Ok((pinned, text))
+}
+
+/// Reads `path` (`-`: standard input) and verifies it, with `public_key` pinned if given.
+pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, InputError> {
+    let shown = path.display().to_string();
+    let (pinned, text) = read_input(path, public_key)?;
     let document: Value = serde_json::from_str(&text).map_err(|source| InputError::NotJson {
         path: shown.clone(),
         source,
@@ -108,6 +132,118 @@ pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, Inpu
         document,
         verification,
     })
+}
+
+/// What was checked of a bundle, and what was found.
+#[derive(Debug)]
+pub struct BundleReport {
+    /// The bundle (`None` when its text ends before the bundle does).
+    pub bundle: Option<Value>,
+    /// The verifier's findings.
+    pub verification: BundleVerification,
+}
+
+/// Reads the audit bundle at `path` (`-`: standard input) and verifies it, with `public_key`
+/// pinned if given. Text that stops inside a bundle (a download cut short) is an invalid bundle,
+/// not unreadable input.
+pub fn verify_bundle_file(
+    path: &Path,
+    public_key: Option<&str>,
+) -> Result<BundleReport, InputError> {
+    let shown = path.display().to_string();
+    let (pinned, text) = read_input(path, public_key)?;
+    let bundle: Value = match serde_json::from_str(&text) {
+        Ok(bundle) => bundle,
+        Err(source) if source.is_eof() && starts_like_a_bundle(&text) => {
+            return Ok(BundleReport {
+                bundle: None,
+                verification: BundleVerification::truncated(source.to_string()),
+            });
+        }
+        Err(source) => {
+            return Err(InputError::NotJson {
+                path: shown,
+                source,
+            });
+        }
+    };
+    let mut verification =
+        verify_bundle(&bundle, pinned.as_ref()).map_err(|source| InputError::NotABundle {
+            path: shown.clone(),
+            source,
+        })?;
+    // As for a proof: what two parsers could read differently, anywhere in the bundle.
+    let ambiguous = ambiguities(&text).map_err(|source| InputError::NotJson {
+        path: shown,
+        source,
+    })?;
+    verification
+        .problems
+        .splice(0..0, ambiguous.into_iter().map(BundleProblem::Ambiguous));
+    Ok(BundleReport {
+        bundle: Some(bundle),
+        verification,
+    })
+}
+
+/// Whether `text` opens as a bundle does (the service writes `format` first).
+fn starts_like_a_bundle(text: &str) -> bool {
+    let opening: String = text.trim_start().chars().take(120).collect();
+    opening.starts_with('{') && opening.contains(bundle::BUNDLE_FORMAT)
+}
+
+/// The bundle report in words, for a person.
+pub fn describe_bundle(path: &str, report: &BundleReport) -> String {
+    let v = &report.verification;
+    let manifest = report.bundle.as_ref().map(|b| &b["manifest"]);
+    let text = |value: Option<&Value>| -> String {
+        value
+            .and_then(Value::as_str)
+            .map_or_else(|| "?".to_string(), verify::shown)
+    };
+    let mut out = String::new();
+    if v.is_valid() {
+        out.push_str(&format!("VALID: {path}\n"));
+    } else {
+        out.push_str(&format!(
+            "INVALID: {path}: {} problem{}\n",
+            v.problems.len(),
+            if v.problems.len() == 1 { "" } else { "s" }
+        ));
+        for problem in &v.problems {
+            out.push_str(&format!("  - {problem}\n"));
+        }
+    }
+    if let Some(manifest) = manifest {
+        out.push_str(&format!(
+            "  firm {}: {} proof{}, {} listed in the manifest (status: {}); generated at {}\n",
+            text(manifest.get("firm_id")),
+            v.proofs,
+            if v.proofs == 1 { "" } else { "s" },
+            v.listed,
+            manifest
+                .get("status")
+                .and_then(Value::as_str)
+                .unwrap_or("every status"),
+            text(manifest.get("generated_at")),
+        ));
+        out.push_str(&format!(
+            "  the firm's chain ends at {}\n",
+            manifest
+                .get("firm_chain_head")
+                .and_then(Value::as_str)
+                .unwrap_or("(no hashed event)"),
+        ));
+        out.push_str(&format!(
+            "  signer: key {}, checked with public key {}\n",
+            v.key_id.as_deref().unwrap_or("?"),
+            v.public_key.as_deref().unwrap_or("(none)"),
+        ));
+    }
+    for warning in &v.warnings {
+        out.push_str(&format!("  note: {warning}\n"));
+    }
+    out
 }
 
 /// The report in words, for a person.
@@ -151,6 +287,12 @@ pub fn describe(path: &str, report: &Report) -> String {
         v.unchained,
         text(&d["generated_at"]),
     ));
+    if let Some(events) = v.firm_chain {
+        out.push_str(&format!(
+            "  the firm's chain (double opt-in history): {events} event{}, checked\n",
+            if events == 1 { "" } else { "s" },
+        ));
+    }
     out.push_str(&format!(
         "  signer: key {} ({}), checked with public key {}\n",
         v.key_id.as_deref().unwrap_or("?"),

@@ -1,5 +1,6 @@
-//! `consent-proof verify FILE [--public-key KEY]`: exit 0 when the proof is valid, 1 when it is
-//! not (each problem is named), 2 when the input cannot be read as a proof at all.
+//! `consent-proof verify FILE [--public-key KEY]` and `consent-proof verify-bundle FILE
+//! [--public-key KEY]`: exit 0 when the proof (the bundle) is valid, 1 when it is not (each
+//! problem is named), 2 when the input cannot be read as one at all.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,16 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// Verifies a firm's audit bundle: the manifest's signature, every proof in it, and that
+    /// the manifest lists exactly those proofs, each with its status, chain head and count.
+    VerifyBundle {
+        /// The bundle (JSON, as `GET /v1/firms/{firm_id}/proofs` serves it); `-` reads
+        /// standard input.
+        file: PathBuf,
+        /// The public key the manifest and every proof must be signed with (base64 or hex).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +48,23 @@ fn main() -> ExitCode {
             match consent_proof::verify_file(&file, public_key.as_deref()) {
                 Ok(report) => {
                     print!("{}", consent_proof::describe(&shown, &report));
+                    if report.verification.is_valid() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(error) => {
+                    eprintln!("consent-proof: {error}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::VerifyBundle { file, public_key } => {
+            let shown = file.display().to_string();
+            match consent_proof::verify_bundle_file(&file, public_key.as_deref()) {
+                Ok(report) => {
+                    print!("{}", consent_proof::describe_bundle(&shown, &report));
                     if report.verification.is_valid() {
                         ExitCode::SUCCESS
                     } else {

@@ -152,6 +152,20 @@ pub enum Problem {
         /// Where, as `$.chain.length`.
         path: String,
     },
+    /// A problem of the firm's own chain (`firm_chain`), named as in a number's chain.
+    #[error("the firm's chain: {0}")]
+    FirmChain(Box<Problem>),
+    /// `firm_chain.genesis` is not the genesis of the document's firm.
+    #[error("its genesis is not the one of this firm")]
+    FirmGenesisMismatch,
+    /// The first event of the firm's chain does not link to the firm's genesis.
+    #[error(
+        "event 1 ({id}): prev_hash is not the start of this firm's chain: events are missing before it, or it belongs to another firm"
+    )]
+    NotFirmGenesis {
+        /// The event's id.
+        id: String,
+    },
 }
 
 /// What verifying a proof found.
@@ -169,6 +183,8 @@ pub struct Verification {
     pub chained: usize,
     /// Unchained events.
     pub unchained: usize,
+    /// Events of the firm's own chain, when the document carries it.
+    pub firm_chain: Option<usize>,
 }
 
 impl Verification {
@@ -215,11 +231,36 @@ pub fn verify(document: &Value, pinned: Option<&[u8; 32]>) -> Result<Verificatio
 
     let events = list(document, "events", &mut problems);
     check_chain(events, &genesis, &mut problems);
+    check_head(document.get("chain"), "chain.length", events, &mut problems);
+
+    let unchained = list(document, "unchained_events", &mut problems);
+    for (position, id) in check_unchained(unchained, &mut problems) {
+        warnings.push(format!(
+            "unchained event {position} ({id}) has no hash: it was recorded before the \
+             trail was hash-chained, so nothing but the signature shows it unchanged"
+        ));
+    }
+    let firm_chain =
+        crate::firm_chain::check_firm_chain(document, firm_id, &mut problems, &mut warnings);
+    let (chained, unchained) = (events.len(), unchained.len());
+    let mut verification = finish(problems, warnings, document, pinned, chained, unchained);
+    verification.firm_chain = firm_chain;
+    Ok(verification)
+}
+
+/// Checks that `chain.head` is the last event's hash and `chain.length` the number of events
+/// (`length_name` names the length member in a problem).
+pub(super) fn check_head(
+    chain: Option<&Value>,
+    length_name: &str,
+    events: &[Value],
+    problems: &mut Vec<Problem>,
+) {
     let last = events
         .last()
         .and_then(|e| e.get("hash"))
         .and_then(Value::as_str);
-    let head = document.get("chain").and_then(|c| c.get("head"));
+    let head = chain.and_then(|c| c.get("head"));
     let head_ok = match (head, last) {
         (Some(Value::String(head)), Some(last)) => head == last,
         (None | Some(Value::Null), None) => events.is_empty(),
@@ -228,22 +269,25 @@ pub fn verify(document: &Value, pinned: Option<&[u8; 32]>) -> Result<Verificatio
     if !head_ok {
         problems.push(Problem::HeadMismatch);
     }
-    match document
-        .get("chain")
-        .and_then(|c| c.get("length"))
-        .and_then(Value::as_u64)
-    {
+    match chain.and_then(|c| c.get("length")).and_then(Value::as_u64) {
         Some(declared) if usize::try_from(declared).is_ok_and(|d| d == events.len()) => {}
         Some(declared) => problems.push(Problem::LengthMismatch {
             declared,
             found: events.len(),
         }),
-        None => problems.push(Problem::Malformed(
-            "chain.length is missing or not a number".to_string(),
-        )),
+        None => problems.push(Problem::Malformed(format!(
+            "{length_name} is missing or not a number"
+        ))),
     }
+}
 
-    let unchained = list(document, "unchained_events", &mut problems);
+/// Checks unchained events: no link, and a hash that matches. Returns the position and id of
+/// each one without a hash (recorded before its trail was hash-chained).
+pub(super) fn check_unchained(
+    unchained: &[Value],
+    problems: &mut Vec<Problem>,
+) -> Vec<(usize, String)> {
+    let mut hashless = Vec::new();
     for (i, event) in unchained.iter().enumerate() {
         let position = i + 1;
         let id = event_id(event);
@@ -256,16 +300,10 @@ pub fn verify(document: &Value, pinned: Option<&[u8; 32]>) -> Result<Verificatio
         match event.get("hash").and_then(Value::as_str) {
             Some(hash) if hash == chain::event_hash(event) => {}
             Some(_) => problems.push(Problem::UnchainedHashMismatch { position, id }),
-            None => warnings.push(format!(
-                "unchained event {position} ({id}) has no hash: it was recorded before the \
-                 trail was hash-chained, so nothing but the signature shows it unchanged"
-            )),
+            None => hashless.push((position, id)),
         }
     }
-    let (chained, unchained) = (events.len(), unchained.len());
-    Ok(finish(
-        problems, warnings, document, pinned, chained, unchained,
-    ))
+    hashless
 }
 
 /// Checks every chained event's hash and its link to the one before.
@@ -371,6 +409,7 @@ pub(super) fn finish(
         public_key: used_key,
         chained,
         unchained,
+        firm_chain: None,
     }
 }
 

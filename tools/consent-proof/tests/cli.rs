@@ -342,3 +342,55 @@ async fn the_python_verifier_in_the_docs_agrees_on_genuine_and_tampered_proofs()
         assert_eq!(verify(&file(name, &tampered), &[]).0, 1, "{name}");
     }
 }
+
+#[tokio::test]
+async fn the_python_verifier_in_the_docs_checks_the_firms_chain() {
+    let t = TestService::in_memory();
+    let (text, phones) = scenarios::audit_bundle_text(&t).await;
+    let (key_base64, _) = public_key(&t).await;
+    let bundle: Value = serde_json::from_str(&text).expect("the bundle is JSON");
+    let attested = bundle["proofs"]
+        .as_array()
+        .and_then(|proofs| proofs.iter().find(|p| p["phone"] == phones[2].as_str()))
+        .cloned()
+        .expect("the firm-attested number's proof");
+    assert!(attested["firm_chain"]["events"].is_array(), "{attested}");
+    let verifier = documented_python_verifier();
+    let python = python();
+    let run = |name: &str, proof: &Value| {
+        let output = Command::new(&python)
+            .arg(&verifier)
+            .arg(file(name, &proof.to_string()))
+            .arg(&key_base64)
+            .output()
+            .unwrap_or_else(|e| panic!("{} does not run ({e})", python.display()));
+        let out = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code().unwrap_or(-1), out)
+    };
+    let (code, out) = run("attested.json", &attested);
+    assert_eq!((code, out.trim()), (0, "valid"), "{out}");
+    // Who turned double opt-in off, changed: the Python verifier and the binary both say so.
+    let mut changed = attested.clone();
+    let switch = changed["firm_chain"]["events"]
+        .as_array()
+        .and_then(|events| {
+            events
+                .iter()
+                .position(|e| e["type"] == "double_opt_in_changed")
+        })
+        .expect("the switch is in the firm's chain");
+    changed["firm_chain"]["events"][switch]["changed_by"] = Value::from("someone-else");
+    let (code, out) = run("changed-firm-chain.json", &changed);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "the firm's chain: event {}: hash does not match its content",
+            switch + 1
+        )),
+        "{out}"
+    );
+    let (code, out, _) = verify(&file("changed-firm-chain.json", &changed.to_string()), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the firm's chain: event"), "{out}");
+}

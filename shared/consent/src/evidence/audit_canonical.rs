@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::evidence::audit::{AuditEvent, AuditKind};
-use crate::evidence::canonical::append_canonical;
+use crate::evidence::canonical::{CanonicalError, append_canonical};
 
 /// An object whose members are written in the order given (the caller's order is key order).
 struct Members {
@@ -17,7 +17,11 @@ struct Members {
 }
 
 impl Members {
-    fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Option<()> {
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), CanonicalError> {
         self.out.push(if self.first { '{' } else { ',' });
         self.first = false;
         // Keys are this file's literals: ASCII, nothing to escape.
@@ -28,10 +32,10 @@ impl Members {
     }
 
     /// `prev_hash` is left out when absent (unchained events), as serde leaves it out.
-    fn prev_hash(&mut self, event: &AuditEvent) -> Option<()> {
+    fn prev_hash(&mut self, event: &AuditEvent) -> Result<(), CanonicalError> {
         match &event.prev_hash {
             Some(hash) => self.member("prev_hash", hash),
-            None => Some(()),
+            None => Ok(()),
         }
     }
 
@@ -44,9 +48,10 @@ impl Members {
     }
 }
 
-/// The canonical JSON of `event` without its `hash` member; `None` if a value cannot be written
-/// directly (the caller then takes the `Value` path).
-pub fn without_hash(event: &AuditEvent) -> Option<String> {
+/// The canonical JSON of `event` without its `hash` member. [`CanonicalError::Unsupported`]
+/// if a value cannot be written directly (the caller then takes the `Value` path); a refusal
+/// if a value must not be hashed at all.
+pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
     let mut m = Members {
         out: String::with_capacity(512),
         first: true,
@@ -282,5 +287,5 @@ pub fn without_hash(event: &AuditEvent) -> Option<String> {
             m.member("type", kind)?;
         }
     }
-    Some(m.close())
+    Ok(m.close())
 }

@@ -1,36 +1,83 @@
 //! Canonical JSON written straight from serde, for hashing audit events without building a
 //! `serde_json::Value`: the same bytes as the `Value` path of `consent_proof::canonical`
 //! (re-exported here), which is the form's definition and is described there.
+//!
+//! It refuses what two conforming JSON parsers could read as different values (RFC 8785 and
+//! I-JSON): an integer outside ±(2^53−1) and a float that is not finite. A refused value is an
+//! error for the caller to surface, never hashed: the verifier would call it ambiguous.
 
 use consent_proof::canonical::{key_order, needs_escape, write_integer, write_string};
+use consent_proof::strict::MAX_SAFE_INTEGER;
 use serde::{Serialize, ser};
 
 pub use consent_proof::canonical::{canonical_json, canonical_json_without};
 
-/// Appends the canonical text of a serializable value to `out`, written straight from the
-/// value: the same text as [`canonical_json`] over `serde_json::to_value(value)`, without
-/// building the `Value`. [`crate::evidence::audit_canonical`] writes audit events' members with it.
-/// `None` for what it leaves to the `Value` path: floats, 128-bit integers, map keys that are
-/// not plain strings, a repeated key (`out` then holds a partial value: discard it).
-pub fn append_canonical<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Option<()> {
-    value.serialize(Writer { out }).ok()
+/// Why a value is not written as canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    /// A number outside ±(2^53−1): JSON parsers may read it as another number.
+    #[error("{0} is outside ±(2^53-1): JSON parsers may read it as another number")]
+    UnsafeNumber(String),
+    /// NaN or an infinity: JSON has no such number (serde_json would write `null`).
+    #[error("{0} is not a finite number: JSON has none")]
+    NonFinite(String),
+    /// Written by the `Value` path instead: a finite fraction, a map key that is not a plain
+    /// string, a key given twice. Returned only once the whole value has been read, so no
+    /// refused number hides behind it.
+    #[error("not written directly as canonical JSON")]
+    Unsupported,
+    /// The value cannot be made JSON at all (serde_json refused it).
+    #[error("not representable as JSON: {0}")]
+    NotJson(String),
 }
 
-/// What [`append_canonical`] leaves to the `Value` path.
-#[derive(Debug)]
-struct Unsupported;
-
-impl std::fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not written directly as canonical JSON")
+impl CanonicalError {
+    /// Whether the value is refused (as opposed to left to the `Value` path).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, Self::Unsupported)
     }
 }
 
-impl std::error::Error for Unsupported {}
+/// Appends the canonical text of a serializable value to `out`, written straight from the
+/// value: the same text as [`canonical_json`] over `serde_json::to_value(value)`, without
+/// building the `Value`. [`crate::evidence::audit_canonical`] writes audit events' members with it.
+/// A number outside the safe range is refused ([`CanonicalError::is_refusal`]);
+/// [`CanonicalError::Unsupported`] leaves the value to the `Value` path. On an error `out`
+/// holds a partial value: discard it.
+pub fn append_canonical<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+) -> Result<(), CanonicalError> {
+    value.serialize(Writer { out })
+}
 
-impl ser::Error for Unsupported {
+impl ser::Error for CanonicalError {
     fn custom<M: std::fmt::Display>(_: M) -> Self {
-        Unsupported
+        CanonicalError::Unsupported
+    }
+}
+
+/// Refuses an integer of this magnitude outside ±(2^53−1), naming it by `text`.
+fn safe_integer(magnitude: u128, text: impl std::fmt::Display) -> Result<(), CanonicalError> {
+    if magnitude > u128::from(MAX_SAFE_INTEGER) {
+        Err(CanonicalError::UnsafeNumber(text.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Passes a refusal on at once; notes a value left to the `Value` path and goes on, so that
+/// every value is read for refused numbers before `Unsupported` is returned.
+fn defer_unsupported(
+    written: Result<(), CanonicalError>,
+    unsupported: &mut bool,
+) -> Result<(), CanonicalError> {
+    match written {
+        Err(CanonicalError::Unsupported) => {
+            *unsupported = true;
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -41,7 +88,7 @@ struct Writer<'a> {
 
 impl<'a> ser::Serializer for Writer<'a> {
     type Ok = ();
-    type Error = Unsupported;
+    type Error = CanonicalError;
     type SerializeSeq = Items<'a>;
     type SerializeTuple = Items<'a>;
     type SerializeTupleStruct = Items<'a>;
@@ -50,51 +97,70 @@ impl<'a> ser::Serializer for Writer<'a> {
     type SerializeStruct = Members<'a>;
     type SerializeStructVariant = Members<'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+    fn serialize_bool(self, v: bool) -> Result<(), CanonicalError> {
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+    fn serialize_i8(self, v: i8) -> Result<(), CanonicalError> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+    fn serialize_i16(self, v: i16) -> Result<(), CanonicalError> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+    fn serialize_i32(self, v: i32) -> Result<(), CanonicalError> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+    fn serialize_i64(self, v: i64) -> Result<(), CanonicalError> {
+        safe_integer(u128::from(v.unsigned_abs()), v)?;
         write_integer(self.out, v);
         Ok(())
     }
-    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+    fn serialize_i128(self, v: i128) -> Result<(), CanonicalError> {
+        safe_integer(v.unsigned_abs(), v)?;
         write_integer(self.out, v);
         Ok(())
     }
-    fn serialize_f32(self, _: f32) -> Result<(), Unsupported> {
-        Err(Unsupported)
+    fn serialize_u8(self, v: u8) -> Result<(), CanonicalError> {
+        self.serialize_u64(u64::from(v))
     }
-    fn serialize_f64(self, _: f64) -> Result<(), Unsupported> {
-        Err(Unsupported)
+    fn serialize_u16(self, v: u16) -> Result<(), CanonicalError> {
+        self.serialize_u64(u64::from(v))
     }
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
+    fn serialize_u32(self, v: u32) -> Result<(), CanonicalError> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), CanonicalError> {
+        safe_integer(u128::from(v), v)?;
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), CanonicalError> {
+        safe_integer(v, v)?;
+        write_integer(self.out, v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), CanonicalError> {
+        // serde_json makes an f32 an f64 in a `Value`.
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), CanonicalError> {
+        if !v.is_finite() {
+            return Err(CanonicalError::NonFinite(v.to_string()));
+        }
+        if v.abs() > MAX_SAFE_INTEGER as f64 {
+            return Err(CanonicalError::UnsafeNumber(v.to_string()));
+        }
+        Err(CanonicalError::Unsupported)
+    }
+    fn serialize_char(self, v: char) -> Result<(), CanonicalError> {
         write_string(self.out, v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
-    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+    fn serialize_str(self, v: &str) -> Result<(), CanonicalError> {
         write_string(self.out, v);
         Ok(())
     }
-    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), CanonicalError> {
         // Timestamps come this way: write them in place, and escape only if they need it.
         use std::fmt::Write as _;
         let start = self.out.len();
@@ -108,7 +174,7 @@ impl<'a> ser::Serializer for Writer<'a> {
         }
         Ok(())
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), Unsupported> {
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), CanonicalError> {
         // As serde_json: an array of numbers.
         self.out.push('[');
         for (i, byte) in v.iter().enumerate() {
@@ -120,17 +186,17 @@ impl<'a> ser::Serializer for Writer<'a> {
         self.out.push(']');
         Ok(())
     }
-    fn serialize_none(self) -> Result<(), Unsupported> {
+    fn serialize_none(self) -> Result<(), CanonicalError> {
         self.serialize_unit()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), CanonicalError> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<(), Unsupported> {
+    fn serialize_unit(self) -> Result<(), CanonicalError> {
         self.out.push_str("null");
         Ok(())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CanonicalError> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(
@@ -138,14 +204,14 @@ impl<'a> ser::Serializer for Writer<'a> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<(), Unsupported> {
+    ) -> Result<(), CanonicalError> {
         self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<(), Unsupported> {
+    ) -> Result<(), CanonicalError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -154,7 +220,7 @@ impl<'a> ser::Serializer for Writer<'a> {
         _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<(), Unsupported> {
+    ) -> Result<(), CanonicalError> {
         self.out.push('{');
         write_string(self.out, variant);
         self.out.push(':');
@@ -164,13 +230,17 @@ impl<'a> ser::Serializer for Writer<'a> {
         self.out.push('}');
         Ok(())
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Items<'a>, Unsupported> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Items<'a>, CanonicalError> {
         Ok(Items::open(self.out, None))
     }
-    fn serialize_tuple(self, _: usize) -> Result<Items<'a>, Unsupported> {
+    fn serialize_tuple(self, _: usize) -> Result<Items<'a>, CanonicalError> {
         Ok(Items::open(self.out, None))
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Items<'a>, Unsupported> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Items<'a>, CanonicalError> {
         Ok(Items::open(self.out, None))
     }
     fn serialize_tuple_variant(
@@ -179,13 +249,13 @@ impl<'a> ser::Serializer for Writer<'a> {
         _: u32,
         variant: &'static str,
         _: usize,
-    ) -> Result<Items<'a>, Unsupported> {
+    ) -> Result<Items<'a>, CanonicalError> {
         Ok(Items::open(self.out, Some(variant)))
     }
-    fn serialize_map(self, len: Option<usize>) -> Result<Members<'a>, Unsupported> {
+    fn serialize_map(self, len: Option<usize>) -> Result<Members<'a>, CanonicalError> {
         Ok(Members::open(self.out, None, len.unwrap_or(8)))
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Members<'a>, Unsupported> {
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Members<'a>, CanonicalError> {
         Ok(Members::open(self.out, None, len))
     }
     fn serialize_struct_variant(
@@ -194,7 +264,7 @@ impl<'a> ser::Serializer for Writer<'a> {
         _: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<Members<'a>, Unsupported> {
+    ) -> Result<Members<'a>, CanonicalError> {
         Ok(Members::open(self.out, Some(variant), len))
     }
 }
@@ -204,6 +274,8 @@ struct Items<'a> {
     out: &'a mut String,
     first: bool,
     variant: bool,
+    /// An item was left to the `Value` path: said once every item has been read.
+    unsupported: bool,
 }
 
 impl<'a> Items<'a> {
@@ -218,20 +290,25 @@ impl<'a> Items<'a> {
             out,
             first: true,
             variant: variant.is_some(),
+            unsupported: false,
         }
     }
 
-    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CanonicalError> {
         if !self.first {
             self.out.push(',');
         }
         self.first = false;
-        value.serialize(Writer {
+        let written = value.serialize(Writer {
             out: &mut *self.out,
-        })
+        });
+        defer_unsupported(written, &mut self.unsupported)
     }
 
-    fn close(self) -> Result<(), Unsupported> {
+    fn close(self) -> Result<(), CanonicalError> {
+        if self.unsupported {
+            return Err(CanonicalError::Unsupported);
+        }
         self.out.push(']');
         if self.variant {
             self.out.push('}');
@@ -242,44 +319,50 @@ impl<'a> Items<'a> {
 
 impl ser::SerializeSeq for Items<'_> {
     type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+    type Error = CanonicalError;
+    fn serialize_element<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), CanonicalError> {
         self.item(value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
 
 impl ser::SerializeTuple for Items<'_> {
     type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+    type Error = CanonicalError;
+    fn serialize_element<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), CanonicalError> {
         self.item(value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
 
 impl ser::SerializeTupleStruct for Items<'_> {
     type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+    type Error = CanonicalError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CanonicalError> {
         self.item(value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
 
 impl ser::SerializeTupleVariant for Items<'_> {
     type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+    type Error = CanonicalError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CanonicalError> {
         self.item(value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
@@ -302,6 +385,8 @@ struct Members<'a> {
     keys: String,
     /// The key given by `serialize_key`, waiting for its value.
     key: Option<Key>,
+    /// A key or a value was left to the `Value` path: said once every member has been read.
+    unsupported: bool,
 }
 
 impl<'a> Members<'a> {
@@ -313,6 +398,7 @@ impl<'a> Members<'a> {
             values: String::with_capacity(len.max(8) * 48),
             keys: String::new(),
             key: None,
+            unsupported: false,
         }
     }
 
@@ -323,16 +409,19 @@ impl<'a> Members<'a> {
         }
     }
 
-    fn member<T: Serialize + ?Sized>(&mut self, key: Key, value: &T) -> Result<(), Unsupported> {
+    fn member<T: Serialize + ?Sized>(&mut self, key: Key, value: &T) -> Result<(), CanonicalError> {
         let start = self.values.len();
-        value.serialize(Writer {
+        let written = value.serialize(Writer {
             out: &mut self.values,
-        })?;
+        });
         self.members.push((key, start..self.values.len()));
-        Ok(())
+        defer_unsupported(written, &mut self.unsupported)
     }
 
-    fn close(mut self) -> Result<(), Unsupported> {
+    fn close(mut self) -> Result<(), CanonicalError> {
+        if self.unsupported {
+            return Err(CanonicalError::Unsupported);
+        }
         let keys = std::mem::take(&mut self.keys);
         let ascii = self
             .members
@@ -348,7 +437,7 @@ impl<'a> Members<'a> {
             .windows(2)
             .any(|pair| Self::key_text(&keys, &pair[0].0) == Self::key_text(&keys, &pair[1].0))
         {
-            return Err(Unsupported);
+            return Err(CanonicalError::Unsupported);
         }
         if let Some(name) = self.variant {
             self.out.push('{');
@@ -374,59 +463,67 @@ impl<'a> Members<'a> {
 
 impl ser::SerializeMap for Members<'_> {
     type Ok = ();
-    type Error = Unsupported;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
+    type Error = CanonicalError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CanonicalError> {
         // A key must be a plain string: written as JSON it is `"..."` with nothing escaped.
+        // Any other key is a string in a `Value` too (no number is read from it): leave the
+        // map to that path, after reading its values for refused numbers.
         let start = self.keys.len();
-        key.serialize(Writer {
+        let written = key.serialize(Writer {
             out: &mut self.keys,
-        })?;
+        });
         let text = &self.keys[start..];
-        let plain = text.len() >= 2
+        let plain = written.is_ok()
+            && text.len() >= 2
             && text.starts_with('"')
             && text.ends_with('"')
             && !text[1..text.len() - 1].contains(['"', '\\']);
-        if !plain {
-            return Err(Unsupported);
+        if plain {
+            self.key = Some(Key::Written(start + 1..self.keys.len() - 1));
+        } else {
+            self.unsupported = true;
+            self.key = Some(Key::Field(""));
         }
-        self.key = Some(Key::Written(start + 1..self.keys.len() - 1));
         Ok(())
     }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        let key = self.key.take().ok_or(Unsupported)?;
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CanonicalError> {
+        let key = self.key.take().unwrap_or_else(|| {
+            self.unsupported = true;
+            Key::Field("")
+        });
         self.member(key, value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
 
 impl ser::SerializeStruct for Members<'_> {
     type Ok = ();
-    type Error = Unsupported;
+    type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), Unsupported> {
+    ) -> Result<(), CanonicalError> {
         self.member(Key::Field(key), value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
 
 impl ser::SerializeStructVariant for Members<'_> {
     type Ok = ();
-    type Error = Unsupported;
+    type Error = CanonicalError;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), Unsupported> {
+    ) -> Result<(), CanonicalError> {
         self.member(Key::Field(key), value)
     }
-    fn end(self) -> Result<(), Unsupported> {
+    fn end(self) -> Result<(), CanonicalError> {
         self.close()
     }
 }
@@ -437,7 +534,7 @@ mod tests {
     use serde_json::json;
 
     /// The direct writer's text of one value.
-    fn direct<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+    fn direct<T: Serialize + ?Sized>(value: &T) -> Result<String, CanonicalError> {
         let mut out = String::new();
         append_canonical(&mut out, value).map(|()| out)
     }
@@ -445,7 +542,7 @@ mod tests {
     /// The direct writer against the `Value` path, on one value.
     fn same_as_value_path<T: Serialize>(value: &T) {
         let via_value = canonical_json(&serde_json::to_value(value).unwrap());
-        assert_eq!(direct(value).as_deref(), Some(via_value.as_str()));
+        assert_eq!(direct(value), Ok(via_value));
     }
 
     #[derive(Serialize)]
@@ -525,21 +622,62 @@ mod tests {
                 tuple: (-1, 'x', "y"),
             });
         }
-        same_as_value_path(&json!({"hash": 1, "a": {"hash": [u64::MAX, i64::MIN]}}));
+        let safe = MAX_SAFE_INTEGER as i64;
+        same_as_value_path(&json!({"hash": 1, "a": {"hash": [safe as u64, -safe, 0]}}));
         same_as_value_path(&vec![Some(1), None]);
         same_as_value_path(&[Shown("plain 12:00"), Shown("quote \" and \n")]);
         same_as_value_path(&"plain");
     }
 
     #[test]
-    fn leaves_floats_and_odd_keys_to_the_value_path() {
-        assert_eq!(direct(&1.5f64), None);
+    fn leaves_fractions_and_odd_keys_to_the_value_path() {
+        assert_eq!(direct(&1.5f64), Err(CanonicalError::Unsupported));
         let mut numbered = std::collections::BTreeMap::new();
         numbered.insert(1u8, "one");
-        assert_eq!(direct(&numbered), None);
+        assert_eq!(direct(&numbered), Err(CanonicalError::Unsupported));
         let mut escaped = std::collections::BTreeMap::new();
         escaped.insert("a\"b", 1);
-        assert_eq!(direct(&escaped), None);
+        assert_eq!(direct(&escaped), Err(CanonicalError::Unsupported));
+        assert!(!CanonicalError::Unsupported.is_refusal());
+    }
+
+    #[test]
+    fn refuses_numbers_parsers_could_read_differently() {
+        let refused = |result: Result<String, CanonicalError>| match result {
+            Err(error) => error.is_refusal(),
+            Ok(text) => panic!("written: {text}"),
+        };
+        let beyond = MAX_SAFE_INTEGER + 1;
+        assert!(refused(direct(&beyond)));
+        assert!(refused(direct(&-(beyond as i64))));
+        assert!(refused(direct(&u64::MAX)));
+        assert!(refused(direct(&i64::MIN)));
+        assert!(refused(direct(&u128::MAX)));
+        assert!(refused(direct(&i128::MIN)));
+        assert!(refused(direct(&1e300f64)));
+        assert_eq!(
+            direct(&f64::NAN),
+            Err(CanonicalError::NonFinite("NaN".into()))
+        );
+        assert!(refused(direct(&f64::INFINITY)));
+        assert!(refused(direct(&f32::NEG_INFINITY)));
+        // The edges themselves are written.
+        assert_eq!(direct(&MAX_SAFE_INTEGER).as_deref(), Ok("9007199254740991"));
+        assert_eq!(
+            direct(&-(MAX_SAFE_INTEGER as i64)).as_deref(),
+            Ok("-9007199254740991")
+        );
+        assert_eq!(direct(&7u128).as_deref(), Ok("7"));
+        // Deep inside, and after what the Value path would have written (where serde_json
+        // would have made the NaN a null): still refused, never left to that path.
+        let mut odd = std::collections::BTreeMap::new();
+        odd.insert(1u8, vec![f64::NAN]);
+        assert!(refused(direct(&odd)));
+        assert!(refused(direct(&(1.5f64, [u64::MAX]))));
+        assert!(refused(direct(
+            &json!({"a": [{"b": 1.5}, {"c": u64::MAX}]})
+        )));
+        assert!(refused(direct(&External::Newtype(i64::MAX))));
     }
 
     proptest::proptest! {
@@ -547,7 +685,7 @@ mod tests {
         fn any_text_is_written_as_the_value_path_writes_it(
             key in "\\PC{0,8}",
             text in "(\\PC|[\u{0}-\u{1f}\"\\\\]){0,24}",
-            number in proptest::num::i64::ANY,
+            number in -(MAX_SAFE_INTEGER as i64)..=MAX_SAFE_INTEGER as i64,
         ) {
             let mut map = std::collections::BTreeMap::new();
             map.insert(key.clone(), (text.clone(), number));
@@ -555,10 +693,29 @@ mod tests {
             let via_value = canonical_json(&serde_json::to_value(&map).unwrap());
             let written = direct(&map);
             if key.contains(['"', '\\']) {
-                proptest::prop_assert_eq!(written, None);
+                proptest::prop_assert_eq!(written, Err(CanonicalError::Unsupported));
             } else {
-                proptest::prop_assert_eq!(written, Some(via_value));
+                proptest::prop_assert_eq!(written, Ok(via_value));
             }
+        }
+
+        #[test]
+        fn every_integer_beyond_the_safe_range_is_refused(
+            magnitude in (MAX_SAFE_INTEGER + 1)..=u64::MAX,
+            negative in proptest::bool::ANY,
+        ) {
+            let written = if negative {
+                direct(&vec![-(i128::from(magnitude))])
+            } else {
+                direct(&vec![magnitude])
+            };
+            proptest::prop_assert_eq!(
+                written,
+                Err(CanonicalError::UnsafeNumber(format!(
+                    "{}{magnitude}",
+                    if negative { "-" } else { "" }
+                )))
+            );
         }
     }
 }

@@ -15,23 +15,52 @@
 //!   their content. A proof lists them apart; their hash shows an edit, but nothing shows their
 //!   removal from the store.
 //!
+//! - An event holding a value two JSON parsers could read differently (a number outside
+//!   ±(2^53−1), a NaN) is not hashed: sealing fails with [`UnhashableEvent`].
+//!
 //! Sealing happens in one place, [`crate::ports::ConsentWrite::new`], which every consent write
-//! goes through.
+//! goes through. A firm's own events are chained the same way ([`crate::evidence::firm_chain`]).
 
 use serde_json::Value;
 
-pub use consent_proof::chain::{CHAIN_DOMAIN, event_hash, genesis, hex, sha256_hex};
+pub use consent_proof::chain::{
+    CHAIN_DOMAIN, FIRM_CHAIN_DOMAIN, event_hash, firm_genesis, genesis, hex, sha256_hex,
+};
 
 use crate::evidence::audit::AuditEvent;
+use crate::evidence::canonical::CanonicalError;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 
+/// An event the chain refuses to hash: it holds a value two JSON parsers could read differently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {event_id} ({kind}) cannot be hashed: {reason}")]
+pub struct UnhashableEvent {
+    /// The event's id.
+    pub event_id: String,
+    /// Its type.
+    pub kind: &'static str,
+    /// What the canonical writer refused.
+    #[source]
+    pub reason: CanonicalError,
+}
+
 /// The hash of an event as it would be stored (its `hash` member ignored): the same as
-/// [`event_hash`] of [`event_json`], written without the `Value` in between.
-pub fn hash_of(event: &AuditEvent) -> String {
+/// [`event_hash`] of [`event_json`], written without the `Value` in between. Refused for an
+/// event holding a number outside ±(2^53−1) or a non-finite one.
+pub fn hash_of(event: &AuditEvent) -> Result<String, UnhashableEvent> {
+    let refused = |reason| UnhashableEvent {
+        event_id: event.id.clone(),
+        kind: event.type_name(),
+        reason,
+    };
     match crate::evidence::audit_canonical::without_hash(event) {
-        Some(text) => sha256_hex(text.as_bytes()),
-        None => event_hash(&event_json(event)),
+        Ok(text) => Ok(sha256_hex(text.as_bytes())),
+        // Every value was read and none refused: the `Value` path writes the rest.
+        Err(CanonicalError::Unsupported) => serde_json::to_value(event)
+            .map(|json| event_hash(&json))
+            .map_err(|e| refused(CanonicalError::NotJson(e.to_string()))),
+        Err(reason) => Err(refused(reason)),
     }
 }
 
@@ -43,53 +72,132 @@ pub fn event_json(event: &AuditEvent) -> Value {
 }
 
 /// Chains `events` onto `head` (the trail's genesis when `None`) in order, setting each one's
-/// `prev_hash` and `hash`; returns the new head (`head` itself when there are no events).
+/// `prev_hash` and `hash`; returns the new head (`head` itself when there are no events). On a
+/// refusal the events are half sealed: discard them.
 pub fn seal(
     firm_id: &str,
     phone: &str,
     head: Option<&str>,
     events: &mut [AuditEvent],
-) -> Option<String> {
+) -> Result<Option<String>, UnhashableEvent> {
+    seal_from(head, || genesis(firm_id, phone), events)
+}
+
+/// [`seal`] onto any trail: `genesis` gives the value the first event links to when there is
+/// no head yet.
+pub fn seal_from(
+    head: Option<&str>,
+    genesis: impl FnOnce() -> String,
+    events: &mut [AuditEvent],
+) -> Result<Option<String>, UnhashableEvent> {
+    seal_with(hash_of, head, genesis, events)
+}
+
+/// How an event's hash is taken ([`hash_of`]; the tests put a refusing one in its place).
+type Hasher = fn(&AuditEvent) -> Result<String, UnhashableEvent>;
+
+fn seal_with(
+    hash_of: Hasher,
+    head: Option<&str>,
+    genesis: impl FnOnce() -> String,
+    events: &mut [AuditEvent],
+) -> Result<Option<String>, UnhashableEvent> {
     let mut head = head.map(str::to_string);
+    let mut genesis = Some(genesis);
     for event in events.iter_mut() {
-        event.prev_hash = Some(head.take().unwrap_or_else(|| genesis(firm_id, phone)));
+        let link = head
+            .take()
+            .or_else(|| genesis.take().map(|start| start()))
+            .unwrap_or_default();
+        event.prev_hash = Some(link);
         event.hash = None;
-        let hash = hash_of(event);
+        let hash = hash_of(event)?;
         event.hash = Some(hash.clone());
         head = Some(hash);
     }
-    head
+    Ok(head)
 }
 
 /// Seals events written without a consent record: each gets a hash of its content and no link.
-pub fn seal_unchained(events: &mut [AuditEvent]) {
+pub fn seal_unchained(events: &mut [AuditEvent]) -> Result<(), UnhashableEvent> {
+    seal_unchained_with(hash_of, events)
+}
+
+fn seal_unchained_with(hash_of: Hasher, events: &mut [AuditEvent]) -> Result<(), UnhashableEvent> {
     for event in events.iter_mut() {
         event.prev_hash = None;
         event.hash = None;
-        event.hash = Some(hash_of(event));
+        event.hash = Some(hash_of(event)?);
     }
+    Ok(())
 }
 
 /// Seals a consent write's events onto the record it will write: chained onto the head the
 /// record carries (a copy of the record as read, so the head as read), with the record's head
 /// moved to the last of them. Without a record (the number has none) they are sealed
 /// unchained. Returns the head they were chained onto, which the store checks is still the
-/// stored record's head.
+/// stored record's head; on a refusal the record's head is left as it was.
+pub fn try_seal_onto_record(
+    firm_id: &str,
+    phone: &PhoneNumber,
+    record: Option<&mut ConsentRecord>,
+    events: &mut [AuditEvent],
+) -> Result<Option<String>, UnhashableEvent> {
+    seal_record_with(hash_of, firm_id, phone, record, events)
+}
+
+fn seal_record_with(
+    hash_of: Hasher,
+    firm_id: &str,
+    phone: &PhoneNumber,
+    record: Option<&mut ConsentRecord>,
+    events: &mut [AuditEvent],
+) -> Result<Option<String>, UnhashableEvent> {
+    match record {
+        Some(record) => {
+            let head = record.audit_head.clone();
+            let genesis = || genesis(firm_id, phone.as_str());
+            record.audit_head = seal_with(hash_of, head.as_deref(), genesis, events)?;
+            Ok(head)
+        }
+        None => {
+            seal_unchained_with(hash_of, events)?;
+            Ok(None)
+        }
+    }
+}
+
+/// [`try_seal_onto_record`] for [`crate::ports::ConsentWrite::new`], which cannot fail yet.
+/// Audit events hold strings, booleans, times and names, never a number (a test holds every
+/// kind to that), so no refusal can happen today. Were one to, nothing is hashed: the events
+/// are left without links or hashes, the record's head does not move, and the refusal is
+/// logged.
 pub fn seal_onto_record(
     firm_id: &str,
     phone: &PhoneNumber,
     record: Option<&mut ConsentRecord>,
     events: &mut [AuditEvent],
 ) -> Option<String> {
-    match record {
-        Some(record) => {
-            let head = record.audit_head.take();
-            record.audit_head = seal(firm_id, phone.as_str(), head.as_deref(), events);
+    seal_or_leave_unsealed(hash_of, firm_id, phone, record, events)
+}
+
+fn seal_or_leave_unsealed(
+    hash_of: Hasher,
+    firm_id: &str,
+    phone: &PhoneNumber,
+    record: Option<&mut ConsentRecord>,
+    events: &mut [AuditEvent],
+) -> Option<String> {
+    let head = record.as_ref().and_then(|r| r.audit_head.clone());
+    match seal_record_with(hash_of, firm_id, phone, record, events) {
+        Ok(chained_onto) => chained_onto,
+        Err(refusal) => {
+            tracing::error!(error = %refusal, "an audit event was not hashed");
+            for event in events.iter_mut() {
+                event.prev_hash = None;
+                event.hash = None;
+            }
             head
-        }
-        None => {
-            seal_unchained(events);
-            None
         }
     }
 }
@@ -113,7 +221,7 @@ mod tests {
     #[test]
     fn links_each_event_to_the_one_before() {
         let mut events = vec![skipped("a"), skipped("b"), skipped("c")];
-        let head = seal("f1", "+14155550100", None, &mut events);
+        let head = seal("f1", "+14155550100", None, &mut events).unwrap();
         assert_eq!(
             events[0].prev_hash.as_deref(),
             Some(genesis("f1", "+14155550100").as_str())
@@ -122,15 +230,15 @@ mod tests {
         assert_eq!(events[2].prev_hash, events[1].hash);
         assert_eq!(head, events[2].hash);
         for event in &events {
-            assert_eq!(event.hash.as_deref(), Some(hash_of(event).as_str()));
+            assert_eq!(event.hash, Some(hash_of(event).unwrap()));
         }
         // Continuing from the head links to it.
         let mut more = vec![skipped("d")];
-        let next = seal("f1", "+14155550100", head.as_deref(), &mut more);
+        let next = seal("f1", "+14155550100", head.as_deref(), &mut more).unwrap();
         assert_eq!(more[0].prev_hash, head);
         assert_eq!(next, more[0].hash);
         // No events: the head stays.
-        assert_eq!(seal("f1", "+1", next.as_deref(), &mut []), next);
+        assert_eq!(seal("f1", "+1", next.as_deref(), &mut []), Ok(next));
     }
 
     #[test]
@@ -270,17 +378,22 @@ mod tests {
         ];
         let mut events: Vec<AuditEvent> =
             kinds.into_iter().map(|k| AuditEvent::new(at, k)).collect();
-        seal("f1", "+14155550100", None, &mut events);
+        seal("f1", "+14155550100", None, &mut events).unwrap();
         let mut unchained = vec![skipped("no record")];
-        seal_unchained(&mut unchained);
+        seal_unchained(&mut unchained).unwrap();
         for event in events.iter().chain(&unchained) {
             let text = canonical_json_without(&event_json(event), "hash");
             assert_eq!(
                 crate::evidence::audit_canonical::without_hash(event).as_deref(),
-                Some(text.as_str())
+                Ok(text.as_str())
             );
             let through_json = event_hash(&event_json(event));
-            assert_eq!(hash_of(event), through_json, "{}", event.type_name());
+            assert_eq!(
+                hash_of(event),
+                Ok(through_json.clone()),
+                "{}",
+                event.type_name()
+            );
             assert_eq!(event.hash.as_deref(), Some(through_json.as_str()));
             // An independent RFC 8785 implementation writes the very same bytes.
             let mut hashed = event_json(event);
@@ -289,13 +402,72 @@ mod tests {
             }
             let independent = serde_json_canonicalizer::to_string(&hashed).unwrap();
             assert_eq!(independent, text, "{}", event.type_name());
+            // Why no event is refused: an audit event holds no number at all.
+            assert!(!holds_a_number(&event_json(event)), "{}", event.type_name());
         }
+    }
+
+    fn holds_a_number(value: &Value) -> bool {
+        match value {
+            Value::Number(_) => true,
+            Value::Array(items) => items.iter().any(holds_a_number),
+            Value::Object(members) => members.values().any(holds_a_number),
+            _ => false,
+        }
+    }
+
+    /// A hasher standing for an event with a value the canonical writer refuses.
+    fn refusing(event: &AuditEvent) -> Result<String, UnhashableEvent> {
+        Err(UnhashableEvent {
+            event_id: event.id.clone(),
+            kind: event.type_name(),
+            reason: CanonicalError::NonFinite("NaN".into()),
+        })
+    }
+
+    #[test]
+    fn a_refused_value_is_an_error_of_the_sealing_not_a_hash() {
+        let phone = PhoneNumber::parse("+14155550100").unwrap();
+        // From JSON, so fields added later keep their defaults.
+        let now = Utc::now();
+        let mut record: ConsentRecord = serde_json::from_value(serde_json::json!({
+            "firm_id": "f1", "phone": phone, "status": "opted_in", "basis": "sms_reply",
+            "version": 3, "created_at": now, "status_changed_at": now, "updated_at": now,
+            "audit_head": "h0",
+        }))
+        .unwrap();
+        let mut events = vec![skipped("a")];
+        let refused = seal_record_with(refusing, "f1", &phone, Some(&mut record), &mut events);
+        assert!(
+            matches!(&refused, Err(e) if e.reason == CanonicalError::NonFinite("NaN".into())),
+            "{refused:?}"
+        );
+        assert_eq!(
+            record.audit_head.as_deref(),
+            Some("h0"),
+            "the head did not move"
+        );
+        assert!(events[0].hash.is_none());
+        assert!(seal_record_with(refusing, "f1", &phone, None, &mut events).is_err());
+        assert!(seal_with(refusing, None, || "g".into(), &mut events).is_err());
+        // Where a write cannot fail yet: nothing hashed, nothing linked, the head unmoved.
+        let chained_onto =
+            seal_or_leave_unsealed(refusing, "f1", &phone, Some(&mut record), &mut events);
+        assert_eq!(chained_onto.as_deref(), Some("h0"));
+        assert_eq!(record.audit_head.as_deref(), Some("h0"));
+        assert!(events[0].hash.is_none() && events[0].prev_hash.is_none());
+        // The message names the event and the value, for the log.
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("email_skipped") && message.contains("NaN"),
+            "{message}"
+        );
     }
 
     #[test]
     fn the_hash_covers_the_content_and_the_link() {
         let mut events = vec![skipped("a")];
-        seal("f1", "+14155550100", None, &mut events);
+        seal("f1", "+14155550100", None, &mut events).unwrap();
         let original = events[0].clone();
         let mut changed = original.clone();
         changed.kind = AuditKind::EmailSkipped { reason: "b".into() };
@@ -322,12 +494,9 @@ mod tests {
     #[test]
     fn unchained_events_have_a_hash_and_no_link() {
         let mut events = vec![skipped("a")];
-        seal_unchained(&mut events);
+        seal_unchained(&mut events).unwrap();
         assert!(events[0].prev_hash.is_none());
-        assert_eq!(
-            events[0].hash.as_deref(),
-            Some(hash_of(&events[0]).as_str())
-        );
+        assert_eq!(events[0].hash, Some(hash_of(&events[0]).unwrap()));
     }
 
     #[test]

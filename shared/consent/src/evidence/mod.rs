@@ -1,10 +1,12 @@
-//! What the service can prove: audit events, their canonical JSON, the per-number hash chain,
-//! the signed proof document, and the signed confirmation-link tokens.
+//! What the service can prove: audit events, their canonical JSON, the per-number hash chain
+//! and the firm's own, the signed proof document and audit bundle, and the signed
+//! confirmation-link tokens.
 
 pub mod audit;
 pub mod audit_canonical;
 pub mod canonical;
 pub mod chain;
+pub mod firm_chain;
 pub mod keys_used;
 pub mod proof;
 pub mod token;

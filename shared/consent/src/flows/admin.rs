@@ -1,9 +1,12 @@
 //! Firm administration: registration, the double opt-in switch, templates, consent lookups.
+//! Every change to a firm is an event of the firm's own hash chain
+//! ([`crate::evidence::firm_chain`]), sealed in the same write.
 
 use serde::Serialize;
 
 use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::evidence::firm_chain::seal_onto_firm;
 use crate::limits::MAX_FIELD_LEN;
 use crate::messages::templates::{self, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
@@ -107,7 +110,7 @@ impl Services {
             let now = self.clock.now();
             let created = current.is_none();
             let previous_number = current.as_ref().map(|f| f.sms_number.clone());
-            let firm = match current.clone() {
+            let mut firm = match current.clone() {
                 Some(current) => {
                     let mut firm = current.next_version(now);
                     firm.name = name.clone();
@@ -136,22 +139,24 @@ impl Services {
                     created_at: now,
                     updated_at: now,
                     version: 1,
+                    audit_head: None,
                 },
             };
-            let event = AuditEvent::new(
+            let mut events = [AuditEvent::new(
                 now,
                 AuditKind::FirmUpdated {
                     name: firm.name.clone(),
                     sms_number: firm.sms_number.to_string(),
                 },
-            );
+            )];
+            seal_onto_firm(&mut firm, &mut events)?;
             match self
                 .store
                 .put_firm(
                     &firm,
                     current.map(|f| f.version),
                     previous_number.as_ref(),
-                    &[event],
+                    &events,
                 )
                 .await
             {
@@ -306,14 +311,17 @@ impl Services {
             let now = self.clock.now();
             let mut firm = current.next_version(now);
             let kind = change(&mut firm, now)?;
-            let event = AuditEvent::new(now, kind);
+            // Chained onto the head of the firm as read: the write is conditioned on its
+            // version, so no other change can have extended that head meanwhile.
+            let mut events = [AuditEvent::new(now, kind)];
+            seal_onto_firm(&mut firm, &mut events)?;
             match self
                 .store
                 .put_firm(
                     &firm,
                     Some(current.version),
                     Some(&current.sms_number),
-                    &[event],
+                    &events,
                 )
                 .await
             {

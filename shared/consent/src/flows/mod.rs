@@ -2,6 +2,7 @@
 //! writes over the ports. Handlers parse and respond; the rules stay in the model.
 
 pub mod admin;
+pub mod bundle;
 pub mod crm_send;
 pub mod email_confirm;
 pub mod export;
@@ -249,6 +250,9 @@ pub enum FlowError {
     /// No confirmation token keys are configured, so no link can be signed or verified.
     #[error("no token keys are configured: confirmation links cannot be signed or verified")]
     TokenKeysNotConfigured,
+    /// An audit event held a value the hash chain refuses (the service's own fault).
+    #[error(transparent)]
+    Unhashable(#[from] crate::evidence::chain::UnhashableEvent),
 }
 
 impl FlowError {

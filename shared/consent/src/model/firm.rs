@@ -83,6 +83,10 @@ pub struct Firm {
     pub updated_at: DateTime<Utc>,
     /// Incremented on every write.
     pub version: u64,
+    /// The hash of the newest event of the firm's own chain (settings, double opt-in,
+    /// templates); `None` until its first hashed event (`evidence::firm_chain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
 }
 
 impl Firm {

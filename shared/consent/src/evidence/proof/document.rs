@@ -1,5 +1,6 @@
 //! The proof document: a number's trail at one firm in chain order, with where it stands.
 
+use super::firm_chain::FirmChain;
 use super::{CANONICALIZATION, HASH_ALGORITHM, PROOF_FORMAT};
 use std::collections::{HashMap, HashSet};
 
@@ -87,6 +88,10 @@ pub struct ProofDocument {
     /// each has a hash of its content but no link, so their completeness rests on the
     /// signature alone.
     pub unchained_events: Vec<AuditEvent>,
+    /// The firm's own chain (its double opt-in history), when the consent rests on the firm's
+    /// word; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firm_chain: Option<FirmChain>,
     /// The key that signed the document.
     pub signer: Option<ProofPublicKey>,
     /// Ed25519 signature, base64, over the canonical JSON of the document without this member.
@@ -97,6 +102,12 @@ impl ProofDocument {
     /// The document as JSON.
     pub fn to_json(&self) -> Value {
         json_of(self)
+    }
+
+    /// The document with the firm's chain in it (before it is signed).
+    pub fn with_firm_chain(mut self, firm_chain: FirmChain) -> Self {
+        self.firm_chain = Some(firm_chain);
+        self
     }
 }
 
@@ -146,6 +157,7 @@ pub fn build_proof(
         },
         events: chained,
         unchained_events: unchained,
+        firm_chain: None,
         signer: None,
         signature: None,
     }

@@ -1,19 +1,27 @@
-//! Proof documents: a number's whole paper trail at one firm, its hash chain, and an Ed25519
-//! signature by the service's proof key, in a form anyone can check with the public key alone
-//! (the format is described in `docs/proof-format.md`).
+//! Proof documents: a number's whole paper trail at one firm, its hash chain (and the firm's
+//! own chain when the consent rests on the firm's word), and an Ed25519 signature by the
+//! service's proof key, in a form anyone can check with the public key alone; and the signed
+//! manifest of a firm's audit bundle (the formats are described in `docs/proof-format.md`).
 //!
 //! Building and signing are here; verifying is the `consent-proof` crate's (re-exported here),
 //! small enough for an outside auditor to read in one sitting, and the service, the command and
 //! the tests share it.
 
+mod bundle;
 mod document;
+mod firm_chain;
 mod signer;
 
+pub use bundle::*;
+pub use consent_proof::bundle::{
+    BUNDLE_FORMAT, BundleProblem, BundleVerification, MANIFEST_FORMAT, NotABundle, verify_bundle,
+};
 pub use consent_proof::keys::{ProofKeyError, parse_public_key, signing_input};
 pub use consent_proof::strict::*;
 pub use consent_proof::verify::*;
 pub use consent_proof::{CANONICALIZATION, HASH_ALGORITHM, PROOF_FORMAT, SIGNATURE_ALGORITHM};
 pub use document::*;
+pub use firm_chain::*;
 pub use signer::*;
 
 #[cfg(test)]
@@ -38,7 +46,7 @@ mod tests {
     fn record(events: &mut [AuditEvent]) -> ConsentRecord {
         let now = Utc::now();
         let phone = PhoneNumber::parse("+14155550100").unwrap();
-        let head = chain::seal("f1", phone.as_str(), None, events);
+        let head = chain::seal("f1", phone.as_str(), None, events).unwrap();
         ConsentRecord {
             firm_id: "f1".into(),
             phone,
@@ -77,6 +85,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 1,
+            audit_head: None,
         }
     }
 
@@ -97,7 +106,7 @@ mod tests {
         let mut events = vec![skipped("a"), skipped("b"), skipped("c")];
         let record = record(&mut events);
         let mut stray = vec![skipped("stray")];
-        chain::seal_unchained(&mut stray);
+        chain::seal_unchained(&mut stray).unwrap();
         let mut all = events;
         all.reverse();
         all.extend(stray);

@@ -1,4 +1,4 @@
-//! The service's proof key: signs a document's canonical form, and parses public keys.
+//! The service's proof key: signs the canonical form of proof documents and bundle manifests.
 
 use super::SIGNATURE_ALGORITHM;
 use super::document::{ProofDocument, ProofPublicKey, json_of};
@@ -85,9 +85,14 @@ impl ProofSigner {
     pub fn sign(&self, mut document: ProofDocument) -> ProofDocument {
         document.signer = Some(self.public_key());
         document.signature = None;
-        let message = signing_input(&json_of(&document));
-        let signature = self.key.sign(message.as_bytes());
-        document.signature = Some(BASE64.encode(signature.to_bytes()));
+        document.signature = Some(self.signature_of(&json_of(&document)));
         document
+    }
+
+    /// Base64 of the signature over the canonical JSON of `unsigned` without its `signature`
+    /// member (proof documents and bundle manifests alike; their `format` tells them apart).
+    pub(super) fn signature_of(&self, unsigned: &serde_json::Value) -> String {
+        let message = signing_input(unsigned);
+        BASE64.encode(self.key.sign(message.as_bytes()).to_bytes())
     }
 }
