@@ -190,6 +190,10 @@ async fn home(State(local): State<Local>) -> Result<Html<String>, ApiError> {
             )
         })
         .collect();
+    let events = local
+        .latest_events(DEMO_FIRM_ID, LATEST_EVENTS)
+        .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))?;
+    let event_rows: String = events.iter().map(event_row).collect();
     Ok(Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Consent service (local)</title>
@@ -205,11 +209,46 @@ form{{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0 1.5rem}}input{{paddin
 <h2>Reply as the contact</h2>
 <form method="post" action="/dev/ui/reply">
 <input name="from" placeholder="contact's phone" required><input name="body" placeholder="YES, STOP, HELP, ..." required><button>Send reply</button></form>
+<h2>Latest events for the CRM</h2><p>The newest {latest} of <code>GET /v1/firms/{firm}/events</code>.</p>
+<table><tr><th>when</th><th>number</th><th>event</th><th>contacts</th></tr>{event_rows}</table>
 <h2>SMS outbox</h2><table><tr><th>sent</th><th>to</th><th>text</th></tr>{sms_rows}</table>
 <h2>Email outbox</h2><table><tr><th>sent</th><th>to</th><th>subject</th><th></th></tr>{email_rows}</table>
 </body></html>"#,
         now = escape(&local.clock.now().to_rfc3339()),
         firm = DEMO_FIRM_ID,
         number = DEMO_SMS_NUMBER,
+        latest = LATEST_EVENTS,
     )))
+}
+
+/// Feed events the page shows.
+const LATEST_EVENTS: usize = 20;
+
+/// One feed event as a row of the page.
+fn event_row(event: &consent::model::feed::FeedEvent) -> String {
+    use consent::model::feed::FeedChange;
+    let what = match &event.change {
+        FeedChange::ConsentChanged {
+            status,
+            previous_status,
+            channel,
+            ..
+        } => format!(
+            "{} → {} ({})",
+            previous_status.map_or("new", |s| s.as_str()),
+            status.as_str(),
+            serde_json::to_value(channel)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
+        FeedChange::ReplyReceived { text, .. } => format!("replied “{text}”"),
+    };
+    format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        escape(&event.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()),
+        escape(event.phone.as_str()),
+        escape(&what),
+        escape(&event.contact_ids.join(", "))
+    )
 }

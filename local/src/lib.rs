@@ -31,8 +31,9 @@ pub struct Local {
     pub outbox: Arc<dyn recording::OutboxView>,
     /// The settable clock.
     pub clock: Arc<SettableClock>,
-    /// Where a set clock is kept (the embedded database; `None` in `--aws` mode).
-    kept_clock: Option<SqliteStore>,
+    /// The embedded database, where a set clock is kept and the page reads the latest events
+    /// from (`None` in `--aws` mode).
+    database: Option<SqliteStore>,
     /// The data directory, held (locked) while the service runs.
     _data_dir: Arc<DataDir>,
 }
@@ -102,7 +103,7 @@ impl Local {
             services,
             outbox,
             clock,
-            kept_clock: Some(store),
+            database: Some(store),
             _data_dir: Arc::new(dir),
         })
     }
@@ -110,9 +111,22 @@ impl Local {
     /// Sets the clock (`None`: real time) and keeps the setting for the next start.
     pub async fn set_clock(&self, at: Option<DateTime<Utc>>) -> Result<(), StoreError> {
         self.clock.set(at);
-        match &self.kept_clock {
+        match &self.database {
             Some(store) => store.set_clock_offset(self.clock.offset()).await,
             None => Ok(()),
+        }
+    }
+
+    /// The firm's newest feed events, newest first (none in `--aws` mode, whose feed is read
+    /// through `GET /v1/firms/{firm_id}/events`).
+    pub fn latest_events(
+        &self,
+        firm_id: &str,
+        limit: usize,
+    ) -> Result<Vec<consent::model::feed::FeedEvent>, StoreError> {
+        match &self.database {
+            Some(store) => store.latest_feed(firm_id, limit),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -165,7 +179,7 @@ impl Local {
             services,
             outbox,
             clock,
-            kept_clock: None,
+            database: None,
             _data_dir: Arc::new(dir),
         })
     }

@@ -153,6 +153,10 @@ async fn embedded_store_serves_the_flow_and_survives_a_restart() {
     let (status, page) = http_get(&server.addr, "/").await.expect("home page");
     assert_eq!(status, 200);
     assert!(page.contains("Reply as the contact"), "{page}");
+    assert!(
+        page.contains("Latest events for the CRM") && page.contains("pending → opted_in (sms)"),
+        "the page shows the feed, newest first: {page}"
+    );
     drop(server);
 
     let server = start(&dir, &[], &[]).await;

@@ -286,6 +286,22 @@ impl ConsentStore for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// A firm's newest feed events, newest first (the local server's page shows them).
+    pub fn latest_feed(&self, firm_id: &str, limit: usize) -> Result<Vec<FeedEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db.read("latest_feed", |tx| {
+            tx.prepare_cached(
+                "SELECT doc FROM feed_events WHERE firm_id = ?1 ORDER BY event_id DESC LIMIT ?2",
+            )?
+            .query_map(params![firm_id, limit], |row| {
+                from_doc(0, &row.get::<_, String>(0)?)
+            })?
+            .collect()
+        })
+    }
+}
+
 /// Writes feed events (their ids already in order) in the caller's transaction.
 pub(crate) fn insert_feed(
     tx: &rusqlite::Transaction<'_>,

@@ -1,9 +1,10 @@
-//! Opening the database and running work on it: one writer connection (each write one
-//! `BEGIN IMMEDIATE` transaction on a blocking thread, so its fsync never stalls the async
-//! workers) and a pool of read-only connections.
+//! Opening the database and running work on it: writes go to the writer thread, which commits
+//! them in groups (`writer.rs`), so a sync never stalls the async workers; reads use a pool of
+//! read-only connections.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use consent::ports::StoreError;
@@ -11,6 +12,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::errors::store_error;
 use crate::schema;
+use crate::writer::{self, GroupWrite, Write};
 
 /// How long a statement waits for a lock another connection holds (a person's `sqlite3`
 /// session, a checkpoint) before the call fails as unavailable; short, so a request answers 503
@@ -83,7 +85,8 @@ pub enum Durability {
 }
 
 impl Durability {
-    fn pragma(self) -> &'static str {
+    /// The `PRAGMA synchronous` statement for it.
+    pub(crate) fn pragma(self) -> &'static str {
         match self {
             Self::Full => "PRAGMA synchronous = FULL;",
             Self::Normal => "PRAGMA synchronous = NORMAL;",
@@ -121,10 +124,16 @@ impl SqliteStore {
         })?;
         configure(&writer, path, durability)?;
         schema::migrate(&mut writer, path)?;
+        let writes = writer::start(writer, durability).map_err(|e| OpenError::Prepare {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::InvalidParameterName(format!(
+                "cannot start the writer thread: {e}"
+            )),
+        })?;
         Ok(Self {
             db: Arc::new(Database {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
+                writes,
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -173,15 +182,17 @@ fn configure(
 /// The connections of one database.
 pub(crate) struct Database {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    /// Where writes go: the writer thread, which owns the write connection.
+    writes: Sender<Box<dyn GroupWrite>>,
     readers: Mutex<Vec<Connection>>,
 }
 
 impl Database {
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer, on a blocking thread;
-    /// commits if it returns `Ok`, rolls back otherwise. Returns once the commit is on disk.
+    /// Runs `work` in the writer's next transaction (in a savepoint of its own: a failure rolls
+    /// back this write only); answers once the transaction committed as durably as the
+    /// database's [`Durability`] says.
     pub(crate) async fn write<T, F>(
-        self: &Arc<Self>,
+        &self,
         operation: &'static str,
         work: F,
     ) -> Result<T, StoreError>
@@ -189,26 +200,42 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let db = self.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut writer = db.writer();
-            let transaction = writer
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| store_error(operation, e))?;
-            let value = work(&transaction)?;
-            transaction
-                .commit()
-                .map_err(|e| store_error(operation, e))?;
-            Ok(value)
-        })
-        .await;
-        joined.unwrap_or_else(|panic| {
-            Err(StoreError::Backend {
-                operation,
-                retryable: false,
-                source: Box::new(panic),
-            })
-        })
+        self.submit(operation, true, work).await
+    }
+
+    /// [`Self::write`] without a sync of its own: the commit is on disk with the next synced
+    /// one (or a checkpoint). For records that a synced write always follows, whose loss in a
+    /// power cut between the two changes nothing (the local outbox: the `message_sent` record
+    /// comes right after).
+    pub(crate) async fn write_unsynced<T, F>(
+        &self,
+        operation: &'static str,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.submit(operation, false, work).await
+    }
+
+    async fn submit<T, F>(
+        &self,
+        operation: &'static str,
+        synced: bool,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (write, answer) = Write::new(operation, synced, work);
+        self.writes
+            .send(write)
+            .map_err(|_| writer::stopped(operation))?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(writer::stopped(operation)))
     }
 
     /// Runs `work` on a read-only connection, inside one read transaction so it sees a single
@@ -228,11 +255,6 @@ impl Database {
             });
         self.give_back(connection);
         result.map_err(|e| store_error(operation, e))
-    }
-
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic inside a write drops its transaction, which rolls back: the connection is clean.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn reader(&self) -> rusqlite::Result<Connection> {

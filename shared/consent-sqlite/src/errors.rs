@@ -6,7 +6,24 @@ use rusqlite::ErrorCode;
 
 /// A SQLite error as the store port reports it.
 pub(crate) fn store_error(operation: &'static str, error: rusqlite::Error) -> StoreError {
-    let reason = match error.sqlite_error_code() {
+    match unavailable_reason(&error) {
+        Some(reason) => StoreError::Unavailable {
+            operation,
+            reason,
+            source: Box::new(error),
+        },
+        None => StoreError::Backend {
+            operation,
+            retryable: false,
+            source: Box::new(error),
+        },
+    }
+}
+
+/// The operator's remedy when `error` means the store cannot be used now (disk full, locked,
+/// read-only, I/O); `None` for any other error.
+pub(crate) fn unavailable_reason(error: &rusqlite::Error) -> Option<&'static str> {
+    match error.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => {
             Some("the disk is full or the database reached its size limit")
         }
@@ -19,17 +36,5 @@ pub(crate) fn store_error(operation: &'static str, error: rusqlite::Error) -> St
             Some("the database file cannot be opened")
         }
         _ => None,
-    };
-    match reason {
-        Some(reason) => StoreError::Unavailable {
-            operation,
-            reason,
-            source: Box::new(error),
-        },
-        None => StoreError::Backend {
-            operation,
-            retryable: false,
-            source: Box::new(error),
-        },
     }
 }

@@ -270,3 +270,51 @@ async fn a_write_while_another_connection_holds_the_lock_fails_as_unavailable() 
     );
     create(&store, "f1", &phone(1), ConsentStatus::Pending).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_committed_together_each_keep_their_own_conditions() {
+    let store =
+        std::sync::Arc::new(SqliteStore::open(&temp_dir().join("consent.db")).expect("created"));
+    // Forty distinct numbers and ten creates of one number, all at once: the writer commits
+    // them in groups, and in every group a refused write must leave the others whole.
+    let mut tasks = Vec::new();
+    for n in 0..50u32 {
+        let store = store.clone();
+        let number = if n < 40 { phone(100 + n) } else { phone(999) };
+        tasks.push(tokio::spawn(async move {
+            store
+                .commit(created("f1", &number, ConsentStatus::Pending))
+                .await
+                .map(|()| number)
+        }));
+    }
+    let mut created_numbers = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.expect("a writer task") {
+            Ok(number) => created_numbers.push(number),
+            Err(StoreError::VersionConflict { .. }) => conflicts += 1,
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(
+        created_numbers.len(),
+        41,
+        "every distinct number and one of the ten"
+    );
+    assert_eq!(conflicts, 9);
+    for number in &created_numbers {
+        let events = store.events("f1", number).await.expect("read");
+        assert_eq!(events.len(), 1, "each winner wrote its event once");
+    }
+    let feed = store.feed("f1", None, 1_000).await.expect("read");
+    assert_eq!(
+        feed.len(),
+        41,
+        "one feed event per created record, none for the refused"
+    );
+    assert!(
+        feed.windows(2).all(|w| w[0].id < w[1].id),
+        "in commit order"
+    );
+}
