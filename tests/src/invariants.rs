@@ -94,7 +94,7 @@ pub fn check_trail(
                 status = Some(ConsentStatus::OptedIn);
                 episode_open = false;
             }
-            AuditKind::OptedOut { from, .. } => {
+            AuditKind::OptedOut { from, basis, .. } => {
                 if *from != status {
                     problems.push(format!(
                         "{at}: opted out from {from:?}, the trail says {status:?}"
@@ -105,7 +105,9 @@ pub fn check_trail(
                 }
                 status = Some(ConsentStatus::OptedOut);
                 summary.opt_out_episodes.push(0);
-                episode_open = true;
+                // The carrier has answered, and a decline on the email page is its own answer:
+                // neither owes the opt-out confirmation.
+                episode_open = !matches!(basis, ConsentBasis::Carrier | ConsentBasis::EmailDecline);
             }
             AuditKind::OptOutRecorded {
                 from,

@@ -63,4 +63,6 @@ on_emulator!(
     19 => event_feed,
     20 => late_stop,
     21 => help_from_a_stranger,
+    30 => prior_consent,
+    31 => email_decline,
 );

@@ -238,6 +238,9 @@ const FIRM_KEYS: &[&str] = &[
     "frequency_cap",
     "transactional_exempt",
     "send_window",
+    "privacy_url",
+    "terms_url",
+    "require_consent_capture",
 ];
 const DOUBLE_OPT_IN_KEYS: &[&str] = &["enabled", "changed_by", "acknowledge_risk"];
 const SMS_TEMPLATE_KEYS: &[&str] = &["body"];
@@ -250,6 +253,7 @@ const CONTACT_KEYS: &[&str] = &[
     "last_name",
     "source",
     "time_zone",
+    "consent_capture",
 ];
 const MESSAGE_KEYS: &[&str] = &["to", "body", "idempotency_key", "category"];
 

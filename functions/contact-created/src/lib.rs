@@ -10,6 +10,7 @@ use consent::evidence::keys_used::KeysUsed;
 use consent::flows::onboarding::{ContactCreated, NewContact};
 use consent::flows::{FlowError, Services};
 use consent::limits::MAX_FIELD_LEN;
+use consent::model::consent_capture::NewConsentCapture;
 use consent::ports::StoredResponse;
 use consent_http::{ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub struct ContactBody {
     source: Option<String>,
     #[serde(default)]
     time_zone: Option<String>,
+    /// How the number was first collected (left out when absent, so a retry's payload hash
+    /// matches one made before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consent_capture: Option<NewConsentCapture>,
 }
 
 fn response_of(created: &ContactCreated) -> StoredResponse {
@@ -80,6 +85,7 @@ async fn create_contact(
         last_name: body.last_name.clone(),
         source: body.source.clone(),
         time_zone: body.time_zone.clone(),
+        consent_capture: body.consent_capture.clone(),
     };
     let key = headers
         .get(IDEMPOTENCY_HEADER)

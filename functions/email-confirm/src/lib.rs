@@ -1,5 +1,7 @@
 //! email-confirm: the page behind the email link. GET shows it and changes nothing (mail
-//! scanners fetch links); the button POSTs and confirms.
+//! scanners fetch links); its buttons POST and confirm, or decline (`action=decline`).
+
+mod form;
 
 use std::net::SocketAddr;
 
@@ -9,10 +11,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
-use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView};
-use consent::limits::MAX_TOKEN_LEN;
+use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView, DeclineResult};
+use consent::limits::{MAX_TOKEN_LEN, MAX_USER_AGENT_LEN};
 use consent::model::record::ConsentStatus;
-use consent_http::{Page, escape, html_page};
+use consent_http::{MAX_BODY_BYTES, Page, escape, html_page};
+use form::{Action, action_of};
 
 /// The keys this function reads at cold start: the token keys, which verify the confirmation links.
 pub const KEYS_USED: KeysUsed = KeysUsed::TOKENS;
@@ -75,12 +78,47 @@ async fn show(State(services): State<Services>, Path(token): Path<String>) -> Pa
     }
 }
 
+/// What the texts are, as CTIA asks a consent page to say: who, about what, how often, the
+/// cost, how to stop and get help, and the firm's privacy policy and terms.
+fn disclosures(view: &ConfirmationView) -> String {
+    let mut links = Vec::new();
+    for (label, url) in [
+        ("Privacy policy", &view.privacy_url),
+        ("Messaging terms", &view.terms_url),
+    ] {
+        if let Some(url) = url {
+            links.push(format!(
+                "<a href=\"{}\" rel=\"noreferrer\">{label}</a>",
+                escape(url)
+            ));
+        }
+    }
+    let links = if links.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"muted\">{}</p>", links.join(" &middot; "))
+    };
+    format!(
+        "<ul class=\"muted\">\
+         <li>Texts about your legal matter: appointments, court dates, documents and updates.</li>\
+         <li>Message frequency varies.</li>\
+         <li>Msg &amp; data rates may apply.</li>\
+         <li>Reply STOP to any text to opt out, HELP for help.</li>\
+         <li>Questions: {} or {}.</li></ul>{links}",
+        escape(&view.support_phone),
+        escape(&view.support_email),
+    )
+}
+
 fn confirm_form(view: &ConfirmationView) -> Page {
     let firm = escape(&view.firm_name);
     let phone = escape(&view.phone_masked);
     let body = match view.status {
         ConsentStatus::OptedIn => format!(
-            "<p>Texts from <strong>{firm}</strong> to {phone} are already confirmed. Nothing more to do.</p>"
+            "<p>Texts from <strong>{firm}</strong> to {phone} are already confirmed. Nothing more to do.</p>\
+             <form method=\"post\" aria-label=\"Stop texts\">\
+             <button type=\"submit\" name=\"action\" value=\"decline\" class=\"secondary\">Stop these texts</button></form>{}",
+            disclosures(view)
         ),
         ConsentStatus::OptedOut => format!(
             "<p>{phone} is unsubscribed from texts from <strong>{firm}</strong>.</p>\
@@ -88,13 +126,33 @@ fn confirm_form(view: &ConfirmationView) -> Page {
              after a STOP, carriers only let a text from you re-subscribe.</p>"
         ),
         ConsentStatus::Pending => format!(
-            "<p><strong>{firm}</strong> would like to send text messages about your legal matter to {phone}.</p>\
-             <form method=\"post\"><button type=\"submit\">Yes, text me</button></form>\
-             <p class=\"muted\">Message frequency varies. Message and data rates may apply. \
-             Reply STOP to any text to opt out, HELP for help.</p>"
+            "<p><strong>{firm}</strong> would like to send text messages to {phone}.</p>{}\
+             <form method=\"post\" aria-label=\"Your answer\">\
+             <button type=\"submit\" name=\"action\" value=\"confirm\">Yes, text me</button>\
+             <button type=\"submit\" name=\"action\" value=\"decline\" class=\"secondary\">This isn't me / No thanks</button>\
+             </form>",
+            disclosures(view)
         ),
     };
     html_page(StatusCode::OK, "Confirm text messages", &body)
+}
+
+fn too_large_page() -> Page {
+    html_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "This request is too large",
+        "<p>Your browser sent more than this page's buttons ever send. Please open the link \
+         from the email again and press a button.</p>",
+    )
+}
+
+fn unknown_choice_page() -> Page {
+    html_page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "We could not tell which button you pressed",
+        "<p>Nothing was changed. Please open the link from the email again and press \
+         <strong>Yes, text me</strong> or <strong>No thanks</strong>.</p>",
+    )
 }
 
 async fn confirm(
@@ -107,10 +165,47 @@ async fn confirm(
     }
     let ip = client_ip(&request);
     let user_agent = user_agent(request.headers());
-    match services.confirm_email(&token, ip, user_agent).await {
-        Ok((view, result)) => result_page(&view, result),
-        Err(error) => error_page(error),
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
+        return too_large_page();
+    };
+    match action_of(&body) {
+        Some(Action::Confirm) => match services.confirm_email(&token, ip, user_agent).await {
+            Ok((view, result)) => result_page(&view, result),
+            Err(error) => error_page(error),
+        },
+        Some(Action::Decline) => match services.decline_email(&token, ip, user_agent).await {
+            Ok((view, result)) => decline_page(&view, result),
+            Err(error) => error_page(error),
+        },
+        None => unknown_choice_page(),
     }
+}
+
+fn decline_page(view: &ConfirmationView, result: DeclineResult) -> Page {
+    let firm = escape(&view.firm_name);
+    let phone = escape(&view.phone_masked);
+    let (title, first) = match result {
+        DeclineResult::Declined => (
+            "You won't get texts",
+            format!(
+                "<p>Thank you for letting us know. <strong>{firm}</strong> will not text {phone}.</p>"
+            ),
+        ),
+        DeclineResult::AlreadyOptedOut => (
+            "Already declined",
+            format!(
+                "<p>{phone} is already opted out of texts from <strong>{firm}</strong>. Nothing more to do.</p>"
+            ),
+        ),
+    };
+    html_page(
+        StatusCode::OK,
+        title,
+        &format!(
+            "{first}<p class=\"muted\">If you change your mind, text <strong>START</strong> to the \
+             firm's number.</p>"
+        ),
+    )
 }
 
 fn result_page(view: &ConfirmationView, result: ConfirmResult) -> Page {
@@ -147,7 +242,7 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(512).collect())
+        .map(|v| v.chars().take(MAX_USER_AGENT_LEN).collect())
 }
 
 /// The caller's address: set by the platform adapter (Lambda) as `ClientIp`, or the socket.

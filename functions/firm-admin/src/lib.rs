@@ -91,6 +91,12 @@ pub struct FirmBody {
     frequency_cap: Option<u32>,
     #[serde(default)]
     transactional_exempt: bool,
+    #[serde(default)]
+    privacy_url: Option<String>,
+    #[serde(default)]
+    terms_url: Option<String>,
+    #[serde(default)]
+    require_consent_capture: bool,
 }
 
 /// A firm as the API shows it.
@@ -108,6 +114,9 @@ pub struct FirmView {
     send_window: Option<SendHours>,
     frequency_cap: Option<u32>,
     transactional_exempt: bool,
+    privacy_url: Option<String>,
+    terms_url: Option<String>,
+    require_consent_capture: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -127,6 +136,9 @@ impl From<Firm> for FirmView {
             send_window: firm.send_window,
             frequency_cap: firm.limits.daily_cap,
             transactional_exempt: firm.limits.transactional_exempt,
+            privacy_url: firm.privacy_url,
+            terms_url: firm.terms_url,
+            require_consent_capture: firm.require_consent_capture,
             created_at: firm.created_at,
             updated_at: firm.updated_at,
         }
@@ -150,6 +162,9 @@ async fn put_firm(
             daily_cap: body.frequency_cap,
             transactional_exempt: body.transactional_exempt,
         },
+        privacy_url: body.privacy_url,
+        terms_url: body.terms_url,
+        require_consent_capture: body.require_consent_capture,
     };
     let (firm, created) = services.put_firm(&firm_id, settings).await?;
     let status = if created {

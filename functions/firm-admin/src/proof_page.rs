@@ -3,8 +3,9 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
+use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
 use consent::evidence::proof::ProofDocument;
+use consent::model::consent_capture::{CaptureMethod, ConsentCapture};
 use consent::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 use consent_http::{Page, escape};
 use serde::Serialize;
@@ -44,6 +45,7 @@ pub fn render(proof: &ProofDocument) -> Page {
         ));
     }
     body.push_str("</table>");
+    body.push_str(&collection_section(&proof.events));
 
     body.push_str(
         "<h2>What happened, in order</h2>\
@@ -121,6 +123,63 @@ pre{{white-space:pre-wrap;margin:0;font-family:inherit}}
     )
 }
 
+/// Prior consent: how the firm says the number was first collected, from each
+/// `contact_created` event that carries it (what justified the one opt-in request).
+fn collection_section(events: &[AuditEvent]) -> String {
+    let mut html = String::from("<h2>How the number was collected</h2>");
+    let captures: Vec<(usize, &str, &ConsentCapture)> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, event)| match &event.kind {
+            AuditKind::ContactCreated {
+                contact_id,
+                consent_capture: Some(capture),
+                ..
+            } => Some((i, contact_id.as_str(), capture)),
+            _ => None,
+        })
+        .collect();
+    if captures.is_empty() {
+        html.push_str(
+            "<p>The firm's system did not say how or when the contact gave this number.</p>",
+        );
+        return html;
+    }
+    html.push_str(
+        "<p class=\"muted\">As the firm's system reported it when it added the contact; it is \
+         part of that event, so its fingerprint covers it.</p>",
+    );
+    for (index, contact_id, capture) in captures {
+        let mut rows = vec![
+            ("Recorded in event", format!("#{}", index + 1)),
+            ("Contact id", contact_id.to_string()),
+            ("How", method_words(capture.method).to_string()),
+            ("When", when(capture.captured_at)),
+        ];
+        for (label, value) in [
+            ("Consent wording shown", &capture.disclosure_text),
+            ("Form address", &capture.form_url),
+            ("Sent from address (IP)", &capture.ip),
+            ("Browser", &capture.user_agent),
+            ("Taken down by", &capture.captured_by),
+        ] {
+            if let Some(value) = value {
+                rows.push((label, value.clone()));
+            }
+        }
+        html.push_str("<table class=\"facts\">");
+        for (label, value) in rows {
+            html.push_str(&format!(
+                "<tr><th>{}</th><td><pre>{}</pre></td></tr>",
+                escape(label),
+                escape(&value)
+            ));
+        }
+        html.push_str("</table>");
+    }
+    html
+}
+
 fn events_table(events: &[AuditEvent], chain: &[AuditEvent]) -> String {
     if events.is_empty() {
         return "<p>No events.</p>".to_string();
@@ -167,6 +226,7 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             email,
             double_opt_in,
             existing_status,
+            consent_capture,
         } => {
             let mut details = vec![
                 ("Contact id", contact_id.clone()),
@@ -176,6 +236,16 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             ];
             if let Some(status) = existing_status {
                 details.push(("Already on record as", status_words(*status).to_string()));
+            }
+            if let Some(capture) = consent_capture {
+                details.push((
+                    "Number collected",
+                    format!(
+                        "{}, {} (see How the number was collected)",
+                        method_words(capture.method),
+                        when(capture.captured_at)
+                    ),
+                ));
             }
             ("The firm's system added this contact".to_string(), details)
         }
@@ -244,6 +314,7 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             text,
             matched,
             inbound_message_id,
+            evidence,
         } => {
             let mut details = vec![
                 (
@@ -261,10 +332,22 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             if let Some(id) = inbound_message_id {
                 details.push(("Carrier's message id", id.clone()));
             }
-            let headline = if *basis == ConsentBasis::Carrier {
-                "The carrier reported that the number opted out"
-            } else {
-                "The contact withdrew consent"
+            if let Some(OptOutEvidence::Email {
+                ip,
+                user_agent,
+                declined_at,
+            }) = evidence
+            {
+                details.push(("Declined at", when(*declined_at)));
+                details.push(("From address (IP)", opt(ip)));
+                details.push(("Browser", opt(user_agent)));
+            }
+            let headline = match basis {
+                ConsentBasis::Carrier => "The carrier reported that the number opted out",
+                ConsentBasis::EmailDecline => {
+                    "The contact declined texts through the email link (no thanks / not me)"
+                }
+                _ => "The contact withdrew consent",
             };
             (headline.to_string(), details)
         }
@@ -325,6 +408,19 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             user_agent,
         } => (
             "The email link was used again; nothing changed".to_string(),
+            vec![
+                ("Status at that moment", status_words(*status).to_string()),
+                ("From address (IP)", opt(ip)),
+                ("Browser", opt(user_agent)),
+            ],
+        ),
+        AuditKind::EmailDeclineIgnored {
+            status,
+            ip,
+            user_agent,
+        } => (
+            "The email link's decline was used while already opted out; nothing changed"
+                .to_string(),
             vec![
                 ("Status at that moment", status_words(*status).to_string()),
                 ("From address (IP)", opt(ip)),
@@ -478,6 +574,17 @@ fn basis_words(basis: ConsentBasis) -> &'static str {
         ConsentBasis::FirmAttested => "The firm's attestation (double opt-in off)",
         ConsentBasis::Carrier => "The carrier's opt-out report",
         ConsentBasis::StaffRecorded => "A revocation the firm's staff recorded",
+        ConsentBasis::EmailDecline => "The contact's decline through the email link",
+    }
+}
+
+fn method_words(method: CaptureMethod) -> &'static str {
+    match method {
+        CaptureMethod::WebForm => "A form on a website",
+        CaptureMethod::PaperForm => "A paper form",
+        CaptureMethod::Verbal => "Given aloud to the firm",
+        CaptureMethod::TextIn => "The contact texted the firm first",
+        CaptureMethod::Other => "Another way",
     }
 }
 

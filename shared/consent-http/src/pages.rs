@@ -62,7 +62,10 @@ pub fn html_page(status: StatusCode, title: &str, body_html: &str) -> Page {
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}}
 main{{max-width:28rem;margin:3rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}}
 h1{{font-size:1.3rem;margin-top:0}}
-button{{font-size:1.1rem;padding:.8rem 1.2rem;width:100%;border:0;border-radius:8px;background:#1f5fd1;color:#fff;cursor:pointer}}
+button{{font-size:1.1rem;padding:.8rem 1.2rem;width:100%;border:0;border-radius:8px;background:#1f5fd1;color:#fff;cursor:pointer;margin-top:.6rem}}
+button.secondary{{background:#fff;color:#1d2330;border:1px solid #5b6476}}
+button:focus-visible,a:focus-visible{{outline:3px solid #f0b400;outline-offset:2px}}
+a{{color:#1f5fd1}} ul{{padding-left:1.2rem}}
 .muted{{color:#5b6476;font-size:.9rem}}
 </style></head>
 <body><main><h1>{title}</h1>

@@ -13,6 +13,13 @@ pub const MAX_FIELD_LEN: usize = 256;
 /// Longest free-text note a firm's staff attach to what they record, in characters.
 pub const MAX_NOTE_LEN: usize = 2_000;
 
+/// Longest web address kept or shown (a firm's privacy and terms pages, the form a number was
+/// collected on), in bytes: real ones are far shorter; browsers balk past a few thousand.
+pub const MAX_URL_LEN: usize = 2_048;
+
+/// Longest browser user agent kept as evidence, in characters (real ones are a few hundred).
+pub const MAX_USER_AGENT_LEN: usize = 512;
+
 /// Longest confirmation-link token looked at, in bytes: real ones are a few hundred, so
 /// anything longer is junk and not worth decoding.
 pub const MAX_TOKEN_LEN: usize = 2_048;

@@ -12,9 +12,11 @@ use common::{
 use consent::adapters::memory::{MemoryOutbox, MemoryStore};
 use consent::evidence::audit::AuditKind;
 use consent::flows::FlowError;
-use consent::flows::email_confirm::{ConfirmError, ConfirmResult};
-use consent::flows::onboarding::RequestDelivery;
+use consent::flows::admin::FirmSettings;
+use consent::flows::email_confirm::{ConfirmError, ConfirmResult, DeclineResult};
+use consent::flows::onboarding::{NewContact, RequestDelivery};
 use consent::flows::send::{SendOutcome, SendRequest};
+use consent::model::consent_capture::{CaptureMethod, NewConsentCapture};
 use consent::model::gate::{BlockReason, MessageCategory, MessageKind};
 use consent::model::record::{ConsentBasis, ConsentStatus, Delivery};
 use consent::ports::{
@@ -282,6 +284,178 @@ async fn after_a_stop_the_email_link_does_not_resubscribe() {
             .iter()
             .any(|e| matches!(e.kind, AuditKind::EmailConfirmationIgnored { .. })),
         "the attempt is recorded"
+    );
+}
+
+#[tokio::test]
+async fn declining_on_the_email_page_opts_out_and_sends_nothing() {
+    let h = Harness::daytime().await;
+    h.services
+        .create_contact(FIRM_ID, contact_with_email("c-1", MARIA, EMAIL))
+        .await
+        .unwrap();
+    let token = token_in(&h.outbox.contents().email[0].text);
+
+    let (view, result) = h
+        .services
+        .decline_email(
+            &token,
+            Some("203.0.113.8".into()),
+            Some("Mozilla/5.0".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result, DeclineResult::Declined);
+    assert_eq!(view.status, ConsentStatus::OptedOut);
+    let record = h
+        .store
+        .get_consent(FIRM_ID, &phone(MARIA))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, ConsentStatus::OptedOut);
+    assert_eq!(record.basis, ConsentBasis::EmailDecline);
+    assert_eq!(
+        h.sms_kinds(MARIA),
+        [SentKind::OptInRequest],
+        "no confirmation of either kind"
+    );
+
+    // A repeat says so and changes nothing; the confirm button cannot undo it.
+    let (_, result) = h.services.decline_email(&token, None, None).await.unwrap();
+    assert_eq!(result, DeclineResult::AlreadyOptedOut);
+    let (_, result) = h.services.confirm_email(&token, None, None).await.unwrap();
+    assert_eq!(result, ConfirmResult::OptedOut);
+    assert_eq!(status(&h, MARIA).await, Some(ConsentStatus::OptedOut));
+    // A later STOP is recorded beside it and owes no text either.
+    h.services
+        .receive_sms(inbound(MARIA, "in-1", "STOP", t(DAYTIME)))
+        .await
+        .unwrap();
+    assert_eq!(h.sms_kinds(MARIA), [SentKind::OptInRequest]);
+    assert_eq!(
+        send_firm_message(&h, MARIA, "hello").await,
+        SendOutcome::Blocked {
+            reason: BlockReason::OptedOut
+        }
+    );
+    let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.type_name()).collect();
+    assert!(types.contains(&"email_decline_ignored"), "{types:?}");
+}
+
+#[tokio::test]
+async fn declining_after_opting_in_is_an_opt_out_by_email() {
+    let h = Harness::daytime().await;
+    h.services
+        .create_contact(FIRM_ID, contact_with_email("c-1", MARIA, EMAIL))
+        .await
+        .unwrap();
+    let token = token_in(&h.outbox.contents().email[0].text);
+    h.services
+        .receive_sms(inbound(MARIA, "in-1", "YES", t(DAYTIME)))
+        .await
+        .unwrap();
+    let (_, result) = h.services.decline_email(&token, None, None).await.unwrap();
+    assert_eq!(result, DeclineResult::Declined);
+    let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e.kind,
+        AuditKind::OptedOut {
+            from: Some(ConsentStatus::OptedIn),
+            basis: ConsentBasis::EmailDecline,
+            ..
+        }
+    )));
+    assert_eq!(h.count(MARIA, SentKind::OptOutConfirmation), 0);
+}
+
+#[tokio::test]
+async fn a_firm_requiring_prior_consent_stores_and_sends_nothing_without_it() {
+    let h = Harness::daytime().await;
+    h.services
+        .put_firm(
+            FIRM_ID,
+            FirmSettings {
+                name: "Hartwell & Pine LLP".to_string(),
+                sms_number: FIRM_NUMBER.to_string(),
+                support_email: "help@hartwellpine.example".to_string(),
+                support_phone: "(555) 010-0199".to_string(),
+                website: "https://hartwellpine.example".to_string(),
+                require_consent_capture: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = h.store.snapshot();
+    let refused = h
+        .services
+        .create_contact(FIRM_ID, contact_with_email("c-1", MARIA, EMAIL))
+        .await;
+    assert!(
+        matches!(refused, Err(FlowError::ConsentCaptureRequired)),
+        "{refused:?}"
+    );
+    let bad = NewConsentCapture {
+        method: Some("web_form".into()),
+        captured_at: Some("2026-12-02T18:00:00Z".into()),
+        ..NewConsentCapture::default()
+    };
+    let refused = h
+        .services
+        .create_contact(
+            FIRM_ID,
+            NewContact {
+                consent_capture: Some(bad),
+                ..contact_with_email("c-1", MARIA, EMAIL)
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(FlowError::InvalidField {
+                field: "consent_capture.captured_at",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(h.store.snapshot(), before, "nothing stored");
+    let sent = h.outbox.contents();
+    assert!(sent.sms.is_empty() && sent.email.is_empty(), "nothing sent");
+
+    let capture = NewConsentCapture {
+        method: Some("web_form".into()),
+        captured_at: Some("2026-11-30T15:04:00Z".into()),
+        form_url: Some("https://hartwellpine.example/intake".into()),
+        ..NewConsentCapture::default()
+    };
+    h.services
+        .create_contact(
+            FIRM_ID,
+            NewContact {
+                consent_capture: Some(capture),
+                ..contact_with_email("c-1", MARIA, EMAIL)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.sms_kinds(MARIA), [SentKind::OptInRequest]);
+    let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
+    let kept = events.iter().find_map(|e| match &e.kind {
+        AuditKind::ContactCreated {
+            consent_capture, ..
+        } => consent_capture.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        kept.map(|c| (c.method, c.form_url)),
+        Some((
+            CaptureMethod::WebForm,
+            Some("https://hartwellpine.example/intake".to_string())
+        ))
     );
 }
 

@@ -1,7 +1,8 @@
 //! The transition table (docs/architecture.md §5.1), row by row, through `transition::apply`.
 
 use chrono::{DateTime, Duration, Utc};
-use consent::evidence::audit::{AuditKind, OptInEvidence, ReplyNote};
+use consent::evidence::audit::{AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
+use consent::model::consent_capture::{CaptureMethod, ConsentCapture};
 use consent::model::keywords::Classification;
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{
@@ -214,7 +215,9 @@ fn contact_created_without_record_is_pending_when_double_opt_in_is_on() {
                 existing_status,
                 email,
                 source,
+                consent_capture,
             } => {
+                assert_eq!(*consent_capture, None, "none given");
                 assert_eq!(contact_id, "c-1");
                 assert!(*double_opt_in);
                 assert_eq!(*existing_status, None);
@@ -494,6 +497,121 @@ fn email_confirmation_without_a_record_writes_nothing() {
     assert!(!step.is_write());
 }
 
+fn decline() -> ConsentEvent {
+    ConsentEvent::EmailDeclined {
+        ip: Some("203.0.113.8".to_string()),
+        user_agent: Some("Mozilla/5.0".to_string()),
+    }
+}
+
+#[test]
+fn email_decline_opts_out_a_pending_or_opted_in_number_and_owes_no_text() {
+    let states = every_state()
+        .into_iter()
+        .filter(|(_, r)| r.status != ConsentStatus::OptedOut);
+    for (name, current) in states {
+        let step = run(Some(&current), decline());
+        assert_eq!(
+            step.effect,
+            Effect::Changed {
+                from: current.status,
+                to: ConsentStatus::OptedOut
+            },
+            "{name}"
+        );
+        assert!(step.replies.is_empty(), "{name}: the page is the answer");
+        let record = step.record.as_ref().expect("written");
+        assert_eq!(record.basis, ConsentBasis::EmailDecline, "{name}");
+        assert_eq!(record.status_changed_at, now(), "{name}");
+        assert!(
+            record.opt_out_confirmation_sent,
+            "{name}: no opt-out confirmation is owed later either"
+        );
+        match step.events.as_slice() {
+            [event] => assert_eq!(
+                event.kind,
+                AuditKind::OptedOut {
+                    from: Some(current.status),
+                    basis: ConsentBasis::EmailDecline,
+                    text: None,
+                    matched: None,
+                    inbound_message_id: None,
+                    evidence: Some(OptOutEvidence::Email {
+                        ip: Some("203.0.113.8".to_string()),
+                        user_agent: Some("Mozilla/5.0".to_string()),
+                        declined_at: now(),
+                    }),
+                },
+                "{name}"
+            ),
+            other => panic!("{name}: expected one event, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn email_decline_after_an_opt_out_is_recorded_and_changes_nothing() {
+    for current in [
+        opted_out(),
+        record(ConsentStatus::OptedOut, ConsentBasis::Carrier),
+        record(ConsentStatus::OptedOut, ConsentBasis::EmailDecline),
+    ] {
+        let step = run(Some(&current), decline());
+        assert_eq!(step.effect, Effect::Recorded);
+        assert!(step.replies.is_empty());
+        let record = step.record.as_ref().expect("the press is recorded");
+        assert_eq!(record.status, ConsentStatus::OptedOut);
+        assert_eq!(record.basis, current.basis, "the first revocation stays");
+        assert_eq!(record.status_changed_at, current.status_changed_at);
+        assert_eq!(kinds(&step), ["email_decline_ignored"]);
+    }
+}
+
+#[test]
+fn email_decline_without_a_record_writes_nothing() {
+    let step = run(None, decline());
+    assert_eq!(step.effect, Effect::NoRecord);
+    assert!(!step.is_write());
+}
+
+#[test]
+fn how_a_number_was_collected_rides_on_the_contact_created_event_only() {
+    let capture = ConsentCapture {
+        method: CaptureMethod::PaperForm,
+        captured_at: t("2026-11-30T16:00:00Z"),
+        disclosure_text: Some("I agree to receive texts about my case.".to_string()),
+        form_url: None,
+        ip: None,
+        user_agent: None,
+        captured_by: Some("J. Reyes".to_string()),
+    };
+    for (name, current) in [("new", None), ("known", Some(pending()))] {
+        let step =
+            run(current.as_ref(), created(false)).with_consent_capture(Some(capture.clone()));
+        let captures: Vec<_> = step
+            .events
+            .iter()
+            .map(|e| match &e.kind {
+                AuditKind::ContactCreated {
+                    consent_capture, ..
+                } => consent_capture.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(captures[0].as_ref(), Some(&capture), "{name}");
+        assert!(
+            captures[1..].iter().all(Option::is_none),
+            "{name}: only the contact_created event carries it"
+        );
+        let without = run(current.as_ref(), created(false));
+        assert_eq!(
+            step.record.map(|r| (r.status, r.basis)),
+            without.record.map(|r| (r.status, r.basis)),
+            "{name}: evidence only, no change of state"
+        );
+    }
+}
+
 // --- opt-out ---------------------------------------------------------------------------------
 
 #[test]
@@ -540,7 +658,12 @@ fn opt_out_from_any_state_opts_out_with_exactly_one_confirmation() {
                         text,
                         matched: event_matched,
                         inbound_message_id,
+                        evidence,
                     } => {
+                        assert_eq!(
+                            *evidence, None,
+                            "{name} / {word:?}: a text is its own proof"
+                        );
                         assert_eq!(*from, before, "{name} / {word:?}");
                         assert_eq!(*basis, ConsentBasis::SmsReply);
                         assert_eq!(text.as_deref(), Some(*word));
@@ -849,6 +972,7 @@ fn every_event() -> Vec<(&'static str, ConsentEvent)> {
             sms("in-old", "STOP", changed_at() - Duration::hours(1)),
         ),
         ("email", email()),
+        ("decline", decline()),
         ("carrier", ConsentEvent::CarrierOptOut),
     ]
 }

@@ -9,11 +9,12 @@ mod feed;
 mod firm_admin;
 mod gate;
 mod lifecycle;
+mod prior_consent;
 mod proofs;
 mod send_rules;
 
 pub use bad_input::bad_input;
-pub use email_confirmation::{email_after_stop, email_confirmation};
+pub use email_confirmation::{email_after_stop, email_confirmation, email_decline};
 pub use exports::exports;
 pub use feed::event_feed;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
@@ -22,6 +23,7 @@ pub use lifecycle::{
     carrier_opt_out, full_lifecycle, help_and_other_replies, help_from_a_stranger, late_stop,
     staff_opt_out,
 };
+pub use prior_consent::prior_consent;
 pub use proofs::{audit_bundle, audit_bundle_text, lifecycle_proof, proof_of_consent};
 pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
 
@@ -51,6 +53,8 @@ macro_rules! every_scenario {
             audit_bundle,
             late_stop,
             help_from_a_stranger,
+            prior_consent,
+            email_decline,
         );
     };
 }

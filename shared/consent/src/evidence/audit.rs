@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::consent_capture::ConsentCapture;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::keywords::Classification;
 use crate::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
@@ -76,6 +77,21 @@ pub enum OptInEvidence {
     },
 }
 
+/// How a contact revoked consent other than by text, with what proves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum OptOutEvidence {
+    /// The decline button behind the email link ("this isn't me / no thanks").
+    Email {
+        /// The client address the decline came from.
+        ip: Option<String>,
+        /// The browser's user agent.
+        user_agent: Option<String>,
+        /// When the button was pressed.
+        declined_at: DateTime<Utc>,
+    },
+}
+
 /// Everything that can happen, each with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -92,6 +108,10 @@ pub enum AuditKind {
         double_opt_in: bool,
         /// Whether a consent record already existed (nothing is re-sent then).
         existing_status: Option<ConsentStatus>,
+        /// How the number was first collected, as the CRM reports it (absent when not given;
+        /// left out of the JSON then, so events written before it existed hash as they did).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consent_capture: Option<ConsentCapture>,
     },
     /// The opt-in request email went out.
     EmailSent {
@@ -132,6 +152,10 @@ pub enum AuditKind {
         matched: Option<String>,
         /// The carrier's id of the reply.
         inbound_message_id: Option<String>,
+        /// What proves a revocation made other than by text (absent otherwise, and left out
+        /// of the JSON then, so earlier events hash as they did).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<OptOutEvidence>,
     },
     /// The firm's staff recorded a revocation the contact made to them.
     OptOutRecorded {
@@ -164,6 +188,16 @@ pub enum AuditKind {
     },
     /// The email link was used where it cannot change anything (after an opt-out, or twice).
     EmailConfirmationIgnored {
+        /// The status at that moment.
+        status: ConsentStatus,
+        /// The client address.
+        ip: Option<String>,
+        /// The browser's user agent.
+        user_agent: Option<String>,
+    },
+    /// The decline button behind the email link used where it changes nothing (the number is
+    /// already opted out).
+    EmailDeclineIgnored {
         /// The status at that moment.
         status: ConsentStatus,
         /// The client address.
@@ -287,6 +321,7 @@ impl AuditKind {
             Self::OptOutRecorded { .. } => "opt_out_recorded",
             Self::ReplyReceived { .. } => "reply_received",
             Self::EmailConfirmationIgnored { .. } => "email_confirmation_ignored",
+            Self::EmailDeclineIgnored { .. } => "email_decline_ignored",
             Self::MessageAllowed { .. } => "message_allowed",
             Self::MessageSent { .. } => "message_sent",
             Self::MessageFailed { .. } => "message_failed",

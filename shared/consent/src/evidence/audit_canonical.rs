@@ -64,8 +64,13 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             email,
             double_opt_in,
             existing_status,
+            consent_capture,
         } => {
             m.member("at", at)?;
+            // Left out when absent, as serde leaves it out.
+            if let Some(capture) = consent_capture {
+                m.member("consent_capture", capture)?;
+            }
             m.member("contact_id", contact_id)?;
             m.member("double_opt_in", double_opt_in)?;
             m.member("email", email)?;
@@ -118,9 +123,14 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             text,
             matched,
             inbound_message_id,
+            evidence,
         } => {
             m.member("at", at)?;
             m.member("basis", basis)?;
+            // Left out when absent, as serde leaves it out.
+            if let Some(evidence) = evidence {
+                m.member("evidence", evidence)?;
+            }
             m.member("from", from)?;
             m.member("id", id)?;
             m.member("inbound_message_id", inbound_message_id)?;
@@ -166,6 +176,11 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("type", kind)?;
         }
         AuditKind::EmailConfirmationIgnored {
+            status,
+            ip,
+            user_agent,
+        }
+        | AuditKind::EmailDeclineIgnored {
             status,
             ip,
             user_agent,

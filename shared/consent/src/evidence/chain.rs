@@ -256,6 +256,23 @@ mod tests {
                 email: Some("a@b.example".into()),
                 double_opt_in: true,
                 existing_status: Some(ConsentStatus::Pending),
+                consent_capture: None,
+            },
+            AuditKind::ContactCreated {
+                contact_id: "c-2".into(),
+                source: Some("web".into()),
+                email: None,
+                double_opt_in: true,
+                existing_status: None,
+                consent_capture: Some(crate::model::consent_capture::ConsentCapture {
+                    method: crate::model::consent_capture::CaptureMethod::WebForm,
+                    captured_at: at,
+                    disclosure_text: Some(text.clone()),
+                    form_url: Some("https://firm.example/intake?a=1&b=é".into()),
+                    ip: Some("2001:db8::1".into()),
+                    user_agent: None,
+                    captured_by: Some(text.clone()),
+                }),
             },
             AuditKind::EmailSent {
                 to: "a@b.example".into(),
@@ -298,6 +315,24 @@ mod tests {
                 text: Some("stop".into()),
                 matched: Some("STOP".into()),
                 inbound_message_id: None,
+                evidence: None,
+            },
+            AuditKind::OptedOut {
+                from: Some(ConsentStatus::Pending),
+                basis: ConsentBasis::EmailDecline,
+                text: None,
+                matched: None,
+                inbound_message_id: None,
+                evidence: Some(crate::evidence::audit::OptOutEvidence::Email {
+                    ip: Some("192.0.2.1".into()),
+                    user_agent: Some(text.clone()),
+                    declined_at: at,
+                }),
+            },
+            AuditKind::EmailDeclineIgnored {
+                status: ConsentStatus::OptedOut,
+                ip: None,
+                user_agent: Some(text.clone()),
             },
             AuditKind::ReplyReceived {
                 text: text.clone(),

@@ -12,6 +12,7 @@ use crate::messages::templates::{self, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
 use crate::model::contact::Contact;
 use crate::model::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
+use crate::model::https_url::check_https_url;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 use crate::ports::StoreError;
@@ -35,6 +36,12 @@ pub struct FirmSettings {
     pub send_window: Option<SendHours>,
     /// The firm's caps and exemptions.
     pub limits: SendLimits,
+    /// The firm's privacy policy (https), linked from the confirmation page.
+    pub privacy_url: Option<String>,
+    /// The firm's messaging terms (https), linked from the confirmation page.
+    pub terms_url: Option<String>,
+    /// Whether a new contact must come with `consent_capture`.
+    pub require_consent_capture: bool,
 }
 
 /// A template as a firm sees it.
@@ -105,6 +112,8 @@ impl Services {
                 format!("must be 1 to {}", crate::model::caps::MAX_DAILY_CAP),
             ));
         }
+        let privacy_url = https_url("privacy_url", settings.privacy_url.as_deref())?;
+        let terms_url = https_url("terms_url", settings.terms_url.as_deref())?;
         retry_on_conflict!(async {
             let current = self.store.get_firm(firm_id).await?;
             let now = self.clock.now();
@@ -121,6 +130,9 @@ impl Services {
                     firm.time_zone = settings.time_zone.clone();
                     firm.send_window = settings.send_window;
                     firm.limits = settings.limits;
+                    firm.privacy_url = privacy_url.clone();
+                    firm.terms_url = terms_url.clone();
+                    firm.require_consent_capture = settings.require_consent_capture;
                     firm
                 }
                 None => Firm {
@@ -136,6 +148,9 @@ impl Services {
                     send_window: settings.send_window,
                     limits: settings.limits,
                     templates: Default::default(),
+                    privacy_url: privacy_url.clone(),
+                    terms_url: terms_url.clone(),
+                    require_consent_capture: settings.require_consent_capture,
                     created_at: now,
                     updated_at: now,
                     version: 1,
@@ -330,6 +345,18 @@ impl Services {
                 Err(e) => Err(e.into()),
             }
         })
+    }
+}
+
+/// An optional https address a firm gives (blank is none), checked as every link the service
+/// shows a contact.
+fn https_url(field: &'static str, value: Option<&str>) -> Result<Option<String>, FlowError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(url) => match check_https_url(url) {
+            Ok(()) => Ok(Some(url.to_string())),
+            Err(e) => Err(FlowError::field(field, e.to_string())),
+        },
     }
 }
 

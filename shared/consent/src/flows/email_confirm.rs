@@ -1,4 +1,4 @@
-//! Email-link confirmation: GET shows (and changes nothing), POST confirms.
+//! Email-link confirmation: GET shows (and changes nothing), POST confirms or declines.
 
 use super::inbound::reply_owed;
 use super::{Attempt, FlowError, Services, retry_on_conflict};
@@ -20,6 +20,28 @@ pub struct ConfirmationView {
     pub phone_masked: String,
     /// The status now.
     pub status: ConsentStatus,
+    /// Where the contact can write for help.
+    pub support_email: String,
+    /// Where the contact can call for help.
+    pub support_phone: String,
+    /// The firm's privacy policy (https), if it gave one.
+    pub privacy_url: Option<String>,
+    /// The firm's messaging terms (https), if it gave them.
+    pub terms_url: Option<String>,
+}
+
+impl ConfirmationView {
+    fn of(firm: &Firm, phone: &PhoneNumber, status: ConsentStatus) -> Self {
+        Self {
+            firm_name: firm.name.clone(),
+            phone_masked: phone.masked(),
+            status,
+            support_email: firm.support_email.clone(),
+            support_phone: firm.support_phone.clone(),
+            privacy_url: firm.privacy_url.clone(),
+            terms_url: firm.terms_url.clone(),
+        }
+    }
 }
 
 /// The result of pressing the button.
@@ -31,6 +53,15 @@ pub enum ConfirmResult {
     AlreadyConfirmed,
     /// Opted out: only a text (START, YES) re-subscribes.
     OptedOut,
+}
+
+/// The result of pressing "this isn't me / no thanks".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclineResult {
+    /// Now opted out (it was pending, or opted in).
+    Declined,
+    /// Was already opted out: nothing changed.
+    AlreadyOptedOut,
 }
 
 /// Why a confirmation link does not work.
@@ -66,11 +97,7 @@ impl Services {
             .await
             .map_err(FlowError::from)?
             .ok_or(ConfirmError::Invalid)?;
-        Ok(ConfirmationView {
-            firm_name: firm.name,
-            phone_masked: claims.phone.masked(),
-            status: record.status,
-        })
+        Ok(ConfirmationView::of(&firm, &claims.phone, record.status))
     }
 
     /// Confirms the number behind the token.
@@ -160,11 +187,55 @@ impl Services {
                         .await?;
                 }
             }
-            let view = ConfirmationView {
-                firm_name: firm.name.clone(),
-                phone_masked: phone.masked(),
-                status,
+            let view = ConfirmationView::of(&firm, phone, status);
+            Ok(Attempt::Done((view, result)))
+        })
+    }
+
+    /// Declines for the number behind the token: it is opted out (basis `email_decline`) and
+    /// nothing is sent, the page being the answer; already opted out, nothing changes.
+    pub async fn decline_email(
+        &self,
+        token: &str,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<(ConfirmationView, DeclineResult), ConfirmError> {
+        let (firm, claims) = self.open_token(token).await?;
+        let phone: &PhoneNumber = &claims.phone;
+        retry_on_conflict!(async {
+            let current = self
+                .store
+                .get_consent(&firm.firm_id, phone)
+                .await
+                .map_err(FlowError::from)?;
+            let step = transition::apply(
+                current.as_ref(),
+                &firm.firm_id,
+                phone,
+                ConsentEvent::EmailDeclined {
+                    ip: ip.clone(),
+                    user_agent: user_agent.clone(),
+                },
+                self.clock.now(),
+            );
+            let result = match step.effect {
+                Effect::NoRecord => return Err(ConfirmError::Invalid),
+                Effect::Changed { .. } => DeclineResult::Declined,
+                _ => DeclineResult::AlreadyOptedOut,
             };
+            let write = ConsentWrite::new(
+                &firm.firm_id,
+                phone,
+                step.expected_version,
+                step.record,
+                step.events,
+            );
+            match self.store.commit(write).await {
+                Ok(()) => {}
+                Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
+                Err(e) => return Err(FlowError::from(e).into()),
+            }
+            let view = ConfirmationView::of(&firm, phone, ConsentStatus::OptedOut);
             Ok(Attempt::Done((view, result)))
         })
     }

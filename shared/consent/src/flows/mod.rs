@@ -208,6 +208,9 @@ pub enum FlowError {
         /// What is wrong.
         message: String,
     },
+    /// The firm requires how a new contact's number was collected, and none was given.
+    #[error("this firm requires consent_capture: how the number was first collected")]
+    ConsentCaptureRequired,
     /// A feed cursor that is not an event id the feed handed out.
     #[error("the cursor is not an event id of the feed")]
     InvalidCursor,

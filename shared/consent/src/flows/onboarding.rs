@@ -9,6 +9,7 @@ use crate::evidence::token::ConfirmationClaims;
 use crate::evidence::token::withhold_token;
 use crate::limits::MAX_FIELD_LEN;
 use crate::messages::templates::{self, TemplateName};
+use crate::model::consent_capture::{ConsentCapture, NewConsentCapture};
 use crate::model::contact::Contact;
 use crate::model::firm::Firm;
 use crate::model::gate::{MessageCategory, MessageKind};
@@ -34,6 +35,8 @@ pub struct NewContact {
     pub source: Option<String>,
     /// The contact's own time zone (IANA).
     pub time_zone: Option<String>,
+    /// How the number was first collected (prior consent), if the CRM says.
+    pub consent_capture: Option<NewConsentCapture>,
 }
 
 /// What became of one channel of the opt-in request.
@@ -73,7 +76,7 @@ impl Services {
         input: NewContact,
     ) -> Result<ContactCreated, FlowError> {
         let firm = self.firm(firm_id).await?;
-        let contact = validate(&firm, input, self.clock.now())?;
+        let (contact, capture) = validate(&firm, input, self.clock.now())?;
         let phone = contact.phone.clone();
 
         if let Some(existing) = self
@@ -118,7 +121,8 @@ impl Services {
                     time_zone: contact.time_zone.clone(),
                 },
                 now,
-            );
+            )
+            .with_consent_capture(capture.clone());
             let mut write = ConsentWrite::new(
                 &firm.firm_id,
                 &phone,
@@ -354,12 +358,13 @@ impl Services {
     }
 }
 
-/// Checks a new contact's fields and builds the stored contact.
+/// Checks a new contact's fields and builds the stored contact, with how its number was
+/// collected; a firm that requires the latter gets nothing stored or sent without it.
 fn validate(
     firm: &Firm,
     input: NewContact,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Contact, FlowError> {
+) -> Result<(Contact, Option<ConsentCapture>), FlowError> {
     let contact_id = input.contact_id.trim().to_string();
     if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
         return Err(FlowError::field(
@@ -390,7 +395,15 @@ fn validate(
             ));
         }
     }
-    Ok(Contact {
+    let capture = match input.consent_capture {
+        Some(capture) => Some(
+            ConsentCapture::check(capture, now)
+                .map_err(|e| FlowError::field(e.field, e.message))?,
+        ),
+        None if firm.require_consent_capture => return Err(FlowError::ConsentCaptureRequired),
+        None => None,
+    };
+    let contact = Contact {
         firm_id: firm.firm_id.clone(),
         contact_id,
         phone,
@@ -400,7 +413,8 @@ fn validate(
         source: clean(input.source),
         time_zone,
         created_at: now,
-    })
+    };
+    Ok((contact, capture))
 }
 
 fn clean(value: Option<String>) -> Option<String> {

@@ -86,7 +86,7 @@ impl FeedChannel {
     pub fn of(basis: ConsentBasis) -> Self {
         match basis {
             ConsentBasis::SmsReply => Self::Sms,
-            ConsentBasis::EmailConfirmation => Self::Email,
+            ConsentBasis::EmailConfirmation | ConsentBasis::EmailDecline => Self::Email,
             ConsentBasis::StaffRecorded => Self::Staff,
             ConsentBasis::Carrier => Self::Carrier,
             ConsentBasis::OptInRequested | ConsentBasis::FirmAttested => Self::Firm,
@@ -268,6 +268,28 @@ mod tests {
             changes(again.as_ref(), created(true)).is_empty(),
             "a second contact on a known number changes nothing"
         );
+    }
+
+    #[test]
+    fn a_decline_on_the_email_page_is_a_change_by_email_and_a_repeat_is_none() {
+        let pending = apply(None, "f1", &phone(), created(true), at())
+            .record
+            .expect("a record");
+        let decline = || ConsentEvent::EmailDeclined {
+            ip: None,
+            user_agent: None,
+        };
+        assert_eq!(
+            changes(Some(&pending), decline()),
+            [FeedChange::ConsentChanged {
+                status: ConsentStatus::OptedOut,
+                previous_status: Some(ConsentStatus::Pending),
+                basis: ConsentBasis::EmailDecline,
+                channel: FeedChannel::Email,
+            }]
+        );
+        let declined = apply(Some(&pending), "f1", &phone(), decline(), at()).record;
+        assert!(changes(declined.as_ref(), decline()).is_empty());
     }
 
     #[test]

@@ -77,6 +77,15 @@ pub struct Firm {
     /// The firm's template overrides.
     #[serde(default)]
     pub templates: BTreeMap<TemplateName, TemplateOverride>,
+    /// The firm's privacy policy (https), linked from the confirmation page.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+    /// The firm's messaging terms (https), linked from the confirmation page.
+    #[serde(default)]
+    pub terms_url: Option<String>,
+    /// Whether a new contact must say how its number was collected (`consent_capture`).
+    #[serde(default)]
+    pub require_consent_capture: bool,
     /// Registered at.
     pub created_at: DateTime<Utc>,
     /// Last changed at.

@@ -3,11 +3,13 @@
 
 pub mod area_codes;
 pub mod caps;
+pub mod consent_capture;
 pub mod contact;
 pub mod deferred;
 pub mod feed;
 pub mod firm;
 pub mod gate;
+pub mod https_url;
 pub mod keywords;
 pub mod phone;
 pub mod quiet_hours;

@@ -46,6 +46,8 @@ pub enum ConsentBasis {
     /// The firm's staff recorded a revocation the contact made to them (by phone, email, in
     /// person): any reasonable means revokes (47 CFR 64.1200(a)(10)).
     StaffRecorded,
+    /// The contact pressed "no thanks" on the page behind the email link.
+    EmailDecline,
 }
 
 /// How a contact told the firm's staff to stop, for a revocation staff record.

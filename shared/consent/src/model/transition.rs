@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
+use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
+use crate::model::consent_capture::ConsentCapture;
 use crate::model::keywords::{Classification, classify};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery, StaffChannel};
@@ -34,6 +35,13 @@ pub enum ConsentEvent {
     },
     /// The contact pressed the button behind the email link.
     EmailConfirmed {
+        /// Client address.
+        ip: Option<String>,
+        /// Browser user agent.
+        user_agent: Option<String>,
+    },
+    /// The contact pressed "this isn't me / no thanks" behind the email link.
+    EmailDeclined {
         /// Client address.
         ip: Option<String>,
         /// Browser user agent.
@@ -109,6 +117,21 @@ impl Transition {
     pub fn is_write(&self) -> bool {
         self.record.is_some() || !self.events.is_empty()
     }
+
+    /// Keeps how the number was first collected on the `contact_created` event of this
+    /// transition. Evidence only, it changes no state; a step of its own so that
+    /// [`ConsentEvent::ContactCreated`] keeps its shape for its many callers.
+    pub fn with_consent_capture(mut self, capture: Option<ConsentCapture>) -> Self {
+        for event in &mut self.events {
+            if let AuditKind::ContactCreated {
+                consent_capture, ..
+            } = &mut event.kind
+            {
+                consent_capture.clone_from(&capture);
+            }
+        }
+        self
+    }
 }
 
 /// Applies one event to the current record (if any) at `now`.
@@ -134,6 +157,7 @@ pub fn apply(
                 email,
                 double_opt_in,
                 existing_status: current.map(|r| r.status),
+                consent_capture: None,
             });
             if current.is_none() {
                 if double_opt_in {
@@ -216,6 +240,7 @@ pub fn apply(
                         text: Some(text.clone()),
                         matched: Some(matched.clone()),
                         inbound_message_id: Some(inbound_message_id.clone()),
+                        evidence: None,
                     });
                     step.set_status(
                         firm_id,
@@ -313,6 +338,40 @@ pub fn apply(
                 user_agent,
             }),
         },
+        // A revocation by the contact through the email page, whether the number was pending
+        // or opted in (any reasonable means revokes). The page is the answer: no text is owed.
+        ConsentEvent::EmailDeclined { ip, user_agent } => match current.map(|r| r.status) {
+            None => return step.no_record(),
+            Some(status @ ConsentStatus::OptedOut) => step.push(AuditKind::EmailDeclineIgnored {
+                status,
+                ip,
+                user_agent,
+            }),
+            Some(from) => {
+                step.push(AuditKind::OptedOut {
+                    from: Some(from),
+                    basis: ConsentBasis::EmailDecline,
+                    text: None,
+                    matched: None,
+                    inbound_message_id: None,
+                    evidence: Some(OptOutEvidence::Email {
+                        ip,
+                        user_agent,
+                        declined_at: now,
+                    }),
+                });
+                step.set_status(
+                    firm_id,
+                    phone,
+                    ConsentStatus::OptedOut,
+                    ConsentBasis::EmailDecline,
+                    now,
+                );
+                if let Some(record) = step.record.as_mut() {
+                    record.opt_out_confirmation_sent = true;
+                }
+            }
+        },
         ConsentEvent::StaffOptOut {
             channel,
             recorded_by,
@@ -355,6 +414,7 @@ pub fn apply(
                     text: None,
                     matched: None,
                     inbound_message_id: None,
+                    evidence: None,
                 });
                 step.set_status(
                     firm_id,
