@@ -1,6 +1,7 @@
 //! Races: YES and STOP (and a firm message) at once, repeated YES, two contact-created calls for
 //! one number, fired concurrently many times, on the in-memory and SQLite stores and on the AWS
-//! adapters against moto. After each round the invariants must hold:
+//! adapters (the store on DynamoDB Local, SNS and SES on moto). After each round the invariants
+//! must hold:
 //! - one opt-in request per number, ever (SMS and email);
 //! - exactly one opt-out confirmation per opt-out episode (an episode that a concurrent YES
 //!   ended before its confirmation's turn may have none, recorded as blocked; the current
@@ -8,14 +9,14 @@
 //! - no firm message allowed unless opted in: in particular none after an opt-out that no later
 //!   opt-in followed (the audit events ordered by id and replayed);
 //! - every status change has its event, with the right `from`, and every SMS that went out was
-//!   allowed first (`consent_tests::invariants`).
+//!   allowed first (`consent_tests::invariants`);
+//! - the store never accepts two writes conditioned on one version, never keeps a refused
+//!   write and never loses an accepted one, and no request fails.
 //!
 //! On the embedded store the calls interleave at every store and provider call (random yields,
-//! two worker threads). On moto they race over HTTP; moto's server is threaded and does not
-//! serialise conditional writes to one item as DynamoDB does (`moto_accepts_two_conditional_
-//! writes_to_one_item` shows it with nothing but the SDK): a round where moto accepted two
-//! writes conditioned on the same version is the emulator's fault, counted and reported, and
-//! every other round must meet the invariants.
+//! two worker threads). On DynamoDB Local they race over HTTP. moto is not used for the store
+//! here because it does not serialise concurrent conditional writes to one item; DynamoDB Local
+//! does, as DynamoDB does (`dynamodb_local_serialises_conditional_writes_to_one_item`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use consent::model::gate::MessageKind;
 use consent::model::phone::PhoneNumber;
 use consent::ports::{Clock, Mailer, SmsSender};
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity};
+use consent_tests::dynamodb_local::DynamoDbLocal;
 use consent_tests::emulator::Moto;
 use consent_tests::faults::{FaultyService, Recorder};
 use consent_tests::invariants::{check_journal, check_sent_against_trail, check_trail};
@@ -37,7 +39,8 @@ use serde_json::{Value, json};
 const MEMORY_ROUNDS: u64 = 200;
 /// Fewer on SQLite: each round opens a database and syncs every write to disk.
 const SQLITE_ROUNDS: u64 = 30;
-const MOTO_ROUNDS: u64 = 21;
+/// Fewer on DynamoDB Local: every store call is an HTTP request to a JVM.
+const DYNAMODB_LOCAL_ROUNDS: u64 = 42;
 const FROM: &str = "consent@hartwell.example";
 
 /// Where a round starts.
@@ -233,9 +236,8 @@ async fn check(s: &Racer, label: &str) -> Result<(), Vec<String>> {
 /// Whether the store did what DynamoDB never does: accepted two writes to one record
 /// conditioned on the same version (or both on its absence), applied a write whose caller it
 /// told that the write failed (events in the store that no accepted write carried), or lost a
-/// write it had accepted (a refused transaction in moto restores the whole table as it was when
-/// that transaction began). moto does all three under concurrency.
-async fn emulator_fault(s: &Racer) -> Option<String> {
+/// write it had accepted. (moto does all three under concurrency.)
+async fn store_fault(s: &Racer) -> Option<String> {
     let journal = s.store.journal();
     let mut seen = HashSet::new();
     if let Some(w) = journal
@@ -414,7 +416,7 @@ async fn on_embedded(
             failures.extend(problems);
         }
         failures.extend(check_journal(&s.store.journal()));
-        if let Some(fault) = emulator_fault(&s).await {
+        if let Some(fault) = store_fault(&s).await {
             failures.push(format!("{label}: the {store} store: {fault}"));
         }
         lost_races += s.store.conflicts();
@@ -471,10 +473,12 @@ async fn every_race_on_sqlite() {
     }
 }
 
-/// The races on the AWS adapters against one moto server: `MOTO_ROUNDS` rounds in all, spread
-/// over the races, four rounds at a time (each on its own firm and numbers).
+/// The races on the AWS adapters, the store on DynamoDB Local and SNS and SES on moto:
+/// `DYNAMODB_LOCAL_ROUNDS` rounds in all, spread over the races, four rounds at a time, each
+/// on its own firm and numbers in one table (as in AWS). Every round must meet every invariant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn races_on_moto() {
+async fn races_on_dynamodb_local() {
+    let dynamodb = DynamoDbLocal::shared().await;
     let moto = Arc::new(Moto::start().await);
     let sdk = moto.sdk();
     let ses = aws_sdk_sesv2::Client::new(&sdk);
@@ -483,23 +487,21 @@ async fn races_on_moto() {
         .unwrap_or_else(|e| panic!("SES identity: {e}"));
     let sms: Arc<dyn SmsSender> = Arc::new(SnsSmsSender::new(aws_sdk_sns::Client::new(&sdk)));
     let mailer: Arc<dyn Mailer> = Arc::new(SesMailer::new(ses, FROM.to_string(), None));
+    let table: DynamoStore = dynamodb.store("consent-races").await;
     let all = races();
-    let plan: Vec<(u64, Race)> = (0..MOTO_ROUNDS)
+    let plan: Vec<(u64, Race)> = (0..DYNAMODB_LOCAL_ROUNDS)
         .map(|i| (i, all[usize::try_from(i).unwrap_or(0) % all.len()]))
         .collect();
     let mut failures = Vec::new();
-    let mut emulator_faults = Vec::new();
     let mut lost_races = 0;
-    let mut retried = 0;
+    let mut outcomes: HashMap<String, usize> = HashMap::new();
     for batch in plan.chunks(4) {
         let mut tasks = Vec::new();
         for &(i, race) in batch {
             let index = u16::try_from(300 + i).unwrap_or(u16::MAX);
-            // A table per round: moto copies the whole table on every TransactWriteItems.
-            let store: Arc<DynamoStore> = Arc::new(moto.store(&format!("consent-races-{i}")).await);
             let recorder = Arc::new(Recorder::new(sms.clone(), mailer.clone()));
             let s = Arc::new(Racer::new(FaultyService::over(
-                store,
+                Arc::new(table.clone()),
                 recorder.clone(),
                 recorder.clone(),
                 recorder,
@@ -509,200 +511,250 @@ async fn races_on_moto() {
             tasks.push(tokio::spawn(async move {
                 round(s.clone(), race, i).await;
                 let label = format!("{race:?} round {i}");
-                let result = check(&s, &label).await;
-                let fault = emulator_fault(&s).await;
-                (
-                    label,
-                    result,
-                    fault,
-                    s.store.conflicts(),
-                    s.retried.load(Ordering::Relaxed),
-                )
+                let mut problems = check(&s, &label).await.err().unwrap_or_default();
+                problems.extend(check_journal(&s.store.journal()));
+                if let Some(fault) = store_fault(&s).await {
+                    problems.push(format!("{label}: DynamoDB Local: {fault}"));
+                }
+                let retried = s.retried.load(Ordering::Relaxed);
+                if retried > 0 {
+                    problems.push(format!(
+                        "{label}: {retried} requests failed on DynamoDB Local and were retried"
+                    ));
+                }
+                (problems, s.store.conflicts(), final_status(&s).await)
             }));
         }
         for task in tasks {
-            let (label, result, fault, conflicts, retries) = task
+            let (problems, conflicts, status) = task
                 .await
                 .unwrap_or_else(|e| panic!("a round panicked: {e}"));
+            failures.extend(problems);
             lost_races += conflicts;
-            retried += retries;
-            if let Some(fault) = fault {
-                emulator_faults.push(format!(
-                    "{label}: {fault} ({})",
-                    match &result {
-                        Ok(()) => "the invariants held anyway".to_string(),
-                        Err(p) => p.join("; "),
-                    }
-                ));
-            } else if let Err(problems) = result {
-                failures.extend(problems);
-            }
+            *outcomes.entry(status).or_default() += 1;
         }
     }
-    if !emulator_faults.is_empty() {
-        println!(
-            "moto accepted lost races in {} rounds (an emulator limitation, see \
-             moto_accepts_two_conditional_writes_to_one_item):\n{}",
-            emulator_faults.len(),
-            emulator_faults.join("\n")
-        );
-    }
-    println!("moto: {lost_races} lost races decided again, {retried} requests retried after a 5xx");
+    println!(
+        "DynamoDB Local: {} rounds, {lost_races} lost races decided again, final statuses \
+         {outcomes:?}",
+        plan.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Enough rounds ran clean (with every invariant checked) to mean something.
-    let clean = plan.len() - emulator_faults.len();
-    assert!(clean >= 8, "only {clean} rounds without an emulator fault");
+    // The requests did race: writes lost on a version conflict and were decided again.
+    assert!(
+        lost_races > 0,
+        "no write ever lost a race on DynamoDB Local"
+    );
 }
 
-/// The minimal reproduction of moto's limitation, with nothing but the SDK: eight concurrent
-/// `PutItem`s of one new item, each conditioned on `attribute_not_exists(pk)`; eight concurrent
-/// `TransactWriteItems` conditioned on one version; and eight concurrent transactions of a
-/// versioned record and a new item (a consent write and its event). DynamoDB lets exactly one
-/// of each through, all or nothing; moto 5.2.5's threaded server sometimes lets two through, and
-/// sometimes stores the new item of a transaction it refused.
+/// An error of the DynamoDB client.
+type Sdk<E> = aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>;
+
+/// What a `PutItem` of the serialisation test came to: `won`, or the error code it was refused
+/// with.
+fn put_outcome<T>(
+    result: Result<T, Sdk<aws_sdk_dynamodb::operation::put_item::PutItemError>>,
+) -> String {
+    use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+    match result {
+        Ok(_) => "won".to_string(),
+        Err(error) => match error.as_service_error().and_then(|e| e.code()) {
+            Some(code) => code.to_string(),
+            None => DisplayErrorContext(&error).to_string(),
+        },
+    }
+}
+
+/// What a `TransactWriteItems` of the serialisation test came to: `won`, or the cancellation
+/// reason of each of its items.
+fn transaction_outcome<T>(
+    result: Result<
+        T,
+        Sdk<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError>,
+    >,
+) -> String {
+    use aws_sdk_dynamodb::error::DisplayErrorContext;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match result {
+        Ok(_) => "won".to_string(),
+        Err(error) => match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => format!(
+                "cancelled {:?}",
+                cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("?"))
+                    .collect::<Vec<_>>()
+            ),
+            _ => DisplayErrorContext(&error).to_string(),
+        },
+    }
+}
+
+/// `None` if exactly one writer won and every other was refused as `loser`; else what happened.
+fn serialised(what: String, outcomes: &[String], loser: &str) -> Option<String> {
+    let won = outcomes.iter().filter(|o| *o == "won").count();
+    let odd: Vec<&String> = outcomes
+        .iter()
+        .filter(|o| *o != "won" && *o != loser)
+        .collect();
+    (won != 1 || !odd.is_empty()).then(|| format!("{what}: {won} winners, other losers {odd:?}"))
+}
+
+/// Two conditional writes to one item are serialised on DynamoDB Local, as on DynamoDB, shown
+/// with nothing but the SDK: eight concurrent `PutItem`s of one new item conditioned on
+/// `attribute_not_exists(pk)`, eight concurrent `TransactWriteItems` conditioned on one version,
+/// and eight concurrent transactions of a versioned record and a new item (a consent write and
+/// its event). Exactly one of each wins, all or nothing, and every loser is refused on the
+/// record's condition. DynamoDB may also cancel a loser whose transaction overlapped the
+/// winner's with `TransactionConflict`; DynamoDB Local never does (docs/reliability.md,
+/// "DynamoDB Local").
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "emulator limitation: moto's threaded server does not serialise conditional writes \
-            to one item (two of eight concurrent conditional PutItem / TransactWriteItems on \
-            one key sometimes both succeed, and a refused transaction sometimes leaves its other \
-            items written); DynamoDB does. Run with --ignored to see it"]
-async fn moto_accepts_two_conditional_writes_to_one_item() {
+async fn dynamodb_local_serialises_conditional_writes_to_one_item() {
     use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-    let moto = Moto::start().await;
-    let client = aws_sdk_dynamodb::Client::new(&moto.sdk());
-    consent_aws::ensure_table(&client, "repro")
+    const WRITERS: usize = 8;
+    let dynamodb = DynamoDbLocal::shared().await;
+    let client = dynamodb.client();
+    consent_aws::ensure_table(&client, "serialised")
         .await
         .unwrap_or_else(|e| panic!("table: {e}"));
     let s = |v: &str| AttributeValue::S(v.to_string());
-    let mut doubles = Vec::new();
-    for round in 0..100 {
-        let key = format!("new#{round}");
+    let versioned = |key: &str, sk: &str| {
+        Put::builder()
+            .table_name("serialised")
+            .item("pk", s(key))
+            .item("sk", s(sk))
+            .item("version", AttributeValue::N("2".into()))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", AttributeValue::N("1".into()))
+            .build()
+            .unwrap_or_else(|e| panic!("put: {e}"))
+    };
+    let seed = |key: String, sk: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .put_item()
+                .table_name("serialised")
+                .item("pk", AttributeValue::S(key))
+                .item("sk", AttributeValue::S(sk.into()))
+                .item("version", AttributeValue::N("1".into()))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("seed item: {e}"));
+        }
+    };
+    // Runs the writers at once (a barrier lines them up) and returns each one's outcome.
+    async fn race<F, Fut>(write: F) -> Vec<String>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = String> + Send + 'static,
+    {
+        let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS));
         let mut tasks = Vec::new();
-        for writer in 0..8 {
-            let (client, key) = (client.clone(), key.clone());
+        for writer in 0..WRITERS {
+            let (barrier, write) = (barrier.clone(), write(writer));
             tasks.push(tokio::spawn(async move {
-                client
-                    .put_item()
-                    .table_name("repro")
-                    .item("pk", AttributeValue::S(key))
-                    .item("sk", AttributeValue::S("x".into()))
-                    .item("writer", AttributeValue::N(writer.to_string()))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .send()
-                    .await
-                    .is_ok()
+                barrier.wait().await;
+                write.await
             }));
         }
-        let mut won = 0;
+        let mut outcomes = Vec::new();
         for task in tasks {
-            won += usize::from(task.await.unwrap_or(false));
+            outcomes.push(
+                task.await
+                    .unwrap_or_else(|e| panic!("a writer panicked: {e}")),
+            );
         }
-        if won != 1 {
-            doubles.push(format!("PutItem round {round}: {won} winners"));
-        }
+        outcomes
+    }
+    let mut problems = Vec::new();
+    for round in 0..50 {
+        let key = format!("new#{round}");
+        let outcomes = race(|writer| {
+            let put = client
+                .put_item()
+                .table_name("serialised")
+                .item("pk", s(&key))
+                .item("sk", s("x"))
+                .item("writer", AttributeValue::N(writer.to_string()))
+                .condition_expression("attribute_not_exists(pk)");
+            async move { put_outcome(put.send().await) }
+        })
+        .await;
+        problems.extend(serialised(
+            format!("PutItem round {round}"),
+            &outcomes,
+            "ConditionalCheckFailedException",
+        ));
 
         let key = format!("versioned#{round}");
-        client
-            .put_item()
-            .table_name("repro")
-            .item("pk", s(&key))
-            .item("sk", s("x"))
-            .item("version", AttributeValue::N("1".into()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("seed item: {e}"));
-        let mut tasks = Vec::new();
-        for writer in 0..8 {
-            let (client, key) = (client.clone(), key.clone());
-            tasks.push(tokio::spawn(async move {
-                let put = Put::builder()
-                    .table_name("repro")
-                    .item("pk", AttributeValue::S(key))
-                    .item("sk", AttributeValue::S("x".into()))
-                    .item("version", AttributeValue::N("2".into()))
-                    .item("writer", AttributeValue::N(writer.to_string()))
-                    .condition_expression("#v = :expected")
-                    .expression_attribute_names("#v", "version")
-                    .expression_attribute_values(":expected", AttributeValue::N("1".into()))
-                    .build()
-                    .unwrap_or_else(|e| panic!("put: {e}"));
-                client
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().put(put).build())
-                    .send()
-                    .await
-                    .is_ok()
-            }));
-        }
-        let mut won = 0;
-        for task in tasks {
-            won += usize::from(task.await.unwrap_or(false));
-        }
-        if won != 1 {
-            doubles.push(format!("TransactWriteItems round {round}: {won} winners"));
-        }
+        seed(key.clone(), "x").await;
+        let outcomes = race(|_| {
+            let write = client.transact_write_items().transact_items(
+                TransactWriteItem::builder()
+                    .put(versioned(&key, "x"))
+                    .build(),
+            );
+            async move { transaction_outcome(write.send().await) }
+        })
+        .await;
+        problems.extend(serialised(
+            format!("TransactWriteItems round {round}"),
+            &outcomes,
+            r#"cancelled ["ConditionalCheckFailed"]"#,
+        ));
 
-        // All or nothing: a transaction of the versioned record and a new event item, as the
-        // store commits a consent write. The event items stored must be those of the winners.
+        // All or nothing: the versioned record and a new event item, as the store commits a
+        // consent write. The event items stored must be the winner's alone.
         let key = format!("atomic#{round}");
-        client
-            .put_item()
-            .table_name("repro")
-            .item("pk", s(&key))
-            .item("sk", s("record"))
-            .item("version", AttributeValue::N("1".into()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("seed item: {e}"));
-        let mut tasks = Vec::new();
-        for writer in 0..8 {
-            let (client, key) = (client.clone(), key.clone());
-            tasks.push(tokio::spawn(async move {
-                let record = Put::builder()
-                    .table_name("repro")
-                    .item("pk", AttributeValue::S(key.clone()))
-                    .item("sk", AttributeValue::S("record".into()))
-                    .item("version", AttributeValue::N("2".into()))
-                    .condition_expression("#v = :expected")
-                    .expression_attribute_names("#v", "version")
-                    .expression_attribute_values(":expected", AttributeValue::N("1".into()))
-                    .build()
-                    .unwrap_or_else(|e| panic!("put: {e}"));
-                let event = Put::builder()
-                    .table_name("repro")
-                    .item("pk", AttributeValue::S(key))
-                    .item("sk", AttributeValue::S(format!("EVT#{writer}")))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .unwrap_or_else(|e| panic!("put: {e}"));
-                client
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().put(record).build())
-                    .transact_items(TransactWriteItem::builder().put(event).build())
-                    .send()
-                    .await
-                    .is_ok()
-            }));
-        }
-        let mut won = 0;
-        for task in tasks {
-            won += usize::from(task.await.unwrap_or(false));
-        }
+        seed(key.clone(), "record").await;
+        let outcomes = race(|writer| {
+            let event = Put::builder()
+                .table_name("serialised")
+                .item("pk", s(&key))
+                .item("sk", s(&format!("EVT#{writer}")))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .unwrap_or_else(|e| panic!("put: {e}"));
+            let write = client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(versioned(&key, "record"))
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().put(event).build());
+            async move { transaction_outcome(write.send().await) }
+        })
+        .await;
+        problems.extend(serialised(
+            format!("transaction round {round}"),
+            &outcomes,
+            r#"cancelled ["ConditionalCheckFailed", "None"]"#,
+        ));
         let events = client
             .query()
-            .table_name("repro")
+            .table_name("serialised")
             .key_condition_expression("pk = :pk AND begins_with(sk, :evt)")
             .expression_attribute_values(":pk", s(&key))
             .expression_attribute_values(":evt", s("EVT#"))
             .consistent_read(true)
             .send()
             .await
-            .map(|o| o.count)
             .unwrap_or_else(|e| panic!("query: {e}"));
-        if usize::try_from(events).unwrap_or(0) != won {
-            doubles.push(format!(
-                "transaction round {round}: {won} accepted, {events} event items stored"
+        let winner = outcomes.iter().position(|o| o == "won");
+        let stored: Vec<String> = events
+            .items()
+            .iter()
+            .filter_map(|item| item.get("sk").and_then(|v| v.as_s().ok()).cloned())
+            .collect();
+        if stored != winner.map(|w| vec![format!("EVT#{w}")]).unwrap_or_default() {
+            problems.push(format!(
+                "transaction round {round}: writer {winner:?} won, event items {stored:?} stored"
             ));
         }
     }
-    assert!(doubles.is_empty(), "{}", doubles.join("\n"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

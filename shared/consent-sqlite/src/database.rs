@@ -229,7 +229,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let (write, answer) = Write::new(operation, synced, work);
+        let (write, answer) = Write::boxed(operation, synced, work);
         self.writes
             .send(write)
             .map_err(|_| writer::stopped(operation))?;

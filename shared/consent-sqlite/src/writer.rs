@@ -82,8 +82,8 @@ where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
 {
-    /// A write of `work`, answered through the returned receiver.
-    pub(crate) fn new(
+    /// A write of `work`, boxed for the writer's queue, answered through the returned receiver.
+    pub(crate) fn boxed(
         operation: &'static str,
         synced: bool,
         work: F,

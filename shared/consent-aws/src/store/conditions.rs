@@ -214,7 +214,11 @@ impl DynamoStore {
     }
 }
 
-/// Maps a failed transaction: the first failed condition, in index order, decides.
+/// The cancellation reason of an item another transaction was changing.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+/// Maps a failed transaction: the first failed condition, in index order, decides; a conflict
+/// with another transaction is a lost race.
 fn transaction_error(
     operation: &'static str,
     error: SdkError<TransactWriteItemsError, Response>,
@@ -229,7 +233,16 @@ fn transaction_error(
                 .find(|(reason, conflict)| {
                     reason.code() == Some("ConditionalCheckFailed") && **conflict != Conflict::None
                 })
-                .map(|(_, conflict)| *conflict);
+                .map(|(_, conflict)| *conflict)
+                // Another transaction was changing one of the items at that moment: a lost
+                // race like a failed version condition, so the flow re-reads and decides again
+                // (DynamoDB Local never cancels this way; DynamoDB does).
+                .or_else(|| {
+                    reasons
+                        .iter()
+                        .any(|r| r.code() == Some(TRANSACTION_CONFLICT))
+                        .then_some(Conflict::Version)
+                });
             Some((
                 conflict,
                 reasons.iter().any(|r| is_retryable_reason(r.code())),
@@ -253,6 +266,59 @@ fn transaction_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cancelled(codes: &[&str]) -> SdkError<TransactWriteItemsError, Response> {
+        use aws_sdk_dynamodb::types::CancellationReason;
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        let reasons = codes
+            .iter()
+            .map(|code| CancellationReason::builder().code(*code).build())
+            .collect();
+        let cancel = TransactionCanceledException::builder()
+            .set_cancellation_reasons(Some(reasons))
+            .build();
+        let status = aws_smithy_runtime_api::http::StatusCode::try_from(400_u16)
+            .unwrap_or_else(|e| panic!("a status: {e}"));
+        SdkError::service_error(
+            TransactWriteItemsError::TransactionCanceledException(cancel),
+            Response::new(status, aws_smithy_types::body::SdkBody::empty()),
+        )
+    }
+
+    #[test]
+    fn a_transaction_conflict_is_a_lost_race_and_a_failed_condition_wins_over_it() {
+        let conflicts = [Conflict::Version, Conflict::DuplicateInbound];
+        let error = transaction_error(
+            "commit",
+            cancelled(&["None", "TransactionConflict"]),
+            &conflicts,
+        );
+        assert!(
+            matches!(error, StoreError::VersionConflict { .. }),
+            "{error:?}"
+        );
+        let error = transaction_error(
+            "commit",
+            cancelled(&["TransactionConflict", "ConditionalCheckFailed"]),
+            &conflicts,
+        );
+        assert!(matches!(error, StoreError::DuplicateInbound), "{error:?}");
+        let error = transaction_error(
+            "commit",
+            cancelled(&["None", "ThrottlingError"]),
+            &conflicts,
+        );
+        assert!(
+            matches!(
+                error,
+                StoreError::Backend {
+                    retryable: true,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
 
     #[test]
     fn empty_condition_maps_become_none() {
