@@ -1244,3 +1244,28 @@ async fn the_trail_keeps_the_sent_email_without_a_usable_link() {
         .unwrap();
     assert_eq!(result, ConfirmResult::Confirmed);
 }
+
+#[tokio::test]
+async fn a_message_the_provider_refused_does_not_count_toward_a_cap() {
+    // Florida: three marketing messages a day at most, and only those the carrier took count.
+    const FLORIDA: &str = "+13055550123";
+    let h = Harness::daytime().await;
+    opted_in(&h, "c-fl", FLORIDA).await;
+    assert!(is_sent(&send_firm_message(&h, FLORIDA, "one").await));
+    h.outbox.fail_next_sms(1);
+    let refused = h
+        .services
+        .gate
+        .send(&h.firm, &firm_message(FLORIDA, "two"))
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(is_sent(&send_firm_message(&h, FLORIDA, "two, again").await));
+    assert!(is_sent(&send_firm_message(&h, FLORIDA, "three").await));
+    assert_eq!(
+        send_firm_message(&h, FLORIDA, "four").await,
+        SendOutcome::Blocked {
+            reason: BlockReason::FrequencyCap
+        },
+        "three accepted: the cap holds"
+    );
+}

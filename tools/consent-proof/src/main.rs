@@ -43,39 +43,42 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Verify { file, public_key } => {
-            let shown = file.display().to_string();
-            match consent_proof::verify_file(&file, public_key.as_deref()) {
-                Ok(report) => {
-                    print!("{}", consent_proof::describe(&shown, &report));
-                    if report.verification.is_valid() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-                Err(error) => {
-                    eprintln!("consent-proof: {error}");
-                    ExitCode::from(2)
-                }
+        Command::Verify { file, public_key } => exit_with(
+            consent_proof::verify_file(&file, public_key.as_deref()).map(|report| {
+                let valid = report.verification.is_valid();
+                (
+                    consent_proof::describe(&file.display().to_string(), &report),
+                    valid,
+                )
+            }),
+        ),
+        Command::VerifyBundle { file, public_key } => exit_with(
+            consent_proof::verify_bundle_file(&file, public_key.as_deref()).map(|report| {
+                let valid = report.verification.is_valid();
+                (
+                    consent_proof::describe_bundle(&file.display().to_string(), &report),
+                    valid,
+                )
+            }),
+        ),
+    }
+}
+
+/// Prints a verification's description and exits 0 when valid, 1 when not, 2 when the input
+/// could not be read at all.
+fn exit_with<E: std::fmt::Display>(outcome: Result<(String, bool), E>) -> ExitCode {
+    match outcome {
+        Ok((description, valid)) => {
+            print!("{description}");
+            if valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
             }
         }
-        Command::VerifyBundle { file, public_key } => {
-            let shown = file.display().to_string();
-            match consent_proof::verify_bundle_file(&file, public_key.as_deref()) {
-                Ok(report) => {
-                    print!("{}", consent_proof::describe_bundle(&shown, &report));
-                    if report.verification.is_valid() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
-                Err(error) => {
-                    eprintln!("consent-proof: {error}");
-                    ExitCode::from(2)
-                }
-            }
+        Err(error) => {
+            eprintln!("consent-proof: {error}");
+            ExitCode::from(2)
         }
     }
 }

@@ -4,38 +4,18 @@
 //! with the reason (exit 1); input that is no bundle at all exits 2.
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use consent::evidence::proof::{BundleManifest, ProofSigner};
 use consent_tests::{TestService, scenarios};
 use serde_json::Value;
 
-/// A file of this test run with `contents`.
-fn file(name: &str, contents: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "consent-bundle-{}-{}-{name}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&path, contents).expect("a temporary file");
-    path
-}
+mod common;
+
+use common::file;
 
 /// Runs `consent-proof verify-bundle FILE [ARGS]`: exit status, stdout, stderr.
 fn verify_bundle(path: &PathBuf, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_consent-proof"))
-        .arg("verify-bundle")
-        .arg(path)
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).to_string(),
-        String::from_utf8_lossy(&output.stderr).to_string(),
-    )
+    common::run("verify-bundle", path, args)
 }
 
 /// A genuine bundle from the in-memory service, its numbers, and the service's public key

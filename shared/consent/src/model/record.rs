@@ -241,6 +241,14 @@ impl ConsentRecord {
             .count()
     }
 
+    /// Gives back the count of a firm message allowed at `at` that the provider refused: only a
+    /// message the provider accepted counts toward a cap.
+    pub fn uncount_send(&mut self, at: DateTime<Utc>) {
+        if let Some(index) = self.recent_sends.iter().rposition(|s| s.at == at) {
+            self.recent_sends.remove(index);
+        }
+    }
+
     /// Counts a firm message sent at `at`, forgetting those older than a day, and beyond what
     /// any cap asks about: the newest [`MAX_DAILY_CAP`] sends and the newest
     /// [`STATUTORY_DAILY_CAP`] marketing sends are kept, so the record stays small however

@@ -43,6 +43,7 @@ impl SendGate {
                 return Ok(Step::Claimed(Claimed {
                     allowed_event_id,
                     record: None,
+                    counted_at: None,
                 }));
             }
             // The policy allows nothing else to an unknown number.
@@ -64,9 +65,10 @@ impl SendGate {
             MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
             _ => {}
         }
-        if request.kind == MessageKind::FirmMessage {
+        let counted_at = (request.kind == MessageKind::FirmMessage).then(|| {
             next.count_send(now, request.category == MessageCategory::Marketing);
-        }
+            now
+        });
         let allowed_event_id = allowed.id.clone();
         let write = ConsentWrite::new(
             &firm.firm_id,
@@ -81,6 +83,7 @@ impl SendGate {
         Ok(Step::Claimed(Claimed {
             allowed_event_id,
             record: next,
+            counted_at,
         }))
     }
 
@@ -157,6 +160,7 @@ impl SendGate {
                 // "unconfirmed". After a definite failure it did not go: the claim is given
                 // back so that a retry sends it.
                 let unconfirmed = error.may_have_been_sent();
+                let counted_at = claimed.counted_at;
                 self.update(firm, &request.to, claimed.record, |record| {
                     match (unconfirmed, kind, record) {
                         (false, MessageKind::OptInRequest, Some(record)) => {
@@ -164,6 +168,11 @@ impl SendGate {
                         }
                         (false, MessageKind::OptOutConfirmation, Some(record)) => {
                             record.opt_out_confirmation_sent = false
+                        }
+                        (false, MessageKind::FirmMessage, Some(record)) => {
+                            if let Some(at) = counted_at {
+                                record.uncount_send(at);
+                            }
                         }
                         _ => {}
                     }

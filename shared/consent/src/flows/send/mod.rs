@@ -82,6 +82,9 @@ struct Claimed {
     allowed_event_id: String,
     /// The record as the claim wrote it (`None`: read it again).
     record: Option<ConsentRecord>,
+    /// When the claim counted a firm message toward the caps: a definite failure gives it back,
+    /// since only a message the provider accepted counts.
+    counted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What the gate knows of the recipient's record before it decides.

@@ -3,6 +3,7 @@
 use minijinja::HtmlEscape;
 
 use super::{Rendered, TemplateName, TemplateVars};
+use crate::messages::segments::count_segments;
 pub(super) const MUST_NAME_FIRM: &str = "must name the firm ({{ firm_name }})";
 pub(super) const MUST_YES: &str = "must say how to reply YES";
 pub(super) const MUST_STOP: &str = "must say how to reply STOP";
@@ -12,6 +13,10 @@ pub(super) const MUST_UNSUBSCRIBED: &str =
     "must say that they are unsubscribed and will receive no more messages";
 pub(super) const MUST_SUPPORT: &str =
     "must give a support contact ({{ support_phone }} or {{ support_email }})";
+pub(super) const MUST_NO_LINK: &str =
+    "must not contain a link: the opt-out confirmation only confirms the opt-out";
+pub(super) const MUST_ONE_SEGMENT: &str =
+    "must fit in one SMS segment (160 GSM-7 or 70 UCS-2 characters)";
 pub(super) const MUST_TEXT_LINK: &str =
     "the email text must contain the confirmation link ({{ confirm_url }})";
 pub(super) const MUST_HTML_LINK: &str =
@@ -64,6 +69,9 @@ pub(super) fn missing_elements(
                         SAYS_UNSUBSCRIBED.iter().any(|p| text.contains(p)),
                         MUST_UNSUBSCRIBED,
                     );
+                    // CTIA: one message, no marketing, nothing to click.
+                    require(!has_link(&text), MUST_NO_LINK);
+                    require(count_segments(body).segments <= 1, MUST_ONE_SEGMENT);
                 }
                 TemplateName::SmsHelp => {
                     require(names_firm, MUST_NAME_FIRM);
@@ -102,6 +110,13 @@ pub(super) fn normalize(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether normalized `text` holds a web link.
+fn has_link(text: &str) -> bool {
+    ["http://", "https://", "www."]
+        .iter()
+        .any(|start| text.contains(start))
 }
 
 /// Whether `word` stands alone (any case), e.g. "YES" in "Reply Yes," but not in "yesterday".

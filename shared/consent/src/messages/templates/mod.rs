@@ -509,6 +509,20 @@ mod tests {
             ),
             Ok(())
         );
+        let found = problems(validate_override(
+            TemplateName::SmsOptOutConfirmation,
+            &sms("{{ firm_name }}: you have opted out. Rejoin at https://firm.example/sms"),
+        ));
+        assert_eq!(found, vec![MUST_NO_LINK]);
+        let long = format!(
+            "{{{{ firm_name }}}}: you have opted out and will receive no more messages. {}",
+            "We are sorry to see you go. ".repeat(5)
+        );
+        let found = problems(validate_override(
+            TemplateName::SmsOptOutConfirmation,
+            &sms(&long),
+        ));
+        assert_eq!(found, vec![MUST_ONE_SEGMENT]);
 
         let found = problems(validate_override(TemplateName::SmsHelp, &sms("Help!")));
         assert_eq!(found, vec![MUST_NAME_FIRM, MUST_SUPPORT, MUST_STOP]);
