@@ -5,6 +5,7 @@ use consent::model::gate::{BlockReason, GateDecision, GateQuestion, MessageKind,
 use consent::model::phone::PhoneNumber;
 use consent::model::quiet_hours::SendWindow;
 use consent::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
+use consent::model::state_rules::RuleId;
 use consent::model::transition::{ConsentEvent, apply};
 
 const ALL_KINDS: [MessageKind; 5] = [
@@ -38,6 +39,7 @@ fn always_open() -> SendWindow {
         zones: vec![chrono_tz::UTC],
         opens_hour: 0,
         closes_hour: 24,
+        rules: Vec::new(),
     }
 }
 
@@ -46,6 +48,7 @@ fn san_francisco() -> SendWindow {
         zones: vec![chrono_tz::America::Los_Angeles],
         opens_hour: 8,
         closes_hour: 21,
+        rules: Vec::new(),
     }
 }
 
@@ -94,7 +97,7 @@ fn ask_simple(record: Option<&ConsentRecord>, kind: MessageKind) -> GateDecision
 }
 
 fn blocked(reason: BlockReason) -> GateDecision {
-    GateDecision::Block { reason }
+    GateDecision::Block { reason, rule: None }
 }
 
 // --- rule 1: unknown -----------------------------------------------------------------------------
@@ -381,7 +384,8 @@ fn firm_message_inside_quiet_hours_is_deferred_to_the_window_opening() {
     assert_eq!(
         decision,
         GateDecision::Defer {
-            not_before: t("2026-12-01T16:00:00Z")
+            not_before: t("2026-12-01T16:00:00Z"),
+            rule: RuleId::Tcpa,
         },
         "06:00 PST defers to 08:00 PST"
     );
@@ -400,7 +404,8 @@ fn firm_message_inside_quiet_hours_is_deferred_to_the_window_opening() {
             t("2026-12-02T05:30:00Z")
         ),
         GateDecision::Defer {
-            not_before: t("2026-12-02T16:00:00Z")
+            not_before: t("2026-12-02T16:00:00Z"),
+            rule: RuleId::Tcpa,
         }
     );
 }
@@ -442,7 +447,8 @@ fn florida_numbers_defer_from_eight_pm() {
             t("2026-12-02T01:30:00Z")
         ),
         GateDecision::Defer {
-            not_before: t("2026-12-02T13:00:00Z")
+            not_before: t("2026-12-02T13:00:00Z"),
+            rule: RuleId::Florida,
         }
     );
     assert_eq!(
@@ -470,7 +476,8 @@ fn the_opt_in_request_respects_quiet_hours() {
             night()
         ),
         GateDecision::Defer {
-            not_before: t("2026-12-01T16:00:00Z")
+            not_before: t("2026-12-01T16:00:00Z"),
+            rule: RuleId::Tcpa,
         }
     );
 }
@@ -496,7 +503,8 @@ fn the_opt_in_request_waits_for_the_window_even_when_transactional_messages_are_
     assert_eq!(
         exempt(&pending, MessageKind::OptInRequest),
         GateDecision::Defer {
-            not_before: t("2026-12-01T16:00:00Z")
+            not_before: t("2026-12-01T16:00:00Z"),
+            rule: RuleId::Tcpa,
         }
     );
     assert_eq!(
@@ -552,7 +560,8 @@ fn the_contact_zone_decides_the_window() {
             t("2026-12-01T12:30:00Z")
         ),
         GateDecision::Defer {
-            not_before: t("2026-12-01T13:00:00Z")
+            not_before: t("2026-12-01T13:00:00Z"),
+            rule: RuleId::Tcpa,
         }
     );
 }
@@ -575,4 +584,170 @@ fn only_answers_are_replies() {
     assert!(MessageKind::HelpReply.is_reply());
     assert!(!MessageKind::OptInRequest.is_reply());
     assert!(!MessageKind::FirmMessage.is_reply());
+}
+
+// --- state calling rules (DESIGN §3) -------------------------------------------------------------
+
+/// An opted-in record on `number`.
+fn opted_in_on(number: &str) -> ConsentRecord {
+    let mut r = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
+    r.phone = PhoneNumber::parse(number).expect("a valid number");
+    r
+}
+
+#[test]
+fn a_texas_number_on_a_sunday_morning_waits_for_noon() {
+    let r = opted_in_on("+15125550134");
+    let window = SendWindow::for_recipient(&r.phone, None, None);
+    // Sunday 6 Dec 2026, 10:30 CST → 12:00 CST, named by the Texas rule.
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-06T16:30:00Z")
+        ),
+        GateDecision::Defer {
+            not_before: t("2026-12-06T18:00:00Z"),
+            rule: RuleId::Texas,
+        }
+    );
+    // Saturday 10:30 CST is open; Monday 08:30 CST waits for 09:00.
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-05T16:30:00Z")
+        ),
+        GateDecision::Allow
+    );
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-07T14:30:00Z")
+        ),
+        GateDecision::Defer {
+            not_before: t("2026-12-07T15:00:00Z"),
+            rule: RuleId::Texas,
+        }
+    );
+}
+
+#[test]
+fn the_texas_rule_applies_from_its_effective_date() {
+    let r = opted_in_on("+15125550134");
+    let window = SendWindow::for_recipient(&r.phone, None, None);
+    // Sunday 31 Aug 2025, 10:30 CDT: the day before SB 140, only the TCPA's 8:00–21:00.
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2025-08-31T15:30:00Z")
+        ),
+        GateDecision::Allow
+    );
+}
+
+#[test]
+fn a_maryland_number_at_half_past_eight_pm_waits_for_the_morning() {
+    let r = opted_in_on("+14105550134");
+    let window = SendWindow::for_recipient(&r.phone, None, None);
+    // 20:30 EST on Tuesday 1 Dec → 08:00 EST on 2 Dec.
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-02T01:30:00Z")
+        ),
+        GateDecision::Defer {
+            not_before: t("2026-12-02T13:00:00Z"),
+            rule: RuleId::Maryland,
+        }
+    );
+}
+
+#[test]
+fn a_florida_resident_with_a_california_number_meets_the_florida_rule() {
+    let r = opted_in_on("+14155550134");
+    let window = SendWindow::for_resident(&r.phone, Some("FL"), None, None);
+    // 20:30 PST: open under the TCPA, closed under the FTSA; 08:00 PST next day.
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &window,
+            t("2026-12-02T04:30:00Z")
+        ),
+        GateDecision::Defer {
+            not_before: t("2026-12-02T16:00:00Z"),
+            rule: RuleId::Florida,
+        }
+    );
+    let californian = SendWindow::for_recipient(&r.phone, None, None);
+    assert_eq!(
+        ask(
+            Some(&r),
+            true,
+            MessageKind::FirmMessage,
+            &californian,
+            t("2026-12-02T04:30:00Z")
+        ),
+        GateDecision::Allow
+    );
+}
+
+#[test]
+fn a_maryland_number_at_the_cap_is_blocked_by_the_maryland_rule() {
+    let mut r = opted_in_on("+14105550134");
+    let window = SendWindow::for_recipient(&r.phone, None, None);
+    let now = t("2026-12-01T17:00:00Z"); // 12:00 EST
+    for hours_ago in [1, 2, 3] {
+        r.count_send(now - chrono::Duration::hours(hours_ago), true);
+    }
+    let decide_as = |category| {
+        decide(GateQuestion {
+            record: Some(&r),
+            double_opt_in: true,
+            kind: MessageKind::FirmMessage,
+            window: &window,
+            now,
+            category,
+            limits: consent::model::caps::SendLimits::default(),
+        })
+    };
+    assert_eq!(
+        decide_as(consent::model::gate::MessageCategory::Marketing),
+        GateDecision::Block {
+            reason: BlockReason::FrequencyCap,
+            rule: Some(RuleId::Maryland),
+        }
+    );
+    assert_eq!(
+        decide_as(consent::model::gate::MessageCategory::Transactional),
+        GateDecision::Allow,
+        "the statutory cap is on marketing only"
+    );
+}
+
+#[test]
+fn a_cap_block_names_its_rule_on_the_wire() {
+    let decision = GateDecision::Block {
+        reason: BlockReason::FrequencyCap,
+        rule: Some(RuleId::Maryland),
+    };
+    assert_eq!(
+        serde_json::to_value(decision).unwrap(),
+        serde_json::json!({"decision": "block", "reason": "frequency_cap", "rule": "md_14_4502"})
+    );
 }

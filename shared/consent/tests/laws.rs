@@ -236,6 +236,7 @@ fn always_open() -> SendWindow {
         zones: vec![chrono_tz::UTC],
         opens_hour: 0,
         closes_hour: 24,
+        rules: Vec::new(),
     }
 }
 
@@ -245,6 +246,7 @@ fn never_open() -> SendWindow {
         zones: vec![chrono_tz::UTC],
         opens_hour: 23,
         closes_hour: 23,
+        rules: Vec::new(),
     }
 }
 
@@ -507,7 +509,8 @@ impl PureWorld {
                     prop_assert_eq!(
                         decision,
                         GateDecision::Block {
-                            reason: BlockReason::ConfirmationWindowPassed
+                            reason: BlockReason::ConfirmationWindowPassed,
+                            rule: None,
                         },
                         "a confirmation five minutes after the revocation"
                     );
@@ -517,7 +520,8 @@ impl PureWorld {
                     prop_assert_eq!(
                         decision,
                         GateDecision::Block {
-                            reason: BlockReason::OptedOut
+                            reason: BlockReason::OptedOut,
+                            rule: None,
                         },
                         "{:?} after an opt-out",
                         kind

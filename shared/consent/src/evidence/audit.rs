@@ -9,6 +9,7 @@ use crate::model::consent_capture::ConsentCapture;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::keywords::Classification;
 use crate::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
+use crate::model::state_rules::RuleId;
 
 /// One entry of the paper trail. Ids are ULIDs, so sorting by id sorts by time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +255,9 @@ pub enum AuditKind {
         not_before: DateTime<Utc>,
         /// The caller's idempotency key, if any.
         idempotency_key: Option<String>,
+        /// The calling rule that held it (absent in events recorded before rules were named).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
     },
     /// The gate refused a message.
     MessageBlocked {
@@ -267,6 +271,9 @@ pub enum AuditKind {
         reason: BlockReason,
         /// The caller's idempotency key, if any.
         idempotency_key: Option<String>,
+        /// The calling rule or cap behind a frequency-cap block; absent for consent blocks.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
     },
     /// The firm switched double opt-in.
     DoubleOptInChanged {

@@ -244,6 +244,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             body,
             not_before,
             idempotency_key,
+            rule,
         } => {
             m.member("at", at)?;
             m.member("body", body)?;
@@ -253,6 +254,10 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("kind", message_kind)?;
             m.member("not_before", not_before)?;
             m.prev_hash(event)?;
+            // Left out when absent, as serde leaves it out: older events hash as before.
+            if let Some(rule) = rule {
+                m.member("rule", rule)?;
+            }
             m.member("type", kind)?;
         }
         AuditKind::MessageBlocked {
@@ -261,6 +266,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             body,
             reason,
             idempotency_key,
+            rule,
         } => {
             m.member("at", at)?;
             m.member("body", body)?;
@@ -270,6 +276,10 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("kind", message_kind)?;
             m.prev_hash(event)?;
             m.member("reason", reason)?;
+            // Left out when absent, as serde leaves it out: older events hash as before.
+            if let Some(rule) = rule {
+                m.member("rule", rule)?;
+            }
             m.member("type", kind)?;
         }
         AuditKind::DoubleOptInChanged {

@@ -381,6 +381,7 @@ mod tests {
                 body: text.clone(),
                 not_before: at,
                 idempotency_key: None,
+                rule: Some(crate::model::state_rules::RuleId::Texas),
             },
             AuditKind::MessageBlocked {
                 kind: MessageKind::OptOutConfirmation,
@@ -388,6 +389,7 @@ mod tests {
                 body: text.clone(),
                 reason: BlockReason::OptedOut,
                 idempotency_key: None,
+                rule: None,
             },
             AuditKind::DoubleOptInChanged {
                 enabled: false,

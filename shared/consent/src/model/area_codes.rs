@@ -20,13 +20,6 @@ pub struct AreaCodeInfo {
     pub zones: Vec<chrono_tz::Tz>,
 }
 
-impl AreaCodeInfo {
-    /// True for Florida and Oklahoma, whose laws (FTSA, OTSA) allow solicitations only 8:00–20:00.
-    pub fn has_short_window(&self) -> bool {
-        matches!(self.region, "FL" | "OK")
-    }
-}
-
 /// Looks up a three-digit NANP area code.
 pub fn lookup(area_code: &str) -> Option<AreaCodeInfo> {
     table().get(area_code).cloned()
@@ -142,12 +135,21 @@ mod tests {
     }
 
     #[test]
-    fn short_window_only_for_florida_and_oklahoma() {
-        assert!(lookup("305").unwrap().has_short_window());
-        assert!(lookup("850").unwrap().has_short_window());
-        assert!(lookup("405").unwrap().has_short_window());
-        assert!(!lookup("415").unwrap().has_short_window());
-        assert!(!lookup("212").unwrap().has_short_window());
+    fn regions_of_the_states_with_calling_rules() {
+        // The state rules table is keyed by these regions.
+        for (code, region) in [
+            ("305", "FL"),
+            ("850", "FL"),
+            ("405", "OK"),
+            ("410", "MD"),
+            ("301", "MD"),
+            ("512", "TX"),
+            ("214", "TX"),
+            ("415", "CA"),
+            ("212", "NY"),
+        ] {
+            assert_eq!(lookup(code).unwrap().region, region, "{code}");
+        }
     }
 
     #[test]

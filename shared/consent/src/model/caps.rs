@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Messages a Florida or Oklahoma number may receive in 24 hours of marketing (FTSA / OTSA).
+/// The highest cap on marketing any state rule sets (3 per 24 h: FTSA, OTSA, Maryland): the
+/// record keeps that many recent marketing sends. Each rule's own cap is in its row of
+/// [`crate::model::state_rules`].
 pub const STATUTORY_DAILY_CAP: u32 = 3;
 
 /// The highest daily cap a firm may set. A record remembers only as many recent sends as the

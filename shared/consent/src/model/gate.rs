@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::OPT_OUT_CONFIRMATION_WINDOW;
-use crate::model::area_codes;
-use crate::model::caps::{STATUTORY_DAILY_CAP, SendLimits};
+use crate::model::caps::SendLimits;
 use crate::model::quiet_hours::SendWindow;
 use crate::model::record::{ConsentRecord, ConsentStatus};
+use crate::model::state_rules::RuleId;
 
 /// What an outbound SMS is, which decides the rules it meets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,11 +86,16 @@ pub enum GateDecision {
     Defer {
         /// When the window opens.
         not_before: DateTime<Utc>,
+        /// The calling rule whose hours held it.
+        rule: RuleId,
     },
     /// Never send.
     Block {
         /// The rule that blocked it.
         reason: BlockReason,
+        /// The calling rule or cap behind the block, where one is (a frequency cap).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
     },
 }
 
@@ -123,6 +128,7 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
         }
         return GateDecision::Block {
             reason: BlockReason::UnknownRecipient,
+            rule: None,
         };
     };
     let kind = question.kind;
@@ -133,6 +139,7 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     {
         return GateDecision::Block {
             reason: BlockReason::ConfirmationWindowPassed,
+            rule: None,
         };
     }
     let consent_allows = match record.status {
@@ -162,7 +169,7 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
             ConsentStatus::OptedOut => BlockReason::OptedOut,
             _ => BlockReason::NotOptedIn,
         };
-        return GateDecision::Block { reason };
+        return GateDecision::Block { reason, rule: None };
     }
     if kind.is_reply() {
         return GateDecision::Allow;
@@ -175,30 +182,37 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     if exempt {
         return GateDecision::Allow;
     }
-    if kind == MessageKind::FirmMessage && over_daily_cap(record, question) {
+    if kind == MessageKind::FirmMessage
+        && let Some(rule) = daily_cap_reached(record, question)
+    {
         return GateDecision::Block {
             reason: BlockReason::FrequencyCap,
+            rule: Some(rule),
         };
     }
-    match question.window.next_open(question.now) {
-        None => GateDecision::Allow,
-        Some(not_before) => GateDecision::Defer { not_before },
+    let window = question.window;
+    match (
+        window.next_open(question.now),
+        window.closed_by(question.now),
+    ) {
+        (Some(not_before), Some(rule)) => GateDecision::Defer { not_before, rule },
+        _ => GateDecision::Allow,
     }
 }
 
-/// Whether one more firm message would exceed a daily cap: the statutory one (3 marketing
-/// messages to a Florida or Oklahoma number) or the firm's own (every firm message).
-fn over_daily_cap(record: &ConsentRecord, question: GateQuestion<'_>) -> bool {
-    let statutory = question.category == MessageCategory::Marketing
-        && record
-            .phone
-            .nanp_area_code()
-            .and_then(area_codes::lookup)
-            .is_some_and(|info| info.has_short_window())
-        && record.sends_within_day(question.now, true) >= STATUTORY_DAILY_CAP as usize;
+/// The cap one more firm message would exceed, if any: the statutory one of the recipient's
+/// state rules (marketing only), or the firm's own (every firm message).
+fn daily_cap_reached(record: &ConsentRecord, question: GateQuestion<'_>) -> Option<RuleId> {
+    let statutory = question
+        .window
+        .statutory_cap(question.now)
+        .filter(|_| question.category == MessageCategory::Marketing)
+        .filter(|(cap, _)| record.sends_within_day(question.now, true) >= *cap as usize)
+        .map(|(_, rule)| rule);
     let firm = question
         .limits
         .daily_cap
-        .is_some_and(|cap| record.sends_within_day(question.now, false) >= cap as usize);
-    statutory || firm
+        .filter(|cap| record.sends_within_day(question.now, false) >= *cap as usize)
+        .map(|_| RuleId::FirmDailyCap);
+    statutory.or(firm)
 }

@@ -14,4 +14,5 @@ pub mod keywords;
 pub mod phone;
 pub mod quiet_hours;
 pub mod record;
+pub mod state_rules;
 pub mod transition;

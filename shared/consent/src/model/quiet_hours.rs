@@ -1,18 +1,17 @@
 //! Quiet hours: the recipient's local sending window, and when it next opens.
 
 use chrono::{
-    DateTime, Days, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
+    DateTime, Datelike, Days, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
-use crate::model::area_codes::{self, AreaCodeInfo};
+use crate::model::area_codes;
 use crate::model::phone::PhoneNumber;
+use crate::model::state_rules::{self, RuleId, StateRule};
+pub use crate::model::state_rules::{LEGAL_CLOSES_HOUR, LEGAL_OPENS_HOUR};
 
-/// First hour solicitations are allowed (TCPA: 8:00).
-pub const LEGAL_OPENS_HOUR: u32 = 8;
-/// Hour sending stops everywhere else (TCPA: 21:00).
-pub const LEGAL_CLOSES_HOUR: u32 = 21;
-/// Hour sending stops for Florida and Oklahoma numbers (FTSA, OTSA: 20:00).
+/// Hour the shortest state window closes (FTSA, OTSA, Maryland: 20:00): what a hand-built
+/// window with impossible hours falls back to.
 const SHORT_CLOSES_HOUR: u32 = 20;
 /// Zone used when nothing else is known: the service's firms are US firms, and Eastern time is
 /// where most of the US population is.
@@ -35,20 +34,33 @@ pub struct SendWindow {
     /// The recipient's zone(s); an area code spanning zones lists each, and the window must be
     /// open in all of them.
     pub zones: Vec<chrono_tz::Tz>,
-    /// First hour allowed (8).
+    /// First hour allowed on any day (8; a state's rule may open later on some days).
     pub opens_hour: u32,
-    /// Hour at which sending stops (21, or 20 in Florida and Oklahoma).
+    /// Hour at which sending stops on any day (21, or 20 where a state's rule says so).
     pub closes_hour: u32,
+    /// The calling rules the recipient meets, most specific first (empty in a hand-built
+    /// window: then only the hours above apply). Each narrows the hours per weekday from its
+    /// effective date.
+    pub rules: Vec<&'static StateRule>,
 }
 
 impl SendWindow {
-    /// The window for a recipient: the contact's own zone if known, else the area code's;
-    /// numbers outside North America use the firm's zone.
-    ///
-    /// Florida and Oklahoma numbers close at 20:00 even when the contact's zone is known: the
-    /// shorter window is the law of the number's state, wherever the contact is.
+    /// The window for a recipient whose own state is not known: see [`Self::for_resident`].
     pub fn for_recipient(
         phone: &PhoneNumber,
+        contact_zone: Option<chrono_tz::Tz>,
+        firm_zone: Option<chrono_tz::Tz>,
+    ) -> Self {
+        Self::for_resident(phone, None, contact_zone, firm_zone)
+    }
+
+    /// The window for a recipient: the contact's own zone if known, else the area code's;
+    /// numbers outside North America use the firm's zone. The rules are those of the number's
+    /// state and of the contact's own state both (the stricter wins), then the federal default:
+    /// a state's law follows its numbers and its residents wherever they are.
+    pub fn for_resident(
+        phone: &PhoneNumber,
+        contact_state: Option<&str>,
         contact_zone: Option<chrono_tz::Tz>,
         firm_zone: Option<chrono_tz::Tz>,
     ) -> Self {
@@ -59,16 +71,56 @@ impl SendWindow {
             (None, None, Some(zone)) => vec![zone],
             (None, None, None) => vec![FALLBACK_ZONE],
         };
-        let closes_hour = if area.as_ref().is_some_and(AreaCodeInfo::has_short_window) {
-            SHORT_CLOSES_HOUR
-        } else {
-            LEGAL_CLOSES_HOUR
-        };
+        let rules = state_rules::for_recipient(area.map(|info| info.region), contact_state);
+        // Every day's hours fall within each rule's widest hours, so their overlap bounds
+        // every day; the rules narrow single days (Texas's Sunday) as they are checked.
+        let (opens_hour, closes_hour) = rules.iter().filter_map(|r| r.widest_hours()).fold(
+            (LEGAL_OPENS_HOUR, LEGAL_CLOSES_HOUR),
+            |(opens, closes), hours| (opens.max(hours.opens_hour), closes.min(hours.closes_hour)),
+        );
         Self {
             zones,
-            opens_hour: LEGAL_OPENS_HOUR,
+            opens_hour,
             closes_hour,
+            rules,
         }
+    }
+
+    /// The rule that keeps the window closed at `now` (`None` when it is open): the first of
+    /// the recipient's rules closed then, else the firm's own hours.
+    pub fn closed_by(&self, now: DateTime<Utc>) -> Option<RuleId> {
+        if self.is_open(now) {
+            return None;
+        }
+        let zones = self.effective_zones();
+        let closing_rule = self.rules.iter().find(|rule| {
+            zones.iter().any(|zone| {
+                let local = now.with_timezone(zone);
+                rule.in_force_on(local.date_naive())
+                    && !rule
+                        .hours_on(local.weekday())
+                        .is_some_and(|hours| hours.contains(local.hour()))
+            })
+        });
+        let federal_closed = zones.iter().any(|zone| {
+            let hour = now.with_timezone(zone).hour();
+            !(LEGAL_OPENS_HOUR..LEGAL_CLOSES_HOUR).contains(&hour)
+        });
+        Some(match closing_rule {
+            Some(rule) => rule.id,
+            None if federal_closed => RuleId::Tcpa,
+            None => RuleId::FirmSendWindow,
+        })
+    }
+
+    /// The statutory cap on marketing the recipient's rules set at `now`, and the rule setting
+    /// it: the lowest, where several do.
+    pub fn statutory_cap(&self, now: DateTime<Utc>) -> Option<(u32, RuleId)> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.in_force_on(now.date_naive()))
+            .filter_map(|rule| rule.daily_cap.map(|cap| (cap, rule.id)))
+            .min_by_key(|(cap, _)| *cap)
     }
 
     /// This window further limited to `[opens_hour, closes_hour)` (e.g. a firm's own hours).
@@ -86,6 +138,7 @@ impl SendWindow {
             opens_hour: opens,
             closes_hour: closes,
             zones: self.zones.clone(),
+            rules: self.rules.clone(),
         };
         // Zones hours apart (867 spans Toronto to Vancouver) share no time in a short window;
         // check standard and daylight time.
@@ -100,13 +153,33 @@ impl SendWindow {
         if shared { narrowed } else { self }
     }
 
-    /// Whether sending is allowed at `now`: local time is in `[opens, closes)` in every zone.
+    /// Whether sending is allowed at `now`: in every zone, local time is in `[opens, closes)`
+    /// and inside each rule's hours for that weekday.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        let (opens, closes) = self.effective_hours();
         self.effective_zones().iter().all(|zone| {
-            let hour = now.with_timezone(zone).hour();
-            opens <= hour && hour < closes
+            let local = now.with_timezone(zone);
+            self.day_hours(local.date_naive())
+                .is_some_and(|(opens, closes)| (opens..closes).contains(&local.hour()))
         })
+    }
+
+    /// The hours of local `day`: the window's own narrowed by each rule in force that day;
+    /// `None` when nothing may be sent that day.
+    fn day_hours(&self, day: NaiveDate) -> Option<(u32, u32)> {
+        let start = Some(self.effective_hours());
+        let (opens, closes) = self
+            .rules
+            .iter()
+            .filter(|rule| rule.in_force_on(day))
+            .fold(start, |hours, rule| {
+                let (opens, closes) = hours?;
+                let day_hours = rule.hours_on(day.weekday())?;
+                Some((
+                    opens.max(day_hours.opens_hour),
+                    closes.min(day_hours.closes_hour),
+                ))
+            })?;
+        (opens < closes).then_some((opens, closes))
     }
 
     /// `None` when sending is allowed at `now`; otherwise the next instant it is.
@@ -164,7 +237,8 @@ impl SendWindow {
         };
         (0..=SEARCH_DAYS + 1)
             .filter_map(|offset| first.checked_add_days(Days::new(offset)))
-            .flat_map(|day| local_opening(zone, day, self.effective_hours().0))
+            .filter_map(|day| self.day_hours(day).map(|(opens, _)| (day, opens)))
+            .flat_map(|(day, opens)| local_opening(zone, day, opens))
             .collect()
     }
 }
@@ -309,6 +383,7 @@ mod tests {
             zones: vec![America::New_York],
             opens_hour: 2,
             closes_hour: 21,
+            rules: Vec::new(),
         };
         assert_eq!(in_gap.next_open(now), Some(utc("2026-03-08T07:00:00Z")));
     }
@@ -320,6 +395,7 @@ mod tests {
             zones: vec![America::New_York],
             opens_hour: 1,
             closes_hour: 21,
+            rules: Vec::new(),
         };
         assert_eq!(
             in_overlap.next_open(utc("2026-11-01T04:30:00Z")),
@@ -351,6 +427,7 @@ mod tests {
                 zones: Vec::new(),
                 opens_hour,
                 closes_hour,
+                rules: Vec::new(),
             };
             // 07:00 EST: closed, opens 08:00 EST; 20:30 EST closed.
             assert_eq!(
@@ -364,15 +441,13 @@ mod tests {
     #[test]
     fn every_area_code_has_a_common_window_in_winter_and_summer() {
         for code in 200..=999 {
-            let Some(info) = area_codes::lookup(&code.to_string()) else {
+            if area_codes::lookup(&code.to_string()).is_none() {
+                continue;
+            }
+            let Ok(phone) = PhoneNumber::parse(&format!("+1{code}5550134")) else {
                 continue;
             };
-            let closes_hour = if info.has_short_window() { 20 } else { 21 };
-            let window = SendWindow {
-                zones: info.zones,
-                opens_hour: 8,
-                closes_hour,
-            };
+            let window = SendWindow::for_recipient(&phone, None, None);
             for now in ["2026-01-15T00:00:00Z", "2026-07-15T00:00:00Z"] {
                 let now = utc(now);
                 let open = window.next_open(now).unwrap_or(now);

@@ -48,7 +48,14 @@ impl SendGate {
             }
             // The policy allows nothing else to an unknown number.
             return self
-                .block(firm, request, None, BlockReason::UnknownRecipient, now)
+                .block(
+                    firm,
+                    request,
+                    None,
+                    BlockReason::UnknownRecipient,
+                    None,
+                    now,
+                )
                 .await
                 .map(|r| {
                     Step::Done(

@@ -11,6 +11,7 @@ use crate::model::firm::Firm;
 use crate::model::gate::{BlockReason, MessageKind};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, Delivery};
+use crate::model::state_rules::RuleId;
 use crate::model::transition::{self, ConsentEvent};
 use crate::ports::{ConsentWrite, SendError, StoreError};
 
@@ -22,6 +23,7 @@ impl SendGate {
         request: &SendRequest,
         record: Option<&ConsentRecord>,
         not_before: DateTime<Utc>,
+        rule: Option<RuleId>,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentRecord>, StoreError> {
         let next = record.map(|current| {
@@ -39,6 +41,7 @@ impl SendGate {
                 body: request.body.clone(),
                 not_before,
                 idempotency_key: request.idempotency_key.clone(),
+                rule,
             },
         );
         let mut write = ConsentWrite::new(
@@ -70,6 +73,7 @@ impl SendGate {
         request: &SendRequest,
         record: Option<&ConsentRecord>,
         reason: BlockReason,
+        rule: Option<RuleId>,
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentRecord>, StoreError> {
         let next = record.map(|current| current.next_version(now));
@@ -81,6 +85,7 @@ impl SendGate {
                 body: request.body.clone(),
                 reason,
                 idempotency_key: request.idempotency_key.clone(),
+                rule,
             },
         );
         let write = ConsentWrite::new(

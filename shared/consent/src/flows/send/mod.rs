@@ -227,12 +227,12 @@ impl SendGate {
             }
             let attempt = match decision {
                 GateDecision::Allow => self.claim(firm, request, record.as_ref(), now).await,
-                GateDecision::Defer { not_before } => self
-                    .defer(firm, request, record.as_ref(), not_before, now)
+                GateDecision::Defer { not_before, rule } => self
+                    .defer(firm, request, record.as_ref(), not_before, Some(rule), now)
                     .await
                     .map(|record| Step::Done(SendOutcome::Deferred { not_before }, record)),
-                GateDecision::Block { reason } => self
-                    .block(firm, request, record.as_ref(), reason, now)
+                GateDecision::Block { reason, rule } => self
+                    .block(firm, request, record.as_ref(), reason, rule, now)
                     .await
                     .map(|record| Step::Done(SendOutcome::Blocked { reason }, record)),
             };
@@ -264,7 +264,8 @@ enum Step {
 }
 
 /// The recipient's sending window: the contact's zone if the record has one, the area code's,
-/// else the firm's.
+/// else the firm's; the calling rules of the number's state and the federal default (records
+/// carry no state of residence yet, so the area code's state is the recipient's state).
 pub fn recipient_window(
     firm: &Firm,
     phone: &PhoneNumber,
