@@ -65,6 +65,9 @@ pub enum StartError {
     Emulator(String),
 }
 
+/// The caller the local server records on admin and staff changes.
+pub const LOCAL_CALLER: &str = "local";
+
 /// Where `--aws` mode sends email from (created as an SES identity if missing).
 pub const LOCAL_FROM_ADDRESS: &str = "consent-local@example.com";
 
@@ -204,6 +207,10 @@ impl Local {
             .merge(email_confirm::router(self.services.clone()))
             .merge(dev::router(self.clone()))
             .fallback(consent_http::fallback)
+            // One person at one machine: every change is recorded as made by `local`.
+            .layer(axum::Extension(consent_http::CallerIdentity(
+                LOCAL_CALLER.to_string(),
+            )))
     }
 
     /// Registers the demo firm (kept if it exists).

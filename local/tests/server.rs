@@ -163,6 +163,21 @@ async fn embedded_store_serves_the_flow_and_survives_a_restart() {
     let (status, body) = get(&server.addr, "/v1/firms/demo/consents/+14155550134").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "opted_in");
+    // A revocation the staff record is signed with the local server's caller.
+    let (status, body) = post(
+        &server.addr,
+        "/v1/firms/demo/consents/+14155550199/opt-out",
+        json!({ "channel": "phone_call", "recorded_by": "front desk" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, record) = get(&server.addr, "/v1/firms/demo/consents/+14155550199").await;
+    let recorded = record["events"]
+        .as_array()
+        .and_then(|events| events.iter().find(|e| e["type"] == "opt_out_recorded"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(recorded["actor"], "local", "{record}");
     let (_, outbox) = get(&server.addr, "/dev/outbox").await;
     assert_eq!(
         outbox["sms"].as_array().map(Vec::len),

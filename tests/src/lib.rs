@@ -136,7 +136,14 @@ pub fn routes(services: &Services) -> Router {
         .merge(send_gate::router(services.clone()))
         .merge(email_confirm::router(services.clone()))
         .fallback(consent_http::fallback)
+        // As the IAM authorizer would in AWS, every request names its caller.
+        .layer(axum::Extension(consent_http::CallerIdentity(
+            TEST_CALLER.to_string(),
+        )))
 }
+
+/// The authenticated caller every test request is made as.
+pub const TEST_CALLER: &str = "arn:aws:iam::123456789012:role/consent-tests";
 
 impl TestService {
     /// A service over the given adapters.

@@ -22,7 +22,7 @@ use consent::messages::templates::{Preview, TemplateOverride};
 use consent::model::caps::SendLimits;
 use consent::model::firm::{DoubleOptInChange, Firm, SendHours};
 use consent::model::record::StaffChannel;
-use consent_http::{ApiError, ApiJson};
+use consent_http::{Actor, ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -147,9 +147,11 @@ impl From<Firm> for FirmView {
 
 async fn put_firm(
     State(services): State<Services>,
+    Actor(actor): Actor,
     Path(firm_id): Path<String>,
     ApiJson(body): ApiJson<FirmBody>,
 ) -> Result<Response, ApiError> {
+    let services = services.acting_as(actor);
     let settings = FirmSettings {
         name: body.name,
         sms_number: body.sms_number,
@@ -193,9 +195,11 @@ pub struct DoubleOptInBody {
 
 async fn put_double_opt_in(
     State(services): State<Services>,
+    Actor(actor): Actor,
     Path(firm_id): Path<String>,
     ApiJson(body): ApiJson<DoubleOptInBody>,
 ) -> Result<axum::Json<FirmView>, ApiError> {
+    let services = services.acting_as(actor);
     let firm = services
         .set_double_opt_in(
             &firm_id,
@@ -217,9 +221,11 @@ async fn list_templates(
 
 async fn put_template(
     State(services): State<Services>,
+    Actor(actor): Actor,
     Path((firm_id, name)): Path<(String, String)>,
     ApiJson(body): ApiJson<TemplateOverride>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let services = services.acting_as(actor);
     let preview = services.put_template(&firm_id, &name, body).await?;
     let view = match preview {
         Preview::Sms(sms) => json!({
@@ -240,8 +246,10 @@ async fn put_template(
 
 async fn delete_template(
     State(services): State<Services>,
+    Actor(actor): Actor,
     Path((firm_id, name)): Path<(String, String)>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let services = services.acting_as(actor);
     let view = services.reset_template(&firm_id, &name).await?;
     Ok(axum::Json(json!(view)))
 }
@@ -294,9 +302,11 @@ pub struct StaffOptOutBody {
 
 async fn record_opt_out(
     State(services): State<Services>,
+    Actor(actor): Actor,
     Path((firm_id, phone)): Path<(String, String)>,
     ApiJson(body): ApiJson<StaffOptOutBody>,
 ) -> Result<Response, ApiError> {
+    let services = services.acting_as(actor);
     let channel = StaffChannel::parse(&body.channel).ok_or_else(|| {
         let names: Vec<&str> = StaffChannel::ALL.iter().map(|c| c.as_str()).collect();
         ApiError::new(

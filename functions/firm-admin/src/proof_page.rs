@@ -358,6 +358,7 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             note,
             occurred_at,
             confirmation_requested,
+            actor,
         } => {
             let mut details = vec![
                 ("Told the firm by", channel_words(*channel).to_string()),
@@ -381,6 +382,7 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             if let Some(status) = from {
                 details.push(("Status before", status_words(*status).to_string()));
             }
+            details.extend(signed_in_as(actor));
             (
                 "The contact told the firm's staff to stop".to_string(),
                 details,
@@ -508,29 +510,48 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
             enabled,
             changed_by,
             acknowledge_risk,
+            actor,
         } => (
             "The firm switched double opt-in".to_string(),
-            vec![
+            [
                 ("Double opt-in", yes_no(*enabled)),
                 ("Changed by", changed_by.clone()),
                 ("Risk acknowledged", yes_no(*acknowledge_risk)),
-            ],
+            ]
+            .into_iter()
+            .chain(signed_in_as(actor))
+            .collect(),
         ),
-        AuditKind::TemplateChanged { name, reset } => (
+        AuditKind::TemplateChanged { name, reset, actor } => (
             "The firm changed a message template".to_string(),
-            vec![
+            [
                 ("Template", name.clone()),
                 ("Back to the default", yes_no(*reset)),
-            ],
+            ]
+            .into_iter()
+            .chain(signed_in_as(actor))
+            .collect(),
         ),
-        AuditKind::FirmUpdated { name, sms_number } => (
+        AuditKind::FirmUpdated {
+            name,
+            sms_number,
+            actor,
+        } => (
             "The firm's settings changed".to_string(),
-            vec![
+            [
                 ("Name", name.clone()),
                 ("Texting number", sms_number.clone()),
-            ],
+            ]
+            .into_iter()
+            .chain(signed_in_as(actor))
+            .collect(),
         ),
     }
+}
+
+/// The authenticated caller behind a change, when one was recorded.
+fn signed_in_as(actor: &Option<String>) -> Option<(&'static str, String)> {
+    actor.as_ref().map(|actor| ("Signed in as", actor.clone()))
 }
 
 fn position_of(event_id: &str, chain: &[AuditEvent]) -> String {

@@ -1,10 +1,13 @@
 //! HTTP plumbing shared by the HTTP functions: JSON in and out, errors as
-//! `{"error":{"code","message"}}` responses, body limits, and headers for HTML pages.
+//! `{"error":{"code","message"}}` responses, body limits, headers for HTML pages, and the
+//! request's authenticated caller.
 
+mod caller;
 mod error;
 mod json;
 mod pages;
 
+pub use caller::{Actor, CallerIdentity};
 pub use error::{ApiError, fallback};
 pub use json::{ApiJson, MAX_BODY_BYTES, body_limit};
 pub use pages::{Page, escape, html_page};

@@ -206,6 +206,11 @@ pub async fn staff_opt_out(t: &TestService) {
         .collect();
     assert_eq!(recorded.len(), 1, "{record}");
     assert_eq!(recorded[0]["channel"], "phone_call");
+    assert_eq!(
+        recorded[0]["actor"],
+        crate::TEST_CALLER,
+        "the authenticated caller beside the name typed"
+    );
     assert_eq!(recorded[0]["recorded_by"], "J. Reyes, front desk");
     assert_eq!(recorded[0]["occurred_at"], "2026-12-01T15:04:00Z");
     assert_eq!(recorded[0]["from"], "opted_in");

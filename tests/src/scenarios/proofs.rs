@@ -383,6 +383,11 @@ pub async fn audit_bundle(t: &TestService) {
     assert_eq!(switch["enabled"], false, "{firm_chain}");
     assert_eq!(switch["changed_by"], "ops@hartwell.example");
     assert_eq!(switch["acknowledge_risk"], true);
+    assert_eq!(
+        switch["actor"],
+        crate::TEST_CALLER,
+        "who switched it, as authenticated"
+    );
     assert!(switch["at"].is_string() && switch["hash"].is_string());
     assert!(
         proof_of(&phones[3]).get("firm_chain").is_some(),

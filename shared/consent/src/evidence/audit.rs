@@ -172,6 +172,10 @@ pub enum AuditKind {
         occurred_at: Option<DateTime<Utc>>,
         /// Whether the contact asked for the opt-out confirmation by text (none is owed else).
         confirmation_requested: bool,
+        /// The authenticated caller who made the change (the IAM principal in AWS, `local`
+        /// on the local server), beside the free-text name; absent when none was known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
     },
     /// A text that changed nothing: HELP, an unclear reply, a duplicate, a stale or unsolicited
     /// keyword. Kept for a person to read.
@@ -283,6 +287,10 @@ pub enum AuditKind {
         changed_by: String,
         /// Whether they acknowledged the risk (required to turn it off).
         acknowledge_risk: bool,
+        /// The authenticated caller who made the change (the IAM principal in AWS, `local`
+        /// on the local server), beside the free-text name; absent when none was known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
     },
     /// The firm changed or reset a template.
     TemplateChanged {
@@ -290,6 +298,10 @@ pub enum AuditKind {
         name: String,
         /// Whether it went back to the default.
         reset: bool,
+        /// The authenticated caller who made the change (the IAM principal in AWS, `local`
+        /// on the local server), beside the free-text name; absent when none was known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
     },
     /// The firm registered or changed its settings.
     FirmUpdated {
@@ -297,6 +309,10 @@ pub enum AuditKind {
         name: String,
         /// Its sending number now.
         sms_number: String,
+        /// The authenticated caller who made the change (the IAM principal in AWS, `local`
+        /// on the local server), beside the free-text name; absent when none was known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actor: Option<String>,
     },
 }
 
@@ -385,6 +401,7 @@ mod tests {
                 enabled: false,
                 changed_by: "ops@firm".into(),
                 acknowledge_risk: true,
+                actor: None,
             },
         );
         let json = serde_json::to_value(&event).unwrap();

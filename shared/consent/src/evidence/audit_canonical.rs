@@ -39,6 +39,14 @@ impl Members {
         }
     }
 
+    /// `actor` is left out when absent, as serde leaves it out: older events hash as before.
+    fn actor(&mut self, actor: &Option<String>) -> Result<(), CanonicalError> {
+        match actor {
+            Some(actor) => self.member("actor", actor),
+            None => Ok(()),
+        }
+    }
+
     fn close(mut self) -> String {
         if self.first {
             self.out.push('{');
@@ -146,7 +154,9 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             note,
             occurred_at,
             confirmation_requested,
+            actor,
         } => {
+            m.actor(actor)?;
             m.member("at", at)?;
             m.member("channel", channel)?;
             m.member("confirmation_requested", confirmation_requested)?;
@@ -286,8 +296,10 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             enabled,
             changed_by,
             acknowledge_risk,
+            actor,
         } => {
             m.member("acknowledge_risk", acknowledge_risk)?;
+            m.actor(actor)?;
             m.member("at", at)?;
             m.member("changed_by", changed_by)?;
             m.member("enabled", enabled)?;
@@ -295,7 +307,8 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.prev_hash(event)?;
             m.member("type", kind)?;
         }
-        AuditKind::TemplateChanged { name, reset } => {
+        AuditKind::TemplateChanged { name, reset, actor } => {
+            m.actor(actor)?;
             m.member("at", at)?;
             m.member("id", id)?;
             m.member("name", name)?;
@@ -303,7 +316,12 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("reset", reset)?;
             m.member("type", kind)?;
         }
-        AuditKind::FirmUpdated { name, sms_number } => {
+        AuditKind::FirmUpdated {
+            name,
+            sms_number,
+            actor,
+        } => {
+            m.actor(actor)?;
             m.member("at", at)?;
             m.member("id", id)?;
             m.member("name", name)?;

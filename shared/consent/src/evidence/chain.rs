@@ -395,10 +395,12 @@ mod tests {
                 enabled: false,
                 changed_by: "ops@firm".into(),
                 acknowledge_risk: true,
+                actor: Some("arn:aws:iam::123456789012:user/ops".into()),
             },
             AuditKind::TemplateChanged {
                 name: "opt_in_sms".into(),
                 reset: false,
+                actor: None,
             },
             AuditKind::OptOutRecorded {
                 from: Some(ConsentStatus::OptedIn),
@@ -407,10 +409,12 @@ mod tests {
                 note: None,
                 occurred_at: Some(at),
                 confirmation_requested: true,
+                actor: Some("local".into()),
             },
             AuditKind::FirmUpdated {
                 name: text.clone(),
                 sms_number: "+12025550142".into(),
+                actor: None,
             },
         ];
         let mut events: Vec<AuditEvent> =

@@ -53,6 +53,7 @@ mod tests {
                 enabled,
                 changed_by: "ops@firm".into(),
                 acknowledge_risk: !enabled,
+                actor: None,
             },
         )
     }

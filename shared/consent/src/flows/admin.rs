@@ -162,6 +162,7 @@ impl Services {
                 AuditKind::FirmUpdated {
                     name: firm.name.clone(),
                     sms_number: firm.sms_number.to_string(),
+                    actor: self.actor(),
                 },
             )];
             seal_onto_firm(&mut firm, &mut events)?;
@@ -206,6 +207,7 @@ impl Services {
                 enabled,
                 changed_by: changed_by.clone(),
                 acknowledge_risk,
+                actor: self.actor(),
             })
         })
         .await
@@ -247,6 +249,7 @@ impl Services {
                 Ok(AuditKind::TemplateChanged {
                     name: name.as_str().to_string(),
                     reset: false,
+                    actor: self.actor(),
                 })
             })
             .await?;
@@ -271,6 +274,7 @@ impl Services {
             Ok(AuditKind::TemplateChanged {
                 name: name.as_str().to_string(),
                 reset: true,
+                actor: self.actor(),
             })
         })
         .await?;

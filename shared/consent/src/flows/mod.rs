@@ -121,6 +121,9 @@ pub struct Services {
     /// The key that signs proof documents: none (proofs answer `proof_key_not_configured`),
     /// given, or read on first use.
     pub proof_signing: proof::ProofSigning,
+    /// The authenticated caller this copy acts for ([`Services::acting_as`]), recorded as
+    /// `actor` on admin and staff changes.
+    pub actor: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -147,7 +150,21 @@ impl Services {
             tokens: tokens.map(Arc::new),
             config: Arc::new(config),
             proof_signing: proof::ProofSigning::default(),
+            actor: None,
         }
+    }
+
+    /// These services acting for `actor`, the request's authenticated caller (the IAM principal
+    /// in AWS, `local` on the local server): a cheap copy per request.
+    pub fn acting_as(&self, actor: Option<String>) -> Self {
+        let mut acting = self.clone();
+        acting.actor = actor.map(Arc::from);
+        acting
+    }
+
+    /// The caller to record on an admin or staff change.
+    pub(crate) fn actor(&self) -> Option<String> {
+        self.actor.as_deref().map(str::to_string)
     }
 
     /// The same services, signing proof documents with `signer`.

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Attempt, FlowError, Services, retry_on_conflict};
+use crate::evidence::audit::AuditKind;
 use crate::limits::{MAX_FIELD_LEN, MAX_NOTE_LEN};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, StaffChannel};
@@ -82,12 +83,19 @@ impl Services {
                 },
                 self.clock.now(),
             );
+            let mut events = step.events;
+            // Who made the call that recorded it, beside the name they typed.
+            for event in &mut events {
+                if let AuditKind::OptOutRecorded { actor, .. } = &mut event.kind {
+                    *actor = self.actor();
+                }
+            }
             let write = ConsentWrite::new(
                 &firm.firm_id,
                 &phone,
                 step.expected_version,
                 step.record,
-                step.events,
+                events,
             );
             let record = write.record.clone().or(current);
             match self.store.commit(write).await {

@@ -387,6 +387,8 @@ pub fn apply(
                 note,
                 occurred_at,
                 confirmation_requested: send_confirmation,
+                // The flow names the authenticated caller; the model knows none.
+                actor: None,
             });
             // An earlier revocation stays the one on record; this one is kept beside it.
             if from != Some(ConsentStatus::OptedOut) {

@@ -113,6 +113,7 @@ mod tests {
             AuditKind::TemplateChanged {
                 name: "sms_help".into(),
                 reset: true,
+                actor: None,
             },
         );
         let mut events = vec![
@@ -121,6 +122,7 @@ mod tests {
                 AuditKind::FirmUpdated {
                     name: firm.name.clone(),
                     sms_number: firm.sms_number.to_string(),
+                    actor: None,
                 },
             ),
             AuditEvent::new(
@@ -129,6 +131,7 @@ mod tests {
                     enabled: false,
                     changed_by: "ops@hartwell.example".into(),
                     acknowledge_risk: true,
+                    actor: Some("arn:aws:iam::123456789012:role/crm".into()),
                 },
             ),
         ];
