@@ -65,4 +65,5 @@ on_emulator!(
     21 => help_from_a_stranger,
     30 => prior_consent,
     31 => email_decline,
+    40 => state_rules,
 );

@@ -25,7 +25,7 @@ pub use lifecycle::{
 };
 pub use prior_consent::prior_consent;
 pub use proofs::{audit_bundle, audit_bundle_text, lifecycle_proof, proof_of_consent};
-pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones};
+pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones, state_rules};
 
 /// Invokes `$run!` with every scenario's name, so each store's suite runs them all.
 #[macro_export]
@@ -53,6 +53,7 @@ macro_rules! every_scenario {
             audit_bundle,
             late_stop,
             help_from_a_stranger,
+            state_rules,
             prior_consent,
             email_decline,
         );

@@ -269,3 +269,60 @@ fn firm_without_window(t: &TestService) -> Value {
         "website": "https://hartwell.example"
     })
 }
+
+/// State rules from the table: a Texas number waits for noon on a Sunday, a Maryland number for
+/// 8:00 after 20:00 and gets at most three marketing texts a day, and the trail names the rule.
+pub async fn state_rules(t: &TestService) {
+    register_firm(t).await;
+    let texas = format!("+1512{:03}1001", 200 + t.index);
+    let maryland = format!("+1410{:03}1002", 200 + t.index);
+    for (id, phone) in [("tx", &texas), ("md", &maryland)] {
+        opted_in_contact(t, id, phone).await;
+    }
+    // Sunday 2026-12-06, 10:30 in Austin (CST): Texas allows texts from noon on Sundays.
+    t.clock.set(Some(at("2026-12-06T16:30:00Z")));
+    let (status, body) = send_as(t, &texas, "Sunday reminder", "marketing").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["decision"], "deferred");
+    assert_eq!(body["not_before"], "2026-12-06T18:00:00Z", "noon in Austin");
+    let (_, record) = consent(t, &texas).await;
+    let deferred = record["events"]
+        .as_array()
+        .and_then(|events| {
+            events
+                .iter()
+                .rev()
+                .find(|e| e["type"] == "message_deferred")
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(deferred["rule"], "tx_301_051", "{record}");
+
+    // Tuesday 20:30 in Baltimore (EST): Maryland stops at 20:00 and opens at 8:00.
+    t.clock.set(Some(at("2026-12-02T01:30:00Z")));
+    let (status, body) = send_as(t, &maryland, "Evening reminder", "marketing").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["not_before"], "2026-12-02T13:00:00Z",
+        "8:00 in Baltimore"
+    );
+
+    // Wednesday midday: three marketing texts, then Maryland's cap; a transactional one goes.
+    t.clock.set(Some(at("2026-12-02T17:00:00Z")));
+    for n in 0..3 {
+        let (status, body) = send_as(t, &maryland, &format!("Offer {n}"), "marketing").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "#{n}: {body}");
+    }
+    let (status, body) = send_as(t, &maryland, "Offer 4", "marketing").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "frequency_cap");
+    let (status, body) = send_as(t, &maryland, "Your hearing moved", "transactional").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    match text.parse() {
+        Ok(at) => at,
+        Err(e) => panic!("{text}: {e}"),
+    }
+}
