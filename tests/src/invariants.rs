@@ -6,7 +6,8 @@
 //!   matches the status before it (`from`), the replayed status is the record's, every
 //!   `message_sent` / `message_failed` refers to an earlier `message_allowed`, no firm message
 //!   is allowed unless opted in, no opt-in request unless pending and at most one ever, no
-//!   opt-out confirmation unless opted out and at most one per opt-out episode.
+//!   opt-out confirmation unless opted out and at most one per opt-out episode (none owed once
+//!   `opt_out_confirmation_skipped` says the five minutes passed).
 //! - [`check_journal`]: the writes a store accepted, in order: a status changes exactly when the
 //!   write carries the event saying so, a status or basis changes exactly when the write
 //!   carries one `consent.changed` feed event saying so, and every write moves the version by
@@ -126,6 +127,15 @@ pub fn check_trail(
                     summary.opt_out_episodes.push(0);
                     episode_open = *confirmation_requested;
                 }
+            }
+            AuditKind::OptOutConfirmationSkipped { .. } => {
+                if status != Some(ConsentStatus::OptedOut) {
+                    problems.push(format!(
+                        "{at}: an opt-out confirmation skipped while the status was {status:?}"
+                    ));
+                }
+                // Skipped past the five minutes: the episode owes nothing any more.
+                episode_open = false;
             }
             AuditKind::MessageAllowed { kind, body, .. } => {
                 summary.kinds_by_body.insert(body.clone(), *kind);

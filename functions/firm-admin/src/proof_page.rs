@@ -496,6 +496,12 @@ fn describe(event: &AuditEvent, chain: &[AuditEvent]) -> (String, Vec<(&'static 
                 ("Not before", when(*not_before)),
             ],
         ),
+        AuditKind::OptOutConfirmationSkipped { body, .. } => (
+            "The opt-out confirmation was not sent: the revocation came in more than five \
+             minutes before it could go"
+                .to_string(),
+            vec![("Message", body.clone())],
+        ),
         AuditKind::MessageBlocked {
             kind, body, reason, ..
         } => (

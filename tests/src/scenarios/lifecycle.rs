@@ -329,7 +329,7 @@ pub async fn late_stop(t: &TestService) {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|e| e["type"] == "message_blocked" && e["kind"] == "opt_out_confirmation")
+        .filter(|e| e["type"] == "opt_out_confirmation_skipped")
         .collect();
     assert_eq!(skipped.len(), 1, "{record}");
     assert_eq!(skipped[0]["reason"], "confirmation_window_passed");

@@ -263,6 +263,15 @@ pub enum AuditKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<RuleId>,
     },
+    /// The opt-out confirmation was not sent: the revocation was received more than five
+    /// minutes before it could go (a late delivery, a retry, a redrive), past what the FCC
+    /// allows for that one text.
+    OptOutConfirmationSkipped {
+        /// The text that was not sent.
+        body: String,
+        /// Why (`confirmation_window_passed`).
+        reason: BlockReason,
+    },
     /// The gate refused a message.
     MessageBlocked {
         /// What kind of message.
@@ -351,6 +360,7 @@ impl AuditKind {
             Self::MessageUnconfirmed { .. } => "message_unconfirmed",
             Self::MessageDeferred { .. } => "message_deferred",
             Self::MessageBlocked { .. } => "message_blocked",
+            Self::OptOutConfirmationSkipped { .. } => "opt_out_confirmation_skipped",
             Self::DoubleOptInChanged { .. } => "double_opt_in_changed",
             Self::TemplateChanged { .. } => "template_changed",
             Self::FirmUpdated { .. } => "firm_updated",

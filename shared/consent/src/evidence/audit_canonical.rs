@@ -270,6 +270,14 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             }
             m.member("type", kind)?;
         }
+        AuditKind::OptOutConfirmationSkipped { body, reason } => {
+            m.member("at", at)?;
+            m.member("body", body)?;
+            m.member("id", id)?;
+            m.prev_hash(event)?;
+            m.member("reason", reason)?;
+            m.member("type", kind)?;
+        }
         AuditKind::MessageBlocked {
             kind: message_kind,
             category,

@@ -391,6 +391,10 @@ mod tests {
                 idempotency_key: None,
                 rule: None,
             },
+            AuditKind::OptOutConfirmationSkipped {
+                body: text.clone(),
+                reason: BlockReason::ConfirmationWindowPassed,
+            },
             AuditKind::DoubleOptInChanged {
                 enabled: false,
                 changed_by: "ops@firm".into(),

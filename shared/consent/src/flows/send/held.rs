@@ -77,8 +77,13 @@ impl SendGate {
         now: DateTime<Utc>,
     ) -> Result<Option<ConsentRecord>, StoreError> {
         let next = record.map(|current| current.next_version(now));
-        let event = AuditEvent::new(
-            now,
+        let kind = if reason == BlockReason::ConfirmationWindowPassed {
+            // Its own event: a carrier reading the trail sees why the one owed text is missing.
+            AuditKind::OptOutConfirmationSkipped {
+                body: request.body.clone(),
+                reason,
+            }
+        } else {
             AuditKind::MessageBlocked {
                 kind: request.kind,
                 category: request.category,
@@ -86,8 +91,9 @@ impl SendGate {
                 reason,
                 idempotency_key: request.idempotency_key.clone(),
                 rule,
-            },
-        );
+            }
+        };
+        let event = AuditEvent::new(now, kind);
         let write = ConsentWrite::new(
             &firm.firm_id,
             &request.to,
