@@ -52,6 +52,9 @@ pub struct ContactBody {
     /// matches one made before the field existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     consent_capture: Option<NewConsentCapture>,
+    /// The US state the contact lives in (left out when absent, like `consent_capture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
 }
 
 fn response_of(created: &ContactCreated) -> StoredResponse {
@@ -86,6 +89,7 @@ async fn create_contact(
         source: body.source.clone(),
         time_zone: body.time_zone.clone(),
         consent_capture: body.consent_capture.clone(),
+        state: body.state.clone(),
     };
     let key = headers
         .get(IDEMPOTENCY_HEADER)

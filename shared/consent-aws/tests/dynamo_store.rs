@@ -68,6 +68,7 @@ fn record(firm: &str, phone: &PhoneNumber, version: u64, status: ConsentStatus) 
         recent_sends: Vec::new(),
         time_zone: None,
         audit_head: None,
+        state: None,
         contact_ids: Vec::new(),
     }
 }

@@ -318,6 +318,46 @@ pub async fn state_rules(t: &TestService) {
     assert_eq!(body["reason"], "frequency_cap");
     let (status, body) = send_as(t, &maryland, "Your hearing moved", "transactional").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // A Florida resident with a California number: Florida's 20:00 applies, in the number's
+    // Pacific time; a Californian is still within the federal 21:00.
+    t.clock.set(Some(crate::afternoon()));
+    let (floridian, californian) = (t.phone(7), t.phone(8));
+    for (id, phone, state) in [
+        ("fl-res", &floridian, json!("fl")),
+        ("ca-res", &californian, json!(null)),
+    ] {
+        let (status, body) = t
+            .call(
+                Method::POST,
+                &format!("/v1/firms/{}/contacts", t.firm_id()),
+                Some(json!({ "contact_id": id, "phone": phone, "state": state })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        t.reply(phone, &t.firm_number(), "YES", &format!("in-{id}"))
+            .await;
+    }
+    t.clock.set(Some(at("2026-12-02T04:30:00Z")));
+    let (_, body) = send_as(t, &floridian, "Evening note", "marketing").await;
+    assert_eq!(body["decision"], "deferred", "{body}");
+    assert_eq!(body["not_before"], "2026-12-02T16:00:00Z", "8:00 Pacific");
+    let (_, body) = send_as(t, &californian, "Evening note", "marketing").await;
+    assert_eq!(body["decision"], "sent", "{body}");
+    let (status, body) = t
+        .call(
+            Method::POST,
+            &format!("/v1/firms/{}/contacts", t.firm_id()),
+            Some(json!({ "contact_id": "bad-state", "phone": t.phone(9), "state": "XX" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("state")),
+        "{body}"
+    );
 }
 
 fn at(text: &str) -> chrono::DateTime<chrono::Utc> {

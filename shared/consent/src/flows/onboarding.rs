@@ -15,6 +15,7 @@ use crate::model::firm::Firm;
 use crate::model::gate::{MessageCategory, MessageKind};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus, Delivery};
+use crate::model::state_rules;
 use crate::model::transition::{self, ConsentEvent, Effect};
 use crate::ports::{ConsentWrite, OutgoingEmail, StoreError};
 
@@ -37,6 +38,8 @@ pub struct NewContact {
     pub time_zone: Option<String>,
     /// How the number was first collected (prior consent), if the CRM says.
     pub consent_capture: Option<NewConsentCapture>,
+    /// The US state the contact lives in (two letters), if the CRM knows it.
+    pub state: Option<String>,
 }
 
 /// What became of one channel of the opt-in request.
@@ -76,7 +79,7 @@ impl Services {
         input: NewContact,
     ) -> Result<ContactCreated, FlowError> {
         let firm = self.firm(firm_id).await?;
-        let (contact, capture) = validate(&firm, input, self.clock.now())?;
+        let (contact, capture, state) = validate(&firm, input, self.clock.now())?;
         let phone = contact.phone.clone();
 
         if let Some(existing) = self
@@ -122,7 +125,8 @@ impl Services {
                 },
                 now,
             )
-            .with_consent_capture(capture.clone());
+            .with_consent_capture(capture.clone())
+            .with_resident_state(state);
             let mut write = ConsentWrite::new(
                 &firm.firm_id,
                 &phone,
@@ -359,12 +363,13 @@ impl Services {
 }
 
 /// Checks a new contact's fields and builds the stored contact, with how its number was
-/// collected; a firm that requires the latter gets nothing stored or sent without it.
+/// collected (a firm that requires it gets nothing stored or sent without it) and the state the
+/// contact lives in.
 fn validate(
     firm: &Firm,
     input: NewContact,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Contact, Option<ConsentCapture>), FlowError> {
+) -> Result<(Contact, Option<ConsentCapture>, Option<&'static str>), FlowError> {
     let contact_id = input.contact_id.trim().to_string();
     if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
         return Err(FlowError::field(
@@ -395,6 +400,12 @@ fn validate(
             ));
         }
     }
+    let state = match clean(input.state) {
+        Some(text) => Some(state_rules::parse_us_state(&text).ok_or_else(|| {
+            FlowError::field("state", "must be a two-letter US state code, such as TX")
+        })?),
+        None => None,
+    };
     let capture = match input.consent_capture {
         Some(capture) => Some(
             ConsentCapture::check(capture, now)
@@ -414,7 +425,7 @@ fn validate(
         time_zone,
         created_at: now,
     };
-    Ok((contact, capture))
+    Ok((contact, capture, state))
 }
 
 fn clean(value: Option<String>) -> Option<String> {

@@ -186,6 +186,10 @@ pub struct ConsentRecord {
     /// The hash of the newest audit event of this number (the head of the chain).
     #[serde(default)]
     pub audit_head: Option<String>,
+    /// The state the contact lives in (two letters), when the CRM gave it: its calling rules
+    /// apply beside those of the number's area code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// The CRM's contacts on this number, oldest first (the feed's `contact_ids`); at most
     /// [`MAX_CONTACT_IDS`](crate::limits::MAX_CONTACT_IDS).
     #[serde(default)]

@@ -5,6 +5,21 @@
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The two-letter codes of the US states, DC and the territories with area codes: what a
+/// contact's `state` may be.
+pub const US_STATES: [&str; 56] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "PR", "VI", "GU", "AS", "MP",
+];
+
+/// A contact's state as the CRM wrote it, upper-cased, if it is one of [`US_STATES`].
+pub fn parse_us_state(text: &str) -> Option<&'static str> {
+    let code = text.trim().to_ascii_uppercase();
+    US_STATES.into_iter().find(|state| *state == code)
+}
+
 /// First hour solicitations are allowed under the TCPA (8:00).
 pub const LEGAL_OPENS_HOUR: u32 = 8;
 /// Hour solicitations stop under the TCPA (21:00).

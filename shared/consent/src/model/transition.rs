@@ -121,6 +121,16 @@ impl Transition {
     /// Keeps how the number was first collected on the `contact_created` event of this
     /// transition. Evidence only, it changes no state; a step of its own so that
     /// [`ConsentEvent::ContactCreated`] keeps its shape for its many callers.
+    /// The transition with the contact's state (as the CRM last gave it) on the record it
+    /// writes, so the gate applies that state's calling rules too.
+    pub fn with_resident_state(mut self, state: Option<&str>) -> Self {
+        if let (Some(state), Some(record)) = (state, self.record.as_mut()) {
+            record.state = Some(state.to_string());
+        }
+        self
+    }
+
+    /// The transition with the contact's prior consent in its `contact_created` event.
     pub fn with_consent_capture(mut self, capture: Option<ConsentCapture>) -> Self {
         for event in &mut self.events {
             if let AuditKind::ContactCreated {
@@ -490,6 +500,7 @@ impl Step {
             recent_sends: Vec::new(),
             time_zone: None,
             audit_head: None,
+            state: None,
             contact_ids: Vec::new(),
         });
     }

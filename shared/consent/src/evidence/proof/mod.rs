@@ -63,6 +63,7 @@ mod tests {
             recent_sends: Vec::new(),
             time_zone: None,
             audit_head: head,
+            state: None,
             contact_ids: Vec::new(),
         }
     }

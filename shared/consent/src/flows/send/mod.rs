@@ -275,7 +275,8 @@ pub fn recipient_window(
         .and_then(|r| r.time_zone.as_deref())
         .and_then(parse_time_zone);
     let firm_zone = firm.time_zone.as_deref().and_then(parse_time_zone);
-    let window = SendWindow::for_recipient(phone, contact_zone, firm_zone);
+    let contact_state = record.and_then(|r| r.state.as_deref());
+    let window = SendWindow::for_resident(phone, contact_state, contact_zone, firm_zone);
     match firm.send_window {
         Some(hours) => window.narrowed(hours.opens_hour, hours.closes_hour),
         None => window,
