@@ -9,6 +9,8 @@ pub(super) const MUST_YES: &str = "must say how to reply YES";
 pub(super) const MUST_STOP: &str = "must say how to reply STOP";
 pub(super) const MUST_HELP: &str = "must say how to reply HELP";
 pub(super) const MUST_RATES: &str = "must say that message and data rates may apply";
+pub(super) const MUST_FREQUENCY: &str =
+    "must say how often messages come (\"Msg frequency varies\" or e.g. \"4 msgs/mo\")";
 pub(super) const MUST_UNSUBSCRIBED: &str =
     "must say that they are unsubscribed and will receive no more messages";
 pub(super) const MUST_SUPPORT: &str =
@@ -49,7 +51,11 @@ pub(super) fn missing_elements(
                     require(text.contains("rates may apply"), MUST_RATES);
                 }
                 TemplateName::SmsOptInConfirmation => {
+                    // CTIA's confirmation message: program, frequency, rates, HELP and STOP.
                     require(names_firm, MUST_NAME_FIRM);
+                    require(says_frequency(&text), MUST_FREQUENCY);
+                    require(text.contains("rates may apply"), MUST_RATES);
+                    require(has_word(body, "HELP"), MUST_HELP);
                     require(has_word(body, "STOP"), MUST_STOP);
                 }
                 TemplateName::SmsOptOutConfirmation => {
@@ -110,6 +116,23 @@ pub(super) fn normalize(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether normalized `text` says how often messages come.
+fn says_frequency(text: &str) -> bool {
+    text.contains("frequency")
+        || [
+            "/mo",
+            "/wk",
+            "/week",
+            "/month",
+            "per month",
+            "per week",
+            "a month",
+            "a week",
+        ]
+        .iter()
+        .any(|period| text.contains(period))
 }
 
 /// Whether normalized `text` holds a web link.

@@ -538,7 +538,25 @@ mod tests {
             TemplateName::SmsOptInConfirmation,
             &sms("Thanks"),
         ));
-        assert_eq!(found, vec![MUST_NAME_FIRM, MUST_STOP]);
+        assert_eq!(
+            found,
+            vec![
+                MUST_NAME_FIRM,
+                MUST_FREQUENCY,
+                MUST_RATES,
+                MUST_HELP,
+                MUST_STOP
+            ]
+        );
+        assert_eq!(
+            validate_override(
+                TemplateName::SmsOptInConfirmation,
+                &sms(
+                    "{{ firm_name }}: confirmed. 4 msgs/mo. Msg & data rates may apply. HELP for help, STOP to end."
+                ),
+            ),
+            Ok(())
+        );
     }
 
     #[test]
