@@ -588,6 +588,11 @@ fn only_answers_are_replies() {
 
 // --- state calling rules (DESIGN §3) -------------------------------------------------------------
 
+/// The gate's decision on a marketing firm message to `r` at `at`, double opt-in on.
+fn firm_message_at(r: &ConsentRecord, window: &SendWindow, at: &str) -> GateDecision {
+    ask(Some(r), true, MessageKind::FirmMessage, window, t(at))
+}
+
 /// An opted-in record on `number`.
 fn opted_in_on(number: &str) -> ConsentRecord {
     let mut r = record(ConsentStatus::OptedIn, ConsentBasis::SmsReply);
@@ -601,13 +606,7 @@ fn a_texas_number_on_a_sunday_morning_waits_for_noon() {
     let window = SendWindow::for_recipient(&r.phone, None, None);
     // Sunday 6 Dec 2026, 10:30 CST → 12:00 CST, named by the Texas rule.
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2026-12-06T16:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2026-12-06T16:30:00Z"),
         GateDecision::Defer {
             not_before: t("2026-12-06T18:00:00Z"),
             rule: RuleId::Texas,
@@ -615,23 +614,11 @@ fn a_texas_number_on_a_sunday_morning_waits_for_noon() {
     );
     // Saturday 10:30 CST is open; Monday 08:30 CST waits for 09:00.
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2026-12-05T16:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2026-12-05T16:30:00Z"),
         GateDecision::Allow
     );
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2026-12-07T14:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2026-12-07T14:30:00Z"),
         GateDecision::Defer {
             not_before: t("2026-12-07T15:00:00Z"),
             rule: RuleId::Texas,
@@ -645,13 +632,7 @@ fn the_texas_rule_applies_from_its_effective_date() {
     let window = SendWindow::for_recipient(&r.phone, None, None);
     // Sunday 31 Aug 2025, 10:30 CDT: the day before SB 140, only the TCPA's 8:00–21:00.
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2025-08-31T15:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2025-08-31T15:30:00Z"),
         GateDecision::Allow
     );
 }
@@ -662,13 +643,7 @@ fn a_maryland_number_at_half_past_eight_pm_waits_for_the_morning() {
     let window = SendWindow::for_recipient(&r.phone, None, None);
     // 20:30 EST on Tuesday 1 Dec → 08:00 EST on 2 Dec.
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2026-12-02T01:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2026-12-02T01:30:00Z"),
         GateDecision::Defer {
             not_before: t("2026-12-02T13:00:00Z"),
             rule: RuleId::Maryland,
@@ -682,13 +657,7 @@ fn a_florida_resident_with_a_california_number_meets_the_florida_rule() {
     let window = SendWindow::for_resident(&r.phone, Some("FL"), None, None);
     // 20:30 PST: open under the TCPA, closed under the FTSA; 08:00 PST next day.
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &window,
-            t("2026-12-02T04:30:00Z")
-        ),
+        firm_message_at(&r, &window, "2026-12-02T04:30:00Z"),
         GateDecision::Defer {
             not_before: t("2026-12-02T16:00:00Z"),
             rule: RuleId::Florida,
@@ -696,13 +665,7 @@ fn a_florida_resident_with_a_california_number_meets_the_florida_rule() {
     );
     let californian = SendWindow::for_recipient(&r.phone, None, None);
     assert_eq!(
-        ask(
-            Some(&r),
-            true,
-            MessageKind::FirmMessage,
-            &californian,
-            t("2026-12-02T04:30:00Z")
-        ),
+        firm_message_at(&r, &californian, "2026-12-02T04:30:00Z"),
         GateDecision::Allow
     );
 }
