@@ -16,7 +16,7 @@ pub enum DataDirError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
-        /// The file.
+        /// The file that could not be used.
         path: PathBuf,
         /// The I/O error underneath.
         #[source]
@@ -40,7 +40,7 @@ pub enum DataDirError {
         "{path} is not a state file this version can import ({source}); move it away to start without it"
     )]
     Legacy {
-        /// The file.
+        /// The file that could not be used.
         path: PathBuf,
         /// The parse error underneath.
         #[source]
@@ -49,7 +49,7 @@ pub enum DataDirError {
     /// Importing the former `store.json` failed.
     #[error("importing {path}: {source}")]
     Import {
-        /// The file.
+        /// The file that could not be used.
         path: PathBuf,
         /// The store's error.
         #[source]
@@ -67,7 +67,7 @@ pub enum DataDirError {
     /// The token key or proof key file is not valid.
     #[error("{path}: {message}")]
     BadKey {
-        /// The file.
+        /// The file that could not be used.
         path: PathBuf,
         /// What is wrong with the key.
         message: String,

@@ -39,13 +39,13 @@ pub enum OpenError {
     /// The file is not a SQLite database.
     #[error("{path} is not a SQLite database; move it away or choose another data directory")]
     NotADatabase {
-        /// The file.
+        /// The database file.
         path: PathBuf,
     },
     /// The file is another application's database.
     #[error("{path} is a SQLite database of another application; choose another data directory")]
     OtherApplication {
-        /// The file.
+        /// The database file.
         path: PathBuf,
     },
     /// The database was written by a newer version of the service.
@@ -53,7 +53,7 @@ pub enum OpenError {
         "{path} has schema version {found}, newer than this build's {supported}; run the newer build, or restore a backup made for this one"
     )]
     NewerSchema {
-        /// The file.
+        /// The database file.
         path: PathBuf,
         /// Its schema version.
         found: i64,
@@ -63,7 +63,7 @@ pub enum OpenError {
     /// Preparing the database (settings, migrations) failed.
     #[error("{path}: preparing the database failed ({source})")]
     Prepare {
-        /// The file.
+        /// The database file.
         path: PathBuf,
         /// SQLite's error.
         #[source]

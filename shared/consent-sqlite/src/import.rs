@@ -14,13 +14,13 @@ use crate::firms::EventRow;
 /// What an import wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportReport {
-    /// Firms.
+    /// Firms written.
     pub firms: usize,
-    /// Consent records.
+    /// Consent records written.
     pub consents: usize,
     /// Audit events, the firms' and the numbers'.
     pub events: usize,
-    /// Contacts.
+    /// Contacts written.
     pub contacts: usize,
 }
 

@@ -52,7 +52,7 @@ pub enum BundleProblem {
     NotAProof {
         /// Position in `proofs`.
         position: usize,
-        /// Why.
+        /// What makes it no proof document.
         reason: NotAProof,
     },
     /// A proof does not verify.

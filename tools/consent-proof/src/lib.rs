@@ -38,7 +38,7 @@ pub enum InputError {
     /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
-        /// The file.
+        /// The file that could not be used.
         path: String,
         /// The I/O error underneath.
         #[source]
@@ -47,7 +47,7 @@ pub enum InputError {
     /// The file is not JSON.
     #[error("{path} is not JSON: {source}")]
     NotJson {
-        /// The file.
+        /// The file that could not be used.
         path: String,
         /// The parser's message (line and column).
         #[source]
@@ -56,7 +56,7 @@ pub enum InputError {
     /// The JSON is not a proof document.
     #[error("{path}: {source}")]
     NotAProof {
-        /// The file.
+        /// The file that could not be used.
         path: String,
         /// What makes it not a proof document.
         #[source]
@@ -65,7 +65,7 @@ pub enum InputError {
     /// The JSON is not an audit bundle.
     #[error("{path}: {source}")]
     NotABundle {
-        /// The file.
+        /// The file that could not be used.
         path: String,
         /// What makes it not a bundle.
         #[source]

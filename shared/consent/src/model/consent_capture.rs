@@ -59,7 +59,7 @@ impl CaptureMethod {
 /// How the number was first collected, as kept in the trail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentCapture {
-    /// How.
+    /// How the number was collected (a web form, a paper form, a call, ...).
     pub method: CaptureMethod,
     /// When the contact gave the number.
     pub captured_at: DateTime<Utc>,

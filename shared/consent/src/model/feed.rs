@@ -20,11 +20,11 @@ pub struct FeedEvent {
     pub firm_id: String,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// The number.
+    /// The number whose consent or reply this is.
     pub phone: PhoneNumber,
     /// The firm's contacts on that number, as the CRM named them.
     pub contact_ids: Vec<String>,
-    /// What happened.
+    /// The change, as the event's `type` and `data`.
     #[serde(flatten)]
     pub change: FeedChange,
 }

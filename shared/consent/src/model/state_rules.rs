@@ -112,7 +112,7 @@ pub struct StateRule {
     pub id: RuleId,
     /// Two-letter state; `None` for the federal default, which applies everywhere.
     pub state: Option<&'static str>,
-    /// The statute.
+    /// The statute's citation, as a reader looks it up.
     pub statute: &'static str,
     /// The first day the rule applies (recipient's local date).
     pub effective: NaiveDate,
