@@ -1,0 +1,180 @@
+//! An SMS sender and mailer that keep what they are given (and fail on command), for tests.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::phone::PhoneNumber;
+use crate::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender};
+
+/// An SMS the outbox took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentSms {
+    /// The recipient, E.164.
+    pub to: String,
+    /// The firm's sending number.
+    pub from: String,
+    /// The text as sent.
+    pub body: String,
+    /// The id it was given.
+    pub message_id: String,
+    /// When it was handed over.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// An email the outbox took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentEmail {
+    /// The recipient's address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+    /// HTML.
+    pub html: String,
+    /// The id it was given.
+    pub message_id: String,
+    /// When it was handed over.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What the outbox holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxContents {
+    /// SMS, oldest first.
+    pub sms: Vec<SentSms>,
+    /// Emails, oldest first.
+    pub email: Vec<SentEmail>,
+}
+
+#[derive(Default)]
+struct OutboxState {
+    contents: OutboxContents,
+    failing_sms: u32,
+    failing_email: u32,
+    opted_out_at_carrier: HashSet<String>,
+}
+
+/// An SMS sender and mailer that keeps what it is given, and can fail on command.
+pub struct MemoryOutbox {
+    state: Mutex<OutboxState>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryOutbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryOutbox").finish_non_exhaustive()
+    }
+}
+
+impl MemoryOutbox {
+    /// An empty outbox stamping sends with `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::new(OutboxState::default()),
+            clock,
+        }
+    }
+
+    /// Everything sent so far.
+    pub fn contents(&self) -> OutboxContents {
+        self.lock().contents.clone()
+    }
+
+    /// SMS sent to `to`.
+    pub fn sms_to(&self, to: &str) -> Vec<SentSms> {
+        self.lock()
+            .contents
+            .sms
+            .iter()
+            .filter(|s| s.to == to)
+            .cloned()
+            .collect()
+    }
+
+    /// Makes the next `count` SMS sends fail (retryably).
+    pub fn fail_next_sms(&self, count: u32) {
+        self.lock().failing_sms = count;
+    }
+
+    /// Makes the next `count` email sends fail (retryably).
+    pub fn fail_next_email(&self, count: u32) {
+        self.lock().failing_email = count;
+    }
+
+    /// Makes sends to `phone` fail as the carrier would for a number opted out with it.
+    pub fn opt_out_at_carrier(&self, phone: &PhoneNumber) {
+        self.lock()
+            .opted_out_at_carrier
+            .insert(phone.as_str().to_string());
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The outbox's injected failure.
+#[derive(Debug, thiserror::Error)]
+#[error("injected provider failure")]
+struct InjectedFailure;
+
+#[async_trait]
+impl SmsSender for MemoryOutbox {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        let mut state = self.lock();
+        if state.opted_out_at_carrier.contains(sms.to.as_str()) {
+            return Err(SendError::RecipientOptedOut);
+        }
+        if state.failing_sms > 0 {
+            state.failing_sms -= 1;
+            return Err(SendError::Provider {
+                operation: "send_sms",
+                retryable: true,
+                source: Box::new(InjectedFailure),
+            });
+        }
+        let message_id = format!("local-sms-{}", ulid::Ulid::new());
+        state.contents.sms.push(SentSms {
+            to: sms.to.to_string(),
+            from: sms.from.to_string(),
+            body: sms.body.clone(),
+            message_id: message_id.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(message_id)
+    }
+
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
+        Ok(self.lock().opted_out_at_carrier.contains(phone.as_str()))
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryOutbox {
+    async fn send_email(&self, email: &OutgoingEmail) -> Result<String, SendError> {
+        let mut state = self.lock();
+        if state.failing_email > 0 {
+            state.failing_email -= 1;
+            return Err(SendError::Provider {
+                operation: "send_email",
+                retryable: true,
+                source: Box::new(InjectedFailure),
+            });
+        }
+        let message_id = format!("local-email-{}", ulid::Ulid::new());
+        state.contents.email.push(SentEmail {
+            to: email.to.clone(),
+            subject: email.subject.clone(),
+            text: email.text.clone(),
+            html: email.html.clone(),
+            message_id: message_id.clone(),
+            sent_at: self.clock.now(),
+        });
+        Ok(message_id)
+    }
+}
