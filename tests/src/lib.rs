@@ -3,6 +3,7 @@
 
 pub mod dynamodb_local;
 pub mod emulator;
+pub mod event_stream;
 pub mod faults;
 pub mod invariants;
 pub mod sam;

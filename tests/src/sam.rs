@@ -401,6 +401,7 @@ pub fn keys_used(binary: &str) -> KeysUsed {
         "send-gate" => send_gate::KEYS_USED,
         "firm-admin" => firm_admin::KEYS_USED,
         "deferred-release" => deferred_release::KEYS_USED,
+        "consent-events" => consent_events::KEYS_USED,
         other => panic!("{other}: a function crate this test does not know; add it to keys_used"),
     }
 }
@@ -413,8 +414,8 @@ pub fn routes_of(binary: &str) -> BTreeSet<(String, String)> {
         "email-confirm" => email_confirm::ROUTES,
         "send-gate" => send_gate::ROUTES,
         "firm-admin" => firm_admin::ROUTES,
-        // Invoked by SNS and by a schedule: no router.
-        "inbound-sms" | "deferred-release" => &[],
+        // Invoked by SNS, by a schedule and by the table's stream: no router.
+        "inbound-sms" | "deferred-release" | "consent-events" => &[],
         other => panic!("{other}: a function crate this test does not know; add it to routes_of"),
     };
     routes

@@ -223,6 +223,19 @@ fn the_http_routes_are_the_routers_routes_with_iam_auth_except_confirm() {
                         ));
                     }
                 }
+                // The table's stream; what it must be is checked in template_events.rs.
+                Some("DynamoDB") => {
+                    other_events += 1;
+                    if properties
+                        .and_then(|p| p.get("DestinationConfig"))
+                        .is_none()
+                    {
+                        problems.push(format!(
+                            "{}.{name}: a stream event without an on-failure destination",
+                            f.id
+                        ));
+                    }
+                }
                 other => problems.push(format!("{}.{name}: unexpected event type {other:?}", f.id)),
             }
         }

@@ -91,6 +91,10 @@ pub const EXPIRES_AT: &str = "expires_at";
 
 /// Sort key prefix of audit events.
 pub const EVENT_PREFIX: &str = "EVT#";
+/// Partition key prefix of feed events: the table's stream is filtered on it (the
+/// consent-events function's FilterCriteria in infra/template.yaml), so only feed items reach
+/// EventBridge.
+pub const FEED_PREFIX: &str = "FEED#";
 /// How long an inbound marker is kept (a carrier redelivers within minutes or hours).
 pub const INBOUND_MARKER_DAYS: i64 = 30;
 
@@ -182,7 +186,14 @@ pub fn idempotency(key: &str) -> Key {
 
 /// The partition of a firm's feed.
 pub fn feed_partition(firm_id: &str) -> String {
-    format!("FEED#{firm_id}")
+    format!("{FEED_PREFIX}{firm_id}")
+}
+
+/// The firm whose feed partition `pk` is, or `None` when `pk` is no feed partition (an item of
+/// another kind on the table's stream).
+pub fn feed_firm_id(pk: &str) -> Option<&str> {
+    pk.strip_prefix(FEED_PREFIX)
+        .filter(|firm_id| !firm_id.is_empty())
 }
 
 /// A feed event.
@@ -250,6 +261,14 @@ mod tests {
         assert!(
             due_sort_key(early + chrono::Duration::nanoseconds(1), "0") > due_upper_bound(early)
         );
+    }
+
+    #[test]
+    fn a_feed_partition_names_its_firm_and_nothing_else_does() {
+        assert_eq!(feed_firm_id(&feed_partition("firm-7")), Some("firm-7"));
+        assert_eq!(feed_firm_id(&firm_partition("firm-7")), None);
+        assert_eq!(feed_firm_id(&consents_of_firm("firm-7")), None);
+        assert_eq!(feed_firm_id(FEED_PREFIX), None);
     }
 
     #[test]

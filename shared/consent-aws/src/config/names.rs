@@ -23,3 +23,6 @@ pub const PROOF_KEY: &str = "PROOF_KEY";
 /// A Secrets Manager secret holding the proof-signing key (the `PROOF_KEY` form, plain or as
 /// the `PROOF_KEY` field of a JSON object).
 pub const PROOF_KEY_SECRET_ARN: &str = "PROOF_KEY_SECRET_ARN";
+/// The EventBridge bus the consent-events function puts the feed on: a bus name or ARN (read
+/// by that function alone; no handler writes to EventBridge).
+pub const EVENT_BUS: &str = "EVENT_BUS";
