@@ -855,14 +855,18 @@ async fn an_inbound_text_is_kept_to_2000_characters() {
     let (_, record) = t
         .call(
             Method::GET,
-            &format!("/v1/firms/{}/consents/{}", t.firm_id(), t.phone(2)),
+            &format!(
+                "/v1/firms/{}/consents/{}?include=texts",
+                t.firm_id(),
+                t.phone(2)
+            ),
             None,
         )
         .await;
     let kept = record["events"]
         .as_array()
         .and_then(|e| e.iter().find(|e| e["inbound_message_id"] == "in-long"))
-        .and_then(|e| e["text"].as_str())
+        .and_then(|e| e["disclosed"]["text"]["text"].as_str())
         .map(|s| s.chars().count());
     assert_eq!(kept, Some(2_000));
     // A STOP at the very end of a long text still revokes: the text is read before it is cut.

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
-use consent::evidence::audit::AuditEvent;
 use consent::evidence::keys_used::KeysUsed;
+use consent::evidence::shown::{ShownTexts, event_json};
 use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
 use consent::flows::export::{ExportPage, ExportQuery};
@@ -343,21 +343,36 @@ pub struct ConsentRecordView {
     status: consent::model::record::ConsentStatus,
     basis: consent::model::record::ConsentBasis,
     updated_at: DateTime<Utc>,
-    events: Vec<AuditEvent>,
+    /// The trail, privileged texts as commitments unless `?include=texts`.
+    events: Vec<serde_json::Value>,
 }
 
 async fn get_consent(
     State(services): State<Services>,
     Path((firm_id, phone)): Path<(String, String)>,
+    query: QueryParams,
 ) -> Result<axum::Json<ConsentRecordView>, ApiError> {
+    let texts = shown_texts(&params(query)?)?;
     let view = services.consent(&firm_id, &phone).await?;
     Ok(axum::Json(ConsentRecordView {
         phone: view.record.phone.to_string(),
         status: view.record.status,
         basis: view.record.basis,
         updated_at: view.record.status_changed_at,
-        events: view.events,
+        events: view.events.iter().map(|e| event_json(e, texts)).collect(),
     }))
+}
+
+/// Whether a route shows privileged texts: `?include=texts` for the firm's own copy, their
+/// commitments alone without it; any other value is the caller's mistake (422).
+fn shown_texts(params: &HashMap<String, String>) -> Result<ShownTexts, ApiError> {
+    ShownTexts::from_query(params.get("include").map(String::as_str)).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_include",
+            e.to_string(),
+        )
+    })
 }
 
 type QueryParams = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -379,6 +394,7 @@ async fn get_proof(
     query: QueryParams,
 ) -> Result<Response, ApiError> {
     let params = params(query)?;
+    let texts = shown_texts(&params)?;
     let html = match params.get("format").map(String::as_str) {
         None | Some("json") => false,
         Some("html") => true,
@@ -390,7 +406,7 @@ async fn get_proof(
             ));
         }
     };
-    let proof = services.proof(&firm_id, &phone).await?;
+    let proof = services.proof(&firm_id, &phone, texts).await?;
     if html {
         return Ok(proof_page::render(&proof).into_response());
     }
@@ -406,8 +422,9 @@ async fn get_audit_bundle(
     query: QueryParams,
 ) -> Result<Response, ApiError> {
     let mut params = params(query)?;
+    let texts = shown_texts(&params)?;
     let bundle = services
-        .audit_bundle(&firm_id, params.remove("status").as_deref())
+        .audit_bundle(&firm_id, params.remove("status").as_deref(), texts)
         .await?;
     let mut response = Response::new(axum::body::Body::from_stream(bundle.into_stream()));
     response.headers_mut().insert(

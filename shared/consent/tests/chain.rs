@@ -11,6 +11,7 @@ use chrono::Duration;
 use common::{FIRM_ID, Harness, contact_with_email, firm_message, inbound, phone, t};
 use consent::evidence::chain;
 use consent::evidence::proof::{Problem, ProofSigner, parse_public_key, verify};
+use consent::evidence::shown::ShownTexts;
 use consent::evidence::token::ConfirmationClaims;
 use consent::flows::Services;
 use consent::ports::{ConsentStore, ConsentWrite, StoreError};
@@ -158,7 +159,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             continue;
         }
         let proof = services
-            .proof(FIRM_ID, number)
+            .proof(FIRM_ID, number, ShownTexts::Committed)
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?
             .to_json();
@@ -243,7 +244,7 @@ async fn a_write_from_a_stale_copy_cannot_fork_the_chain() {
         .await
         .expect("the write from the current record");
     let proof = with_signer(&h)
-        .proof(FIRM_ID, number)
+        .proof(FIRM_ID, number, ShownTexts::Committed)
         .await
         .expect("a proof")
         .to_json();
@@ -297,7 +298,7 @@ fn lifecycle_proof() -> &'static Value {
                 .await
                 .expect("sent");
             services
-                .proof(FIRM_ID, number)
+                .proof(FIRM_ID, number, ShownTexts::Committed)
                 .await
                 .expect("a proof")
                 .to_json()
@@ -429,9 +430,7 @@ fn a_signature_by_another_key_fails() {
     let ours = parse_public_key(&signer().public_key().public_key).expect("a key");
     // Re-signed by another key: consistent in itself, refused when our key is pinned.
     let other = ProofSigner::from_seed("impostor", [6; 32]).expect("a key");
-    let document: consent::evidence::proof::ProofDocument =
-        serde_json::from_value(proof.clone()).expect("a proof document");
-    let resigned = other.sign(document).to_json();
+    let resigned = other.sign_json(proof.clone());
     assert!(verify(&resigned, None).expect("a proof").is_valid());
     let pinned = verify(&resigned, Some(&ours)).expect("a proof");
     let messages: Vec<String> = pinned.problems.iter().map(ToString::to_string).collect();

@@ -130,13 +130,20 @@ pub async fn help_and_other_replies(t: &TestService) {
     .await;
     assert_eq!(t.sms_to(&phone).await.len(), 2);
     assert_eq!(status_of(t, &phone).await, "pending");
-    let (_, record) = consent(t, &phone).await;
+    // Replies that changed nothing are privileged: the firm reads them with `include=texts`.
+    let (_, record) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{}/consents/{phone}?include=texts", t.firm_id()),
+            None,
+        )
+        .await;
     let texts: Vec<&str> = record["events"]
         .as_array()
         .map(|e| {
             e.iter()
                 .filter(|e| e["type"] == "reply_received")
-                .filter_map(|e| e["text"].as_str())
+                .filter_map(|e| e["disclosed"]["text"]["text"].as_str())
                 .collect()
         })
         .unwrap_or_default();

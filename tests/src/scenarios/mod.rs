@@ -10,6 +10,7 @@ mod firm_admin;
 mod gate;
 mod lifecycle;
 mod prior_consent;
+mod privileged_texts;
 mod proofs;
 mod send_rules;
 
@@ -24,6 +25,9 @@ pub use lifecycle::{
     staff_opt_out,
 };
 pub use prior_consent::prior_consent;
+pub use privileged_texts::{
+    CLIENT_TEXT, FIRM_TEXT, PrivilegedProofs, SHORT_TEXT, privileged_proofs, privileged_texts,
+};
 pub use proofs::{audit_bundle, audit_bundle_text, lifecycle_proof, proof_of_consent};
 pub use send_rules::{frequency_caps, quiet_hours, recipient_time_zones, state_rules};
 
@@ -56,6 +60,7 @@ macro_rules! every_scenario {
             state_rules,
             prior_consent,
             email_decline,
+            privileged_texts,
         );
     };
 }

@@ -131,11 +131,17 @@ pub async fn proof_of_consent(t: &TestService) {
         "request, confirmations, the firm's text: {types:?}"
     );
     assert!(allowed.iter().all(|e| e["double_opt_in"] == true));
+    // The firm's own text is not a consent message: the proof holds its commitment.
     let firm_text = allowed
         .iter()
-        .find(|e| e["body"] == "Your hearing is Monday.")
+        .find(|e| e["kind"] == "firm_message")
         .cloned()
         .unwrap_or_default();
+    assert_eq!(
+        firm_text["body"]["length"],
+        "Your hearing is Monday.".len(),
+        "{firm_text}"
+    );
     assert_eq!(firm_text["idempotency_key"], "k-proof");
     let sent = of_type("message_sent");
     assert!(

@@ -29,11 +29,18 @@ pub fn canonical_json(value: &Value) -> String {
 /// The canonical text of `value` without its top-level member `skipped` (the form a hash over
 /// an object that will carry that hash is taken of), without copying the object.
 pub fn canonical_json_without(value: &Value, skipped: &str) -> String {
+    canonical_json_without_members(value, &[skipped])
+}
+
+/// The canonical text of `value` without any of its top-level members named in `skipped`.
+pub fn canonical_json_without_members(value: &Value, skipped: &[&str]) -> String {
     let mut out = String::with_capacity(256);
     match value {
         Value::Object(members) => write_members(
             &mut out,
-            members.iter().filter(|(key, _)| key.as_str() != skipped),
+            members
+                .iter()
+                .filter(|(key, _)| !skipped.contains(&key.as_str())),
         ),
         other => write_value(&mut out, other),
     }

@@ -4,7 +4,8 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::canonical::canonical_json_without;
+use crate::canonical::canonical_json_without_members;
+use crate::commitment::DISCLOSED;
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -23,9 +24,11 @@ pub fn firm_genesis(firm_id: &str) -> String {
     sha256_hex(format!("{FIRM_CHAIN_DOMAIN}\n{firm_id}").as_bytes())
 }
 
-/// The hash of an event given as JSON: SHA-256 of its canonical form without `hash`.
+/// The hash of an event given as JSON: SHA-256 of its canonical form without `hash` and
+/// without the texts disclosed beside its commitments ([`DISCLOSED`]), so an event hashes the
+/// same whether its texts are shown or not.
 pub fn event_hash(event: &Value) -> String {
-    sha256_hex(canonical_json_without(event, "hash").as_bytes())
+    sha256_hex(canonical_json_without_members(event, &["hash", DISCLOSED]).as_bytes())
 }
 
 /// Lowercase hex SHA-256.

@@ -9,6 +9,8 @@
 pub mod bundle;
 pub mod canonical;
 pub mod chain;
+pub mod commitment;
+pub mod disclosure;
 pub mod firm_chain;
 pub mod keys;
 pub mod strict;
@@ -74,6 +76,9 @@ pub enum InputError {
     /// The pinned public key is not one.
     #[error("--public-key: {0}")]
     BadPublicKey(#[source] keys::ProofKeyError),
+    /// The salt of a disclosed text is not one.
+    #[error("--salt: a salt is 64 hex digits (32 bytes)")]
+    BadSalt,
 }
 
 /// What was checked, and what was found.
@@ -132,6 +137,61 @@ pub fn verify_file(path: &Path, public_key: Option<&str>) -> Result<Report, Inpu
         document,
         verification,
     })
+}
+
+/// A proof checked against a text the firm discloses: the proof's report, and where the
+/// text's commitment is or why it is not there.
+#[derive(Debug)]
+pub struct DisclosureReport {
+    /// The proof's verification.
+    pub report: Report,
+    /// The commitment the text answers, or why none does.
+    pub outcome: Result<disclosure::Disclosed, disclosure::NotDisclosed>,
+}
+
+impl DisclosureReport {
+    /// Whether the proof is valid and commits to the text.
+    pub fn is_valid(&self) -> bool {
+        self.report.verification.is_valid() && self.outcome.is_ok()
+    }
+}
+
+/// Reads the proof at `path` and verifies it as [`verify_file`] does, then checks that it
+/// commits to `text` under `salt` (64 hex digits), in the event `event_id` if given.
+pub fn verify_disclosure_file(
+    path: &Path,
+    public_key: Option<&str>,
+    text: &str,
+    salt: &str,
+    event_id: Option<&str>,
+) -> Result<DisclosureReport, InputError> {
+    let salt = commitment::parse_salt(salt).ok_or(InputError::BadSalt)?;
+    let report = verify_file(path, public_key)?;
+    let disclosure = disclosure::Disclosure {
+        text: text.to_string(),
+        salt,
+        event_id: event_id.map(str::to_string),
+    };
+    let outcome = disclosure::check(&report.document, &disclosure);
+    Ok(DisclosureReport { report, outcome })
+}
+
+/// The disclosure report in words, for a person.
+pub fn describe_disclosure(path: &str, report: &DisclosureReport) -> String {
+    let mut out = describe(path, &report.report);
+    match &report.outcome {
+        Ok(found) if report.report.verification.is_valid() => out.push_str(&format!(
+            "DISCLOSED: the text matches the {} commitment of {}\n",
+            found.member, found.event
+        )),
+        Ok(found) => out.push_str(&format!(
+            "NOT DISCLOSED: the text matches the {} commitment of {}, but the proof does not \
+             verify, so the commitment proves nothing\n",
+            found.member, found.event
+        )),
+        Err(reason) => out.push_str(&format!("NOT DISCLOSED: {reason}\n")),
+    }
+    out
 }
 
 /// What was checked of a bundle, and what was found.

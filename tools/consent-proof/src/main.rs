@@ -1,4 +1,4 @@
-//! `consent-proof verify FILE [--public-key KEY]` and `consent-proof verify-bundle FILE
+//! `consent-proof verify FILE [--public-key KEY] [--disclose TEXT --salt SALT [--event ID]]` and `consent-proof verify-bundle FILE
 //! [--public-key KEY]`: exit 0 when the proof (the bundle) is valid, 1 when it is not (each
 //! problem is named), 2 when the input cannot be read as one at all.
 
@@ -27,6 +27,17 @@ enum Command {
         /// proves only that the document is unchanged since whoever holds that key signed it.
         #[arg(long)]
         public_key: Option<String>,
+        /// A text the firm discloses: checked against the proof's salted commitments (with
+        /// `--salt`); exit 0 only when the proof is valid and commits to it.
+        #[arg(long, requires = "salt")]
+        disclose: Option<String>,
+        /// The disclosed text's salt, 64 hex digits, as the firm's copy (`?include=texts`)
+        /// gives it.
+        #[arg(long, requires = "disclose")]
+        salt: Option<String>,
+        /// The id of the event the disclosed text belongs to; any event when absent.
+        #[arg(long, requires = "disclose")]
+        event: Option<String>,
     },
     /// Verifies a firm's audit bundle: the manifest's signature, every proof in it, and that
     /// the manifest lists exactly those proofs, each with its status, chain head and count.
@@ -43,7 +54,31 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Verify { file, public_key } => exit_with(
+        Command::Verify {
+            file,
+            public_key,
+            disclose: Some(text),
+            salt,
+            event,
+        } => exit_with(
+            consent_proof::verify_disclosure_file(
+                &file,
+                public_key.as_deref(),
+                &text,
+                salt.as_deref().unwrap_or_default(),
+                event.as_deref(),
+            )
+            .map(|report| {
+                let valid = report.is_valid();
+                (
+                    consent_proof::describe_disclosure(&file.display().to_string(), &report),
+                    valid,
+                )
+            }),
+        ),
+        Command::Verify {
+            file, public_key, ..
+        } => exit_with(
             consent_proof::verify_file(&file, public_key.as_deref()).map(|report| {
                 let valid = report.verification.is_valid();
                 (

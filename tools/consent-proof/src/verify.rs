@@ -10,6 +10,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 
 use crate::chain;
+use crate::commitment::{Mismatch, check_disclosed};
 
 /// The input is not a proof document at all (as opposed to a proof that does not verify).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +121,16 @@ pub enum Problem {
         position: usize,
         /// The event's id.
         id: String,
+    },
+    /// A text disclosed beside its commitment (`disclosed`) does not answer it.
+    #[error("{event}: the disclosed {member} does not match its commitment: {reason}")]
+    Disclosure {
+        /// The event, as `event 3 (01K…)` or `unchained event 1 (01K…)`.
+        event: String,
+        /// The member holding the commitment.
+        member: String,
+        /// Why it does not match.
+        reason: Mismatch,
     },
     /// No signature or no signer.
     #[error("the document is not signed")]
@@ -297,6 +308,11 @@ pub(super) fn check_unchained(
                 id: id.clone(),
             });
         }
+        disclosures(
+            event,
+            || format!("unchained event {position} ({id})"),
+            problems,
+        );
         match event.get("hash").and_then(Value::as_str) {
             Some(hash) if hash == chain::event_hash(event) => {}
             Some(_) => problems.push(Problem::UnchainedHashMismatch { position, id }),
@@ -315,6 +331,7 @@ pub(super) fn check_chain(events: &[Value], genesis: &str, problems: &mut Vec<Pr
     for (i, event) in events.iter().enumerate() {
         let position = i + 1;
         let id = event_id(event);
+        disclosures(event, || format!("event {position} ({id})"), problems);
         match hashes[i] {
             None => problems.push(Problem::MissingHash {
                 position,
@@ -351,6 +368,17 @@ pub(super) fn check_chain(events: &[Value], genesis: &str, problems: &mut Vec<Pr
                 previous: i,
                 previous_id: event_id(&events[i - 1]),
             },
+        });
+    }
+}
+
+/// Checks the texts an event discloses against its commitments (`name` names the event).
+fn disclosures(event: &Value, name: impl Fn() -> String, problems: &mut Vec<Problem>) {
+    for (member, reason) in check_disclosed(event) {
+        problems.push(Problem::Disclosure {
+            event: name(),
+            member: shown(&member),
+            reason,
         });
     }
 }

@@ -114,10 +114,8 @@ async fn a_proof_from_the_embedded_store_verifies_and_tampering_is_named() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("out of order"), "{out}");
     // Re-signed by someone else: consistent in itself, refused against our key.
-    let document: consent::evidence::proof::ProofDocument =
-        serde_json::from_value(proof.clone()).expect("a proof document");
     let forged = consent::evidence::proof::ProofSigner::from_seed("forger", [2; 32])
-        .map(|s| s.sign(document).to_json())
+        .map(|s| s.sign_json(proof.clone()))
         .expect("signed");
     let forged = file("forged.json", &forged.to_string());
     assert_eq!(verify(&forged, &[]).0, 0);

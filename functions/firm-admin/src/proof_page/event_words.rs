@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
+use consent::evidence::shown::ShownTexts;
 use consent::model::consent_capture::CaptureMethod;
 use consent::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 use serde::Serialize;
@@ -11,7 +12,9 @@ use serde::Serialize;
 pub(super) fn describe(
     event: &AuditEvent,
     chain: &[AuditEvent],
+    texts: ShownTexts,
 ) -> (String, Vec<(&'static str, String)>) {
+    let private = |text: &String| shown_text(event, text, texts);
     let yes_no = |b: bool| if b { "on" } else { "off" }.to_string();
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not given)".to_string());
     match &event.kind {
@@ -192,7 +195,7 @@ pub(super) fn describe(
         } => (
             "A text from the contact was received".to_string(),
             vec![
-                ("Their text", text.clone()),
+                ("Their text", private(text)),
                 ("Read as", words(classification)),
                 ("Effect", note_words(*note).to_string()),
                 ("Carrier's message id", inbound_message_id.clone()),
@@ -233,7 +236,7 @@ pub(super) fn describe(
             idempotency_key,
         } => {
             let mut details = vec![
-                ("Message", body.clone()),
+                ("Message", private(body)),
                 ("Kind", words(kind)),
                 ("Category", words(category)),
                 ("From", from.clone()),
@@ -286,7 +289,7 @@ pub(super) fn describe(
         } => (
             "A text was held until the recipient's allowed hours".to_string(),
             vec![
-                ("Message", body.clone()),
+                ("Message", private(body)),
                 ("Kind", words(kind)),
                 ("Not before", when(*not_before)),
             ],
@@ -302,7 +305,7 @@ pub(super) fn describe(
         } => (
             "A text was blocked by the consent check".to_string(),
             vec![
-                ("Message", body.clone()),
+                ("Message", private(body)),
                 ("Kind", words(kind)),
                 ("Why", words(reason)),
             ],
@@ -353,6 +356,18 @@ pub(super) fn describe(
 /// The authenticated caller behind a change, when one was recorded.
 fn signed_in_as(actor: &Option<String>) -> Option<(&'static str, String)> {
     actor.as_ref().map(|actor| ("Signed in as", actor.clone()))
+}
+
+/// A text of `event` as the page shows it: in full, unless it is the event's privileged
+/// text and the page shows commitments only (the commitment itself is shown beside it).
+fn shown_text(event: &AuditEvent, text: &str, texts: ShownTexts) -> String {
+    match event.committed_text() {
+        Some((_, commitment)) if texts == ShownTexts::Committed => format!(
+            "(not shown: not a consent message; its {} bytes are committed to below)",
+            commitment.length
+        ),
+        _ => text.to_string(),
+    }
 }
 
 fn position_of(event_id: &str, chain: &[AuditEvent]) -> String {

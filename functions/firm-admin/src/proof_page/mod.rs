@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use consent::evidence::audit::{AuditEvent, AuditKind};
 use consent::evidence::proof::ProofDocument;
+use consent::evidence::shown::ShownTexts;
 use consent::model::consent_capture::ConsentCapture;
 use consent_http::{Page, escape};
 
@@ -54,7 +55,11 @@ pub fn render(proof: &ProofDocument) -> Page {
          Each one carries a fingerprint (hash) of its content and of the event before it, so \
          no event can be changed, removed or reordered without it showing.</p>",
     );
-    body.push_str(&events_table(&proof.events, &proof.events));
+    body.push_str(&format!(
+        "<p class=\"muted\">{}</p>",
+        escape(COMMITMENTS_IN_TWO_SENTENCES)
+    ));
+    body.push_str(&events_table(&proof.events, &proof.events, proof.texts));
     if !proof.unchained_events.is_empty() {
         body.push_str(
             "<h2>Recorded before this number had a consent record</h2>\
@@ -63,7 +68,11 @@ pub fn render(proof: &ProofDocument) -> Page {
              into the chain above; each still carries a fingerprint of its content, and the \
              document's signature covers them.</p>",
         );
-        body.push_str(&events_table(&proof.unchained_events, &proof.events));
+        body.push_str(&events_table(
+            &proof.unchained_events,
+            &proof.events,
+            proof.texts,
+        ));
     }
 
     body.push_str("<h2>How to check this document</h2>");
@@ -181,7 +190,43 @@ fn collection_section(events: &[AuditEvent]) -> String {
     html
 }
 
-fn events_table(events: &[AuditEvent], chain: &[AuditEvent]) -> String {
+/// What a carrier reading the page needs to know about the texts it does not show.
+pub const COMMITMENTS_IN_TWO_SENTENCES: &str = "Consent messages (the opt-in request, \
+     confirmations, HELP replies and the replies that changed consent) are shown in full; \
+     every other text (the firm's own messages, replies that changed nothing) is shown as a \
+     commitment: the SHA-256 of the text with a random salt only the firm holds, and its \
+     length in bytes. The fingerprints cover the commitment, so this document verifies \
+     without the text, and a text the firm discloses with its salt can be checked against it \
+     by anyone (consent-proof verify --disclose TEXT --salt SALT).";
+
+/// The commitment of an event's privileged text, its salt in the firm's copy, or a note that
+/// the text was recorded before commitments and so stands in full.
+fn commitment_rows(event: &AuditEvent, texts: ShownTexts) -> Vec<(&'static str, String)> {
+    match (event.committed_text(), &event.salt) {
+        (Some((_, commitment)), Some(salt)) => {
+            let mut rows = vec![
+                ("Commitment (SHA-256)", commitment.commitment),
+                (
+                    "Text length",
+                    format!("{} bytes (UTF-8)", commitment.length),
+                ),
+            ];
+            if texts == ShownTexts::Included {
+                rows.push(("Salt (the firm's copy)", salt.to_hex()));
+            }
+            rows
+        }
+        _ if event.kind.private_text().is_some() => vec![(
+            "Note",
+            "Recorded before texts were kept as commitments: shown in full, as its \
+             fingerprint covers it."
+                .to_string(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn events_table(events: &[AuditEvent], chain: &[AuditEvent], texts: ShownTexts) -> String {
     if events.is_empty() {
         return "<p>No events.</p>".to_string();
     }
@@ -190,7 +235,8 @@ fn events_table(events: &[AuditEvent], chain: &[AuditEvent]) -> String {
          <th>Fingerprint</th></tr>",
     );
     for (i, event) in events.iter().enumerate() {
-        let (what, details) = describe(event, chain);
+        let (what, mut details) = describe(event, chain, texts);
+        details.extend(commitment_rows(event, texts));
         let mut cell = format!("<strong>{}</strong>", escape(&what));
         if !details.is_empty() {
             cell.push_str("<dl>");

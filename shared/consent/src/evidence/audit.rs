@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::commitment::{TextCommitment, TextSalt};
 use crate::model::consent_capture::ConsentCapture;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::keywords::Classification;
@@ -29,18 +30,35 @@ pub struct AuditEvent {
     /// Hex SHA-256 of the event's canonical JSON without this field; set when it is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+    /// The salt of the event's text that is not a consent message ([`AuditKind::private_text`]),
+    /// drawn when the event is built: the event is hashed and shown with that text's
+    /// commitment in its place. Kept in the store (the firm's copy), never in a default proof;
+    /// absent on events without such a text and on those written before commitments, which are
+    /// hashed and shown with the text in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<TextSalt>,
 }
 
 impl AuditEvent {
     /// A new event at `at`, with a fresh, monotonic id.
     pub fn new(at: DateTime<Utc>, kind: AuditKind) -> Self {
+        let salt = kind.private_text().map(|_| TextSalt::fresh());
         Self {
             id: next_event_id(at),
             at,
             kind,
             prev_hash: None,
             hash: None,
+            salt,
         }
+    }
+
+    /// The member holding the event's text that is not a consent message, and that text's
+    /// commitment, which the event is hashed and shown with; `None` when the event has no
+    /// such text, or was written before commitments (no salt: the text stands in full).
+    pub fn committed_text(&self) -> Option<(&'static str, TextCommitment)> {
+        let (member, text) = self.kind.private_text()?;
+        Some((member, self.salt.as_ref()?.commit(text)))
     }
 
     /// The event's type name as stored (`opted_in`, `message_sent`, ...).

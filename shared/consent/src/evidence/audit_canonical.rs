@@ -1,14 +1,17 @@
 //! The canonical JSON of an audit event without its `hash`: what the chain hashes, twice for
 //! every gated send. The event's members are written in key order as listed here, with no
 //! flattened map to collect and nothing to sort at run time; the members' values go through
-//! the generic writer of [`crate::evidence::canonical`]. The text is byte for byte that of the
-//! `serde_json::Value` path (a test checks every kind), so proofs verify as before. A new field is a compile error in the match below, and a
-//! key out of order fails that test.
+//! the generic writer of [`crate::evidence::canonical`]. A text that is not a consent message
+//! is written as its commitment and the salt is never written (the committed form). The text
+//! is byte for byte that of the `serde_json::Value` path ([`crate::evidence::chain::event_json`];
+//! a test checks every kind), so proofs verify as before. A new field is a compile error in
+//! the match below, and a key out of order fails that test.
 
 use serde::Serialize;
 
 use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::evidence::canonical::{CanonicalError, append_canonical};
+use crate::evidence::commitment::TextCommitment;
 
 /// An object whose members are written in the order given (the caller's order is key order).
 struct Members {
@@ -47,6 +50,19 @@ impl Members {
         }
     }
 
+    /// A text member: its commitment when the event commits to it (`committed`), else the text.
+    fn text(
+        &mut self,
+        key: &str,
+        text: &str,
+        committed: Option<&(&'static str, TextCommitment)>,
+    ) -> Result<(), CanonicalError> {
+        match committed {
+            Some((member, commitment)) if *member == key => self.member(key, commitment),
+            _ => self.member(key, text),
+        }
+    }
+
     fn close(mut self) -> String {
         if self.first {
             self.out.push('{');
@@ -65,6 +81,9 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
         first: true,
     };
     let (at, id, kind) = (&event.at, &event.id, event.kind.type_name());
+    // The chained form of an event is its committed form: its salt is never hashed.
+    let committed = event.committed_text();
+    let committed = committed.as_ref();
     match &event.kind {
         AuditKind::ContactCreated {
             contact_id,
@@ -182,7 +201,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("note", note)?;
             m.prev_hash(event)?;
             m.member("received_at", received_at)?;
-            m.member("text", text)?;
+            m.text("text", text, committed)?;
             m.member("type", kind)?;
         }
         AuditKind::EmailConfirmationIgnored {
@@ -212,7 +231,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             idempotency_key,
         } => {
             m.member("at", at)?;
-            m.member("body", body)?;
+            m.text("body", body, committed)?;
             m.member("category", category)?;
             m.member("double_opt_in", double_opt_in)?;
             m.member("from", from)?;
@@ -257,7 +276,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             rule,
         } => {
             m.member("at", at)?;
-            m.member("body", body)?;
+            m.text("body", body, committed)?;
             m.member("category", category)?;
             m.member("id", id)?;
             m.member("idempotency_key", idempotency_key)?;
@@ -287,7 +306,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             rule,
         } => {
             m.member("at", at)?;
-            m.member("body", body)?;
+            m.text("body", body, committed)?;
             m.member("category", category)?;
             m.member("id", id)?;
             m.member("idempotency_key", idempotency_key)?;

@@ -2,7 +2,9 @@
 //! so no stored event can be edited, removed or reordered without breaking a link.
 //!
 //! - An event's `hash` is the lowercase hex SHA-256 of the canonical JSON ([`crate::evidence::canonical`])
-//!   of the event as serialized, without its `hash` member (its `prev_hash` included).
+//!   of the event in its committed form ([`event_json`]: a text that is not a consent message
+//!   as its salted commitment, [`crate::evidence::commitment`]), without its `hash` member (its
+//!   `prev_hash` included).
 //! - The first event of a (firm, number) trail links to the trail's genesis, the hash of
 //!   `consent-chain/v1\n<firm_id>\n<phone>`, so a trail cannot be passed off as another
 //!   number's; every later event links to the hash of the event before it.
@@ -29,6 +31,7 @@ pub use consent_proof::chain::{
 
 use crate::evidence::audit::AuditEvent;
 use crate::evidence::canonical::CanonicalError;
+use crate::evidence::shown::{self, ShownTexts};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 
@@ -64,11 +67,10 @@ pub fn hash_of(event: &AuditEvent) -> Result<String, UnhashableEvent> {
     }
 }
 
-/// An event as JSON, exactly as it is stored and shown in proofs.
+/// An event as JSON in the form the chain hashes and a default proof shows: its text that is
+/// not a consent message as its commitment, no salt ([`crate::evidence::shown`]).
 pub fn event_json(event: &AuditEvent) -> Value {
-    // Serializing an event cannot fail: every map key is a string and no field has a custom
-    // serializer (the tests serialize every kind).
-    serde_json::to_value(event).unwrap_or(Value::Null)
+    shown::event_json(event, ShownTexts::Committed)
 }
 
 /// Chains `events` onto `head` (the trail's genesis when `None`) in order, setting each one's
@@ -168,8 +170,8 @@ fn seal_record_with(
 }
 
 /// [`try_seal_onto_record`] for [`crate::ports::ConsentWrite::new`], which cannot fail yet.
-/// Audit events hold strings, booleans, times and names, never a number (a test holds every
-/// kind to that), so no refusal can happen today. Were one to, nothing is hashed: the events
+/// Audit events hold strings, booleans, times and names, and no number but a committed text's
+/// length (a test holds every kind to that), so no refusal can happen today. Were one to, nothing is hashed: the events
 /// are left without links or hashes, the record's head does not move, and the refusal is
 /// logged.
 pub fn seal_onto_record(
@@ -447,9 +449,26 @@ mod tests {
             }
             let independent = serde_json_canonicalizer::to_string(&hashed).unwrap();
             assert_eq!(independent, text, "{}", event.type_name());
-            // Why no event is refused: an audit event holds no number at all.
-            assert!(!holds_a_number(&event_json(event)), "{}", event.type_name());
+            // Why no event is refused: the only number an audit event holds is a committed
+            // text's length, far inside ±(2^53−1).
+            assert!(
+                !holds_a_number(&without_commitment_lengths(event_json(event))),
+                "{}",
+                event.type_name()
+            );
         }
+    }
+
+    /// `event` without the lengths of its commitments (the one number an event may hold).
+    fn without_commitment_lengths(mut event: Value) -> Value {
+        if let Some(members) = event.as_object_mut() {
+            for value in members.values_mut() {
+                if crate::evidence::commitment::Commitment::of(value).is_some() {
+                    *value = Value::Null;
+                }
+            }
+        }
+        event
     }
 
     fn holds_a_number(value: &Value) -> bool {

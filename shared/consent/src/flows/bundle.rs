@@ -17,6 +17,7 @@ use super::{FlowError, Services};
 use crate::evidence::proof::{
     BUNDLE_FORMAT, BundleManifest, FirmChain, ManifestEntry, ProofSigner,
 };
+use crate::evidence::shown::ShownTexts;
 use crate::model::firm::Firm;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus};
@@ -42,6 +43,7 @@ pub struct AuditBundle {
     firm: Firm,
     firm_chain: FirmChain,
     status: Option<ConsentStatus>,
+    texts: ShownTexts,
     generated_at: DateTime<Utc>,
     /// The listing's position after the last page read.
     after: Option<ConsentListPosition>,
@@ -71,10 +73,12 @@ impl Services {
     /// Begins a firm's audit bundle (`status`: `opted_in`, `opted_out` or `pending`; every
     /// status when `None`): checks the request, the firm and the proof key, and reads the
     /// firm's own chain, so that what can fail for the caller fails before anything is written.
+    /// Its proofs show privileged texts as `texts` asks (commitments alone by default).
     pub async fn audit_bundle(
         &self,
         firm_id: &str,
         status: Option<&str>,
+        texts: ShownTexts,
     ) -> Result<AuditBundle, FlowError> {
         let status = match status {
             None => None,
@@ -90,6 +94,7 @@ impl Services {
             firm,
             firm_chain,
             status,
+            texts,
             generated_at: self.clock.now(),
             after: None,
             page: VecDeque::new(),
@@ -158,7 +163,13 @@ impl AuditBundle {
             }
             let proof = self
                 .services
-                .proof_with_firm_chain(&self.firm, &self.firm_chain, &record.phone, &self.signer)
+                .proof_with_firm_chain(
+                    &self.firm,
+                    &self.firm_chain,
+                    &record.phone,
+                    &self.signer,
+                    self.texts,
+                )
                 .await;
             let proof = match proof {
                 Ok(proof) => proof,

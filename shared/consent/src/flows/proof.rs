@@ -10,6 +10,7 @@ use crate::evidence::proof::{
     FirmChain, ProofDocument, ProofPublicKey, ProofSigner, build_firm_chain, build_proof,
     rests_on_firm_attestation,
 };
+use crate::evidence::shown::ShownTexts;
 use crate::model::firm::Firm;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
@@ -72,8 +73,14 @@ impl ProofSigning {
 }
 
 impl Services {
-    /// The signed proof of a number's consent at a firm.
-    pub async fn proof(&self, firm_id: &str, phone: &str) -> Result<ProofDocument, FlowError> {
+    /// The signed proof of a number's consent at a firm, its privileged texts as commitments
+    /// or, for the firm's own copy, with the texts and salts beside them (`texts`).
+    pub async fn proof(
+        &self,
+        firm_id: &str,
+        phone: &str,
+        texts: ShownTexts,
+    ) -> Result<ProofDocument, FlowError> {
         let signer = self.proof_signing.signer().await?;
         let firm = self.firm(firm_id).await?;
         let phone = PhoneNumber::parse(phone)?;
@@ -84,21 +91,22 @@ impl Services {
         } else {
             build_proof(&firm, &record, events, self.clock.now())
         };
-        Ok(signer.sign(document))
+        Ok(signer.sign(document.with_texts(texts)))
     }
 
     /// The signed proof of `phone` at `firm`, whose chain (read once for many proofs) it
-    /// carries if the consent rests on the firm's word.
+    /// carries if the consent rests on the firm's word, showing privileged texts as `texts`.
     pub(crate) async fn proof_with_firm_chain(
         &self,
         firm: &Firm,
         firm_chain: &FirmChain,
         phone: &PhoneNumber,
         signer: &ProofSigner,
+        texts: ShownTexts,
     ) -> Result<ProofDocument, FlowError> {
         let (record, events) = self.trail(&firm.firm_id, phone).await?;
         let attested = rests_on_firm_attestation(&record, &events);
-        let mut document = build_proof(firm, &record, events, self.clock.now());
+        let mut document = build_proof(firm, &record, events, self.clock.now()).with_texts(texts);
         if attested {
             document = document.with_firm_chain(firm_chain.clone());
         }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::evidence::audit::AuditEvent;
 use crate::evidence::chain;
+use crate::evidence::shown::{ShownEvent, ShownTexts, shown_events};
 use crate::model::firm::Firm;
 use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus};
 
@@ -67,8 +68,10 @@ pub struct ProofChain {
     pub length: usize,
 }
 
-/// A proof of consent: the trail of one number at one firm, signed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A proof of consent: the trail of one number at one firm, signed. It serializes its events
+/// in the form [`ProofDocument::texts`] asks for (privileged texts as commitments by default),
+/// never as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProofDocument {
     /// Always [`PROOF_FORMAT`].
     pub format: String,
@@ -90,15 +93,60 @@ pub struct ProofDocument {
     pub unchained_events: Vec<AuditEvent>,
     /// The firm's own chain (its double opt-in history), when the consent rests on the firm's
     /// word; absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firm_chain: Option<FirmChain>,
     /// The key that signed the document.
     pub signer: Option<ProofPublicKey>,
     /// Ed25519 signature, base64, over the canonical JSON of the document without this member.
     pub signature: Option<String>,
+    /// Whether the events show their privileged texts beside the commitments (the firm's copy)
+    /// or the commitments alone (the default); not a member of the document.
+    pub texts: ShownTexts,
+}
+
+/// The document as written: its events in their shown form.
+#[derive(Serialize)]
+struct Written<'a> {
+    format: &'a str,
+    generated_at: &'a DateTime<Utc>,
+    firm: &'a ProofFirm,
+    phone: &'a str,
+    consent: &'a ProofConsent,
+    chain: &'a ProofChain,
+    events: Vec<ShownEvent<'a>>,
+    unchained_events: Vec<ShownEvent<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    firm_chain: Option<&'a FirmChain>,
+    signer: Option<&'a ProofPublicKey>,
+    signature: Option<&'a str>,
+}
+
+impl Serialize for ProofDocument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Written {
+            format: &self.format,
+            generated_at: &self.generated_at,
+            firm: &self.firm,
+            phone: &self.phone,
+            consent: &self.consent,
+            chain: &self.chain,
+            events: shown_events(&self.events, self.texts),
+            unchained_events: shown_events(&self.unchained_events, self.texts),
+            firm_chain: self.firm_chain.as_ref(),
+            signer: self.signer.as_ref(),
+            signature: self.signature.as_deref(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl ProofDocument {
+    /// The document showing its privileged texts or not (before it is signed: the signature
+    /// covers the form it is given in).
+    pub fn with_texts(mut self, texts: ShownTexts) -> Self {
+        self.texts = texts;
+        self
+    }
+
     /// The document as JSON.
     pub fn to_json(&self) -> Value {
         json_of(self)
@@ -160,6 +208,7 @@ pub fn build_proof(
         firm_chain: None,
         signer: None,
         signature: None,
+        texts: ShownTexts::Committed,
     }
 }
 

@@ -89,6 +89,22 @@ impl ProofSigner {
         document
     }
 
+    /// Signs a proof document given as JSON (as served, in whichever form of its texts):
+    /// sets its `signer` to this key and its `signature` over the rest. What a proof read back
+    /// from its JSON is re-signed with, since its committed texts cannot be read back into
+    /// events.
+    pub fn sign_json(&self, mut document: serde_json::Value) -> serde_json::Value {
+        if let Some(members) = document.as_object_mut() {
+            members.remove("signature");
+            members.insert("signer".to_string(), json_of(&self.public_key()));
+        }
+        let signature = self.signature_of(&document);
+        if let Some(members) = document.as_object_mut() {
+            members.insert("signature".to_string(), signature.into());
+        }
+        document
+    }
+
     /// Base64 of the signature over the canonical JSON of `unsigned` without its `signature`
     /// member (proof documents and bundle manifests alike; their `format` tells them apart).
     pub(super) fn signature_of(&self, unsigned: &serde_json::Value) -> String {
