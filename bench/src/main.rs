@@ -45,6 +45,9 @@ struct Args {
     /// Messages in the counted batch.
     #[arg(long, default_value_t = 1_000)]
     batch: usize,
+    /// Stores the in-process gate is measured on (comma-separated): memory, sqlite.
+    #[arg(long, default_value = "memory,sqlite")]
+    gate_stores: String,
     /// Sections to run (comma-separated): lambda, size, gate, local, latency, requests.
     #[arg(long, default_value = "lambda,size,gate,local,latency,requests")]
     sections: String,
@@ -210,7 +213,12 @@ async fn run(args: Args) -> std::process::ExitCode {
     }
     if want("gate") {
         eprintln!("== gate throughput in process");
-        report.gate = Some(throughput::in_process(args.decisions, args.numbers));
+        let stores: Vec<&str> = args.gate_stores.split(',').map(str::trim).collect();
+        let stores = throughput::GateStores {
+            memory: stores.contains(&"memory"),
+            sqlite: stores.contains(&"sqlite"),
+        };
+        report.gate = Some(throughput::in_process(args.decisions, args.numbers, stores));
         save(&args, &report);
     }
     if want("local") {

@@ -300,11 +300,20 @@ async fn on_sqlite(decisions: usize, numbers: usize, limit: Duration) -> Vec<Thr
     results
 }
 
+/// Which stores the in-process gate is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateStores {
+    /// The in-memory store (and the policy alone).
+    pub memory: bool,
+    /// The SQLite store, at both durabilities.
+    pub sqlite: bool,
+}
+
 /// Gate throughput in process, on a single-threaded tokio runtime (one core): `send` one
 /// message at a time, `send_batch` in batches of 1,000, and the policy alone. Each mode makes
 /// at most `decisions` decisions over `numbers` opted-in numbers, and stops after 30 s; the
-/// two sending modes run [`GATE_RUNS`] times each, on a fresh store each time.
-pub fn in_process(decisions: usize, numbers: usize) -> Vec<Throughput> {
+/// two in-memory sending modes run [`GATE_RUNS`] times each, on a fresh store each time.
+pub fn in_process(decisions: usize, numbers: usize, stores: GateStores) -> Vec<Throughput> {
     let worker = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -313,69 +322,83 @@ pub fn in_process(decisions: usize, numbers: usize) -> Vec<Throughput> {
         runtime.block_on(async move {
             let limit = Duration::from_secs(30);
             let mut results = Vec::new();
-
-            let mut runs = Vec::new();
-            for _ in 0..GATE_RUNS {
-                runs.push(send_one_at_a_time(decisions, numbers, limit).await);
+            if stores.memory {
+                results.extend(in_memory(decisions, numbers, limit).await);
             }
-            results.push(median_run(runs));
-
-            let mut runs = Vec::new();
-            let mut last = None;
-            for _ in 0..GATE_RUNS {
-                let (run, bench, firm, requests) = send_in_batches(decisions, numbers, limit).await;
-                runs.push(run);
-                last = Some((bench, firm, requests));
+            if stores.sqlite {
+                results.extend(on_sqlite(decisions.min(SQLITE_DECISIONS), numbers, limit).await);
             }
-            results.push(median_run(runs));
-            let Some((bench, firm, requests)) = last else {
-                return results;
-            };
-
-            // The policy alone, on records in hand: no store, no audit events, no send.
-            let records = bench
-                .store
-                .get_consents(
-                    &firm.firm_id,
-                    &requests.iter().take(1_000).map(|r| r.to.clone()).collect::<Vec<_>>(),
-                )
-                .await
-                .unwrap_or_default();
-            let records: Vec<_> = records.into_values().collect();
-            let now = bench.clock.now();
-            let rounds = 1_000;
-            let started = Instant::now();
-            let mut allowed = 0usize;
-            for _ in 0..rounds {
-                for record in &records {
-                    let window = recipient_window(&firm, &record.phone, Some(record));
-                    let decision = gate::decide(GateQuestion {
-                        record: Some(record),
-                        double_opt_in: firm.double_opt_in,
-                        kind: MessageKind::FirmMessage,
-                        window: &window,
-                        now,
-                        category: MessageCategory::Transactional,
-                        limits: firm.limits,
-                    });
-                    if std::hint::black_box(decision) == gate::GateDecision::Allow {
-                        allowed += 1;
-                    }
-                }
-            }
-            results.push(Throughput {
-                mode: "in process, the policy alone (`recipient_window` + `gate::decide`, record in hand)".to_string(),
-                decisions: rounds * records.len(),
-                elapsed: started.elapsed(),
-                outcomes: format!("allow {allowed}"),
-            });
-            results.extend(on_sqlite(decisions.min(SQLITE_DECISIONS), numbers, limit).await);
             results
         })
     });
     worker
         .join()
         .unwrap_or_else(|_| panic!("the throughput thread panicked"))
+}
+
+/// The in-memory modes: `send` and `send_batch` ([`GATE_RUNS`] runs each), the policy alone.
+async fn in_memory(decisions: usize, numbers: usize, limit: Duration) -> Vec<Throughput> {
+    let mut results = Vec::new();
+    let mut runs = Vec::new();
+    for _ in 0..GATE_RUNS {
+        runs.push(send_one_at_a_time(decisions, numbers, limit).await);
+    }
+    results.push(median_run(runs));
+
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..GATE_RUNS {
+        let (run, bench, firm, requests) = send_in_batches(decisions, numbers, limit).await;
+        runs.push(run);
+        last = Some((bench, firm, requests));
+    }
+    results.push(median_run(runs));
+    let Some((bench, firm, requests)) = last else {
+        return results;
+    };
+    // The policy alone, on records in hand: no store, no audit events, no send.
+    let records = bench
+        .store
+        .get_consents(
+            &firm.firm_id,
+            &requests
+                .iter()
+                .take(1_000)
+                .map(|r| r.to.clone())
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap_or_default();
+    let records: Vec<_> = records.into_values().collect();
+    let now = bench.clock.now();
+    let rounds = 1_000;
+    let started = Instant::now();
+    let mut allowed = 0usize;
+    for _ in 0..rounds {
+        for record in &records {
+            let window = recipient_window(&firm, &record.phone, Some(record));
+            let decision = gate::decide(GateQuestion {
+                record: Some(record),
+                double_opt_in: firm.double_opt_in,
+                kind: MessageKind::FirmMessage,
+                window: &window,
+                now,
+                category: MessageCategory::Transactional,
+                limits: firm.limits,
+            });
+            if std::hint::black_box(decision) == gate::GateDecision::Allow {
+                allowed += 1;
+            }
+        }
+    }
+    results.push(Throughput {
+        mode: "in process, the policy alone (`recipient_window` + `gate::decide`, record in hand)"
+            .to_string(),
+        decisions: rounds * records.len(),
+        elapsed: started.elapsed(),
+        outcomes: format!("allow {allowed}"),
+    });
+    results
 }
 
 /// The local server at one store size.

@@ -98,19 +98,21 @@ impl ConsentStore for SqliteStore {
                 } = encoded;
                 let firm_id = write.firm_id.as_str();
                 let phone = write.phone.as_str();
-                let stored: Option<(u64, Option<String>)> = tx
+                let stored: Option<(u64, Option<String>, String)> = tx
                     .prepare_cached(
-                        "SELECT version, audit_head FROM consents WHERE firm_id = ?1 AND phone = ?2",
+                        "SELECT version, audit_head, status FROM consents WHERE firm_id = ?1 AND phone = ?2",
                     )
                     .and_then(|mut s| {
-                        s.query_row([firm_id, phone], |row| Ok((row.get(0)?, row.get(1)?)))
-                            .optional()
+                        s.query_row([firm_id, phone], |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                        })
+                        .optional()
                     })
                     .map_err(sql)?;
                 let head_moved = write.checks_head()
-                    && stored.as_ref().and_then(|(_, head)| head.as_deref())
+                    && stored.as_ref().and_then(|(_, head, _)| head.as_deref())
                         != write.chained_onto.as_deref();
-                if stored.as_ref().map(|(version, _)| *version) != write.expected_version
+                if stored.as_ref().map(|(version, _, _)| *version) != write.expected_version
                     || head_moved
                 {
                     return Err(StoreError::VersionConflict {
@@ -130,21 +132,8 @@ impl ConsentStore for SqliteStore {
                     }
                 }
                 if let (Some(record), Some(doc)) = (&write.record, &record) {
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO consents (firm_id, phone, version, status, audit_head, doc)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
-                            firm_id,
-                            phone,
-                            record.version,
-                            record.status.as_str(),
-                            record.audit_head,
-                            doc
-                        ])
-                    })
-                    .map_err(sql)?;
+                    write_record(tx, (firm_id, phone), record, doc, stored.map(|(_, _, s)| s))
+                        .map_err(sql)?;
                 }
                 let mut insert = tx
                     .prepare_cached(
@@ -299,6 +288,59 @@ impl SqliteStore {
             })?
             .collect()
         })
+    }
+}
+
+/// Writes a record's row: a new row, or the stored one updated in place. An update leaves
+/// `status` (and so the `consents_by_status` index) alone unless it changed: most writes (a
+/// send, a claim) keep the status, and rewriting an index entry costs a page write.
+fn write_record(
+    tx: &rusqlite::Transaction<'_>,
+    (firm_id, phone): (&str, &str),
+    record: &ConsentRecord,
+    doc: &str,
+    stored_status: Option<String>,
+) -> rusqlite::Result<usize> {
+    let status = record.status.as_str();
+    match stored_status {
+        None => tx
+            .prepare_cached(
+                "INSERT INTO consents (firm_id, phone, version, status, audit_head, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                firm_id,
+                phone,
+                record.version,
+                status,
+                record.audit_head,
+                doc
+            ]),
+        Some(stored) if stored == status => tx
+            .prepare_cached(
+                "UPDATE consents SET version = ?3, audit_head = ?4, doc = ?5
+                 WHERE firm_id = ?1 AND phone = ?2",
+            )?
+            .execute(params![
+                firm_id,
+                phone,
+                record.version,
+                record.audit_head,
+                doc
+            ]),
+        Some(_) => tx
+            .prepare_cached(
+                "UPDATE consents SET version = ?3, status = ?4, audit_head = ?5, doc = ?6
+                 WHERE firm_id = ?1 AND phone = ?2",
+            )?
+            .execute(params![
+                firm_id,
+                phone,
+                record.version,
+                status,
+                record.audit_head,
+                doc
+            ]),
     }
 }
 

@@ -193,14 +193,18 @@ fn commit(
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)?;
+        // Cached statements: parsing them anew for each write cost as much as a small write.
+        let statement = |sql: &str| {
+            tx.prepare_cached(sql)
+                .and_then(|mut s| s.execute([]))
+                .map_err(failed)
+        };
         for write in group.iter_mut() {
-            tx.execute_batch("SAVEPOINT write").map_err(failed)?;
-            let kept = if write.run(&tx) {
-                "RELEASE write"
-            } else {
-                "ROLLBACK TO write; RELEASE write"
-            };
-            tx.execute_batch(kept).map_err(failed)?;
+            statement("SAVEPOINT write")?;
+            if !write.run(&tx) {
+                statement("ROLLBACK TO write")?;
+            }
+            statement("RELEASE write")?;
         }
         tx.commit().map_err(failed)
     })();
