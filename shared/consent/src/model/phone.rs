@@ -116,11 +116,31 @@ impl Serialize for PhoneNumber {
     }
 }
 
+/// Reads a number this service wrote (a record, an event, a token's sealed claims): every
+/// request body takes its number as text and goes through [`PhoneNumber::parse`], so what is
+/// read back was parsed once already and only its E.164 shape is checked. A full parse here
+/// cost more than the rest of reading a consent record.
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        PhoneNumber::parse(&text).map_err(serde::de::Error::custom)
+        if is_e164_shaped(&text) {
+            Ok(Self(text))
+        } else {
+            Err(serde::de::Error::custom(PhoneError::Unparseable(
+                text.chars().take(MAX_INPUT_LEN).collect(),
+            )))
+        }
     }
+}
+
+/// `+`, then a digit 1-9, then digits: at most [`MAX_E164_LEN`] characters in all.
+fn is_e164_shaped(text: &str) -> bool {
+    let Some(digits) = text.strip_prefix('+') else {
+        return false;
+    };
+    text.len() <= MAX_E164_LEN
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.bytes().next().is_some_and(|first| first != b'0')
 }
 
 /// Masks any phone-like string for logs: keeps the country and area code and the last four digits.
@@ -227,6 +247,31 @@ mod tests {
                 .nanp_area_code(),
             None
         );
+    }
+
+    #[test]
+    fn a_stored_number_reads_back_as_itself() {
+        let number = PhoneNumber::parse("(415) 555-0134").unwrap();
+        let json = serde_json::to_string(&number).unwrap();
+        assert_eq!(serde_json::from_str::<PhoneNumber>(&json).unwrap(), number);
+    }
+
+    #[test]
+    fn a_stored_number_not_in_e164_form_is_refused() {
+        for stored in [
+            "\"4155550134\"",
+            "\"+\"",
+            "\"+0155550134\"",
+            "\"+1 415 555 0134\"",
+            "\"+1415555013412345\"",
+            "\"+1415555O134\"",
+            "\"\"",
+        ] {
+            assert!(
+                serde_json::from_str::<PhoneNumber>(stored).is_err(),
+                "{stored} was read as a number"
+            );
+        }
     }
 
     #[test]
