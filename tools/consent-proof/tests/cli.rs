@@ -10,7 +10,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::file;
+use common::{documented_python_verifier, file, python};
 
 /// Runs `consent-proof verify FILE [ARGS]`: exit status, stdout, stderr.
 fn verify(path: &PathBuf, args: &[&str]) -> (i32, String, String) {
@@ -225,42 +225,6 @@ async fn a_duplicated_member_or_an_unsafe_number_makes_a_genuine_proof_invalid()
     let (code, out, _) = verify(&file("huge.json", &huge), &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("$.chain.length is a number outside"), "{out}");
-}
-
-/// The Python verifier printed in docs/proof-format.md, as a reader would copy it.
-fn documented_python_verifier() -> PathBuf {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/proof-format.md"
-    ))
-    .expect("docs/proof-format.md");
-    let start = doc
-        .find("A minimal verifier")
-        .expect("the verifier's heading");
-    let code = doc[start..]
-        .split("```python\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n```").next())
-        .expect("a python block after the heading");
-    file("verify.py", code)
-}
-
-/// A Python with the `cryptography` package: `$PROOF_VERIFIER_PYTHON`, else the one beside
-/// `$MOTO_SERVER` (moto needs the package too), else the repository's `.venv`.
-fn python() -> PathBuf {
-    std::env::var_os("PROOF_VERIFIER_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("MOTO_SERVER")
-                .map(PathBuf::from)
-                .and_then(|moto| moto.parent().map(|bin| bin.join("python")))
-        })
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../.venv/bin/python"
-            ))
-        })
 }
 
 #[tokio::test]

@@ -28,35 +28,10 @@ fn verify(path: &PathBuf, args: &[&str]) -> (i32, String, String) {
 
 /// The Python verifier printed in docs/proof-format.md, run on `proof`: exit status, output.
 fn python_verifies(name: &str, proof: &Value) -> (i32, String) {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/proof-format.md"
-    ))
-    .expect("docs/proof-format.md");
-    let start = doc
-        .find("A minimal verifier")
-        .expect("the verifier's heading");
-    let code = doc[start..]
-        .split("```python\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n```").next())
-        .expect("a python block after the heading");
-    let python = std::env::var_os("PROOF_VERIFIER_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("MOTO_SERVER")
-                .map(PathBuf::from)
-                .and_then(|moto| moto.parent().map(|bin| bin.join("python")))
-        })
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../.venv/bin/python"
-            ))
-        });
+    let python = common::python();
     let key = test_proof_key().public_key().public_key;
     let output = Command::new(&python)
-        .arg(file("verify.py", code))
+        .arg(common::documented_python_verifier())
         .arg(file(name, &proof.to_string()))
         .arg(key)
         .output()

@@ -1,4 +1,5 @@
-//! What the CLI tests share: files of the test run, and the binary run on one.
+//! What the CLI tests share: files of the test run, the binary run on one, and the Python
+//! verifier of the docs.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -29,4 +30,42 @@ pub fn run(subcommand: &str, path: &PathBuf, args: &[&str]) -> (i32, String, Str
         String::from_utf8_lossy(&output.stdout).to_string(),
         String::from_utf8_lossy(&output.stderr).to_string(),
     )
+}
+
+/// The Python verifier printed in docs/proof-format.md, as a reader would copy it.
+#[allow(dead_code, reason = "each test binary includes this module; not all run Python")]
+pub fn documented_python_verifier() -> PathBuf {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/proof-format.md"
+    ))
+    .expect("docs/proof-format.md");
+    let start = doc
+        .find("A minimal verifier")
+        .expect("the verifier's heading");
+    let code = doc[start..]
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a python block after the heading");
+    file("verify.py", code)
+}
+
+/// A Python with the `cryptography` package: `$PROOF_VERIFIER_PYTHON`, else the one beside
+/// `$MOTO_SERVER` (moto needs the package too), else the repository's `.venv`.
+#[allow(dead_code, reason = "each test binary includes this module; not all run Python")]
+pub fn python() -> PathBuf {
+    std::env::var_os("PROOF_VERIFIER_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("MOTO_SERVER")
+                .map(PathBuf::from)
+                .and_then(|moto| moto.parent().map(|bin| bin.join("python")))
+        })
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.venv/bin/python"
+            ))
+        })
 }
