@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use consent::adapters::memory::{OutboxContents, SentEmail, SentSms};
-use consent::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, StoreError};
+use consent::ports::{
+    CarrierOptIn, Clock, Mailer, OptedOutPage, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+    StoreError,
+};
 
 /// Reads what was sent.
 pub trait OutboxView: Send + Sync {
@@ -74,6 +77,17 @@ impl SmsSender for RecordingOutbox {
         phone: &consent::model::phone::PhoneNumber,
     ) -> Result<bool, SendError> {
         self.sms.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        self.sms.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<CarrierOptIn, SendError> {
+        self.sms.opt_in_number(phone).await
     }
 }
 

@@ -154,13 +154,36 @@ pub async fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> 
     Ok((status, body.to_string()))
 }
 
+/// The numbers moto's SNS lists as opted out (`ListPhoneNumbersOptedOut`) when it starts: a
+/// fixed list (moto/sns/models.py, `opt_out_numbers`), one page with no `nextToken`, with no
+/// API to add to it; `OptInPhoneNumber` removes a number and never refuses one. AWS lists the
+/// account's opted-out numbers in pages of up to 100, and refuses a second opt-in of one number
+/// within 30 days (tested on the in-memory outbox, which models it:
+/// shared/consent/tests/carrier_reconciliation.rs). moto's `CheckIfPhoneNumberIsOptedOut`
+/// answers from another rule (numbers ending in 99), so these numbers pass the check before an
+/// opt-in request, as a number opted out after its contact was created would. Only the first
+/// two are numbers a carrier assigns; the rest are Ofcom's drama ranges, which the service reads
+/// as no phone number (the reconciliation counts them `unreadable`).
+pub const MOTO_OPTED_OUT: [&str; 8] = [
+    "+447420500600",
+    "+447420505401",
+    "+447632960543",
+    "+447632960028",
+    "+447700900149",
+    "+447700900550",
+    "+447700900545",
+    "+447700900907",
+];
+
 #[async_trait]
 impl Sent for Moto {
-    /// moto reports numbers ending in 99 as opted out, and no others.
+    /// moto reports numbers ending in 99 as opted out when asked about one, and lists its fixed
+    /// [`MOTO_OPTED_OUT`] from the start; it can be told nothing else.
     fn opt_out_at_carrier(&self, phone: &str) {
         assert!(
-            phone.ends_with("99"),
-            "moto only reports numbers ending in 99 as opted out; {phone} does not"
+            phone.ends_with("99") || MOTO_OPTED_OUT.contains(&phone),
+            "moto only reports numbers ending in 99 or in its fixed list as opted out; {phone} \
+             is neither"
         );
     }
 

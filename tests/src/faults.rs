@@ -33,9 +33,9 @@ use consent::model::firm::Firm;
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentRecord, Delivery};
 use consent::ports::{
-    Clock, ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim,
-    IdempotencyStore, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError,
-    StoredResponse,
+    CarrierOptIn, Clock, ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim,
+    IdempotencyStore, Mailer, OptedOutPage, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+    Store, StoreError, StoredResponse,
 };
 
 use crate::{SeenEmail, SeenSms, Sent, TestService, afternoon};
@@ -98,6 +98,10 @@ pub enum Op {
     SendSms,
     /// `SmsSender::is_opted_out`.
     IsOptedOut,
+    /// `SmsSender::opted_out_numbers`.
+    OptedOutNumbers,
+    /// `SmsSender::opt_in_number`.
+    OptInNumber,
     /// `Mailer::send_email`.
     SendEmail,
 }
@@ -123,13 +127,18 @@ impl Op {
             Op::TakeDeferred => "take_deferred",
             Op::SendSms => "send_sms",
             Op::IsOptedOut => "check_if_phone_number_is_opted_out",
+            Op::OptedOutNumbers => "list_phone_numbers_opted_out",
+            Op::OptInNumber => "opt_in_phone_number",
             Op::SendEmail => "send_email",
         }
     }
 
     /// Whether this is a provider call (rather than a store call).
     pub fn is_provider(self) -> bool {
-        matches!(self, Op::SendSms | Op::IsOptedOut | Op::SendEmail)
+        matches!(
+            self,
+            Op::SendSms | Op::IsOptedOut | Op::OptedOutNumbers | Op::OptInNumber | Op::SendEmail
+        )
     }
 }
 
@@ -473,6 +482,14 @@ impl FirmStore for FaultyStore {
         })
         .await
     }
+
+    async fn list_firm_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.list_firm_ids(after, limit).await
+    }
 }
 
 #[async_trait]
@@ -681,6 +698,20 @@ impl SmsSender for FaultySender {
         self.run(Op::IsOptedOut, String::new, || self.sms.is_opted_out(phone))
             .await
     }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        self.run(Op::OptedOutNumbers, String::new, || {
+            self.sms.opted_out_numbers(next_token)
+        })
+        .await
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        self.run(Op::OptInNumber, String::new, || {
+            self.sms.opt_in_number(phone)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -739,6 +770,14 @@ impl SmsSender for Recorder {
 
     async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
         self.sms.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        self.sms.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        self.sms.opt_in_number(phone).await
     }
 }
 

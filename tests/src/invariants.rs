@@ -7,7 +7,8 @@
 //!   `message_sent` / `message_failed` refers to an earlier `message_allowed`, no firm message
 //!   is allowed unless opted in, no opt-in request unless pending and at most one ever, no
 //!   opt-out confirmation unless opted out and at most one per opt-out episode (none owed once
-//!   `opt_out_confirmation_skipped` says the five minutes passed).
+//!   `opt_out_confirmation_skipped` says the five minutes passed), and a
+//!   `carrier_opt_in_requested` only after an opt-in from a carrier opt-out, once for each.
 //! - [`check_journal`]: the writes a store accepted, in order: a status changes exactly when the
 //!   write carries the event saying so, a status or basis changes exactly when the write
 //!   carries one `consent.changed` feed event saying so, and every write moves the version by
@@ -66,6 +67,9 @@ pub fn check_trail(
     // allowed event id -> (kind, failed?, sent?)
     let mut allowed: HashMap<&str, (MessageKind, bool, bool)> = HashMap::new();
     let mut episode_open = false;
+    // Whether the last opt-out was the carrier's, and whether the last opt-in re-subscribed
+    // from it without the carrier being asked yet to lift it.
+    let (mut carrier_opted_out, mut carrier_opt_in_owed) = (false, false);
     for event in &events {
         let at = format!("{label}: {} {}", event.type_name(), event.id);
         match &event.kind {
@@ -92,8 +96,18 @@ pub fn check_trail(
                 if status == Some(ConsentStatus::OptedIn) {
                     problems.push(format!("{at}: opted in while already opted in"));
                 }
+                carrier_opt_in_owed = *from == Some(ConsentStatus::OptedOut) && carrier_opted_out;
                 status = Some(ConsentStatus::OptedIn);
                 episode_open = false;
+            }
+            AuditKind::CarrierOptInRequested { .. } => {
+                if !carrier_opt_in_owed {
+                    problems.push(format!(
+                        "{at}: the carrier was asked to lift an opt-out, but no opt-in from a \
+                         carrier opt-out is waiting for it"
+                    ));
+                }
+                carrier_opt_in_owed = false;
             }
             AuditKind::OptedOut { from, basis, .. } => {
                 if *from != status {
@@ -106,6 +120,7 @@ pub fn check_trail(
                 }
                 status = Some(ConsentStatus::OptedOut);
                 summary.opt_out_episodes.push(0);
+                carrier_opted_out = *basis == ConsentBasis::Carrier;
                 // The carrier has answered, and a decline on the email page is its own answer:
                 // neither owes the opt-out confirmation.
                 episode_open = !matches!(basis, ConsentBasis::Carrier | ConsentBasis::EmailDecline);
@@ -126,6 +141,7 @@ pub fn check_trail(
                     status = Some(ConsentStatus::OptedOut);
                     summary.opt_out_episodes.push(0);
                     episode_open = *confirmation_requested;
+                    carrier_opted_out = false;
                 }
             }
             AuditKind::OptOutConfirmationSkipped { .. } => {

@@ -14,11 +14,13 @@ use serde_yaml_ng::{Mapping, Value};
 pub const TEMPLATE: &str = "infra/template.yaml";
 
 /// The only IAM actions a statement may grant on `Resource: "*"`: SMS straight to a phone
-/// number (and the carrier's opt-out list for it) has no resource ARN, and X-Ray has no
-/// resource-level permissions.
+/// number (and the carrier's opt-out list for it: a number's entry, the whole list, lifting a
+/// number's opt-out) has no resource ARN, and X-Ray has no resource-level permissions.
 pub const STAR_RESOURCE_ACTIONS: &[&str] = &[
     "sns:Publish",
     "sns:CheckIfPhoneNumberIsOptedOut",
+    "sns:ListPhoneNumbersOptedOut",
+    "sns:OptInPhoneNumber",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 ];
@@ -401,6 +403,7 @@ pub fn keys_used(binary: &str) -> KeysUsed {
         "send-gate" => send_gate::KEYS_USED,
         "firm-admin" => firm_admin::KEYS_USED,
         "deferred-release" => deferred_release::KEYS_USED,
+        "carrier-reconciliation" => carrier_reconciliation::KEYS_USED,
         "consent-events" => consent_events::KEYS_USED,
         other => panic!("{other}: a function crate this test does not know; add it to keys_used"),
     }
@@ -414,8 +417,8 @@ pub fn routes_of(binary: &str) -> BTreeSet<(String, String)> {
         "email-confirm" => email_confirm::ROUTES,
         "send-gate" => send_gate::ROUTES,
         "firm-admin" => firm_admin::ROUTES,
-        // Invoked by SNS, by a schedule and by the table's stream: no router.
-        "inbound-sms" | "deferred-release" | "consent-events" => &[],
+        // Invoked by SNS, by schedules and by the table's stream: no router.
+        "inbound-sms" | "deferred-release" | "carrier-reconciliation" | "consent-events" => &[],
         other => panic!("{other}: a function crate this test does not know; add it to routes_of"),
     };
     routes

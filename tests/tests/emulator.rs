@@ -66,4 +66,8 @@ on_emulator!(
     30 => prior_consent,
     31 => email_decline,
     40 => state_rules,
+    41 => carrier_reconciliation,
+    42 => spanish_speaking_contact,
+    43 => templates_per_language,
+    44 => maryland_at_the_cap,
 );

@@ -55,6 +55,10 @@ pub struct ContactBody {
     /// The US state the contact lives in (left out when absent, like `consent_capture`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     state: Option<String>,
+    /// The language to write to the contact in, `en` (the default) or `es` (left out when
+    /// absent, like `consent_capture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
 }
 
 fn response_of(created: &ContactCreated) -> StoredResponse {
@@ -90,6 +94,7 @@ async fn create_contact(
         time_zone: body.time_zone.clone(),
         consent_capture: body.consent_capture.clone(),
         state: body.state.clone(),
+        language: body.language.clone(),
     };
     let key = headers
         .get(IDEMPOTENCY_HEADER)

@@ -14,13 +14,14 @@ use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use consent::evidence::keys_used::KeysUsed;
 use consent::evidence::shown::{ShownTexts, event_json};
-use consent::flows::Services;
 use consent::flows::admin::FirmSettings;
 use consent::flows::export::{ExportPage, ExportQuery};
 use consent::flows::staff_opt_out::StaffOptOut;
+use consent::flows::{FlowError, Services};
 use consent::messages::templates::{Preview, TemplateOverride};
 use consent::model::caps::SendLimits;
 use consent::model::firm::{DoubleOptInChange, Firm, SendHours};
+use consent::model::language::Language;
 use consent::model::record::StaffChannel;
 use consent_http::{Actor, ApiError, ApiJson};
 use serde::{Deserialize, Serialize};
@@ -211,25 +212,42 @@ async fn put_double_opt_in(
     Ok(axum::Json(firm.into()))
 }
 
+/// The template routes' `?language=` (`en` when absent); any other value is the caller's
+/// mistake (422 `invalid_language`).
+fn template_language(query: QueryParams) -> Result<Language, ApiError> {
+    let params = params(query)?;
+    let language = params.get("language").map(String::as_str);
+    Ok(Language::parse_or_default(language).map_err(FlowError::from)?)
+}
+
 async fn list_templates(
     State(services): State<Services>,
     Path(firm_id): Path<String>,
+    query: QueryParams,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let templates = services.templates(&firm_id).await?;
-    Ok(axum::Json(json!({ "templates": templates })))
+    let language = template_language(query)?;
+    let templates = services.templates(&firm_id, language).await?;
+    Ok(axum::Json(
+        json!({ "language": language, "templates": templates }),
+    ))
 }
 
 async fn put_template(
     State(services): State<Services>,
     Actor(actor): Actor,
     Path((firm_id, name)): Path<(String, String)>,
+    query: QueryParams,
     ApiJson(body): ApiJson<TemplateOverride>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let language = template_language(query)?;
     let services = services.acting_as(actor);
-    let preview = services.put_template(&firm_id, &name, body).await?;
+    let preview = services
+        .put_template(&firm_id, &name, language, body)
+        .await?;
     let view = match preview {
         Preview::Sms(sms) => json!({
             "name": name,
+            "language": language,
             "default": false,
             "preview": { "body": sms.body },
             "segments": sms.segments.segments,
@@ -237,6 +255,7 @@ async fn put_template(
         }),
         Preview::Email(email) => json!({
             "name": name,
+            "language": language,
             "default": false,
             "preview": { "subject": email.subject, "text": email.text, "html": email.html },
         }),
@@ -248,9 +267,11 @@ async fn delete_template(
     State(services): State<Services>,
     Actor(actor): Actor,
     Path((firm_id, name)): Path<(String, String)>,
+    query: QueryParams,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let language = template_language(query)?;
     let services = services.acting_as(actor);
-    let view = services.reset_template(&firm_id, &name).await?;
+    let view = services.reset_template(&firm_id, &name, language).await?;
     Ok(axum::Json(json!(view)))
 }
 

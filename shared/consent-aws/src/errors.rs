@@ -11,6 +11,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
+    // SNS's code for its account request rate (OptInPhoneNumber, ListPhoneNumbersOptedOut).
+    "Throttled",
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
@@ -101,6 +103,8 @@ mod tests {
         )));
         assert!(is_retryable_code(Some("RequestLimitExceeded")));
         assert!(is_retryable_code(Some("ThrottlingException")));
+        assert!(is_retryable_code(Some("Throttled")));
+        assert!(!is_retryable_code(Some("InvalidParameter")));
         assert!(!is_retryable_code(Some("ValidationException")));
         assert!(!is_retryable_code(None));
         assert!(is_retryable_reason(Some("TransactionConflict")));

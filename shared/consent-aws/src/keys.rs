@@ -2,7 +2,7 @@
 //!
 //! | item                 | `pk`                          | `sk`                 | other attributes                                                    |
 //! |----------------------|-------------------------------|----------------------|---------------------------------------------------------------------|
-//! | firm                 | `FIRM#<firm_id>`              | `FIRM`               | `doc`, `version`                                                    |
+//! | firm                 | `FIRM#<firm_id>`              | `FIRM`               | `doc`, `version`, `gsi2pk` = `FIRMS`, `gsi2sk` = `<firm_id>`        |
 //! | firm audit event     | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | contact              | `FIRM#<firm_id>`              | `CONTACT#<contact>`  | `doc`, `phone`                                                      |
 //! | number route         | `NUMBER#<e164>`               | `ROUTE`              | `firm_id`                                                           |
@@ -15,6 +15,11 @@
 //!
 //! - `doc` is the item's model type as JSON (the model types are serde types); attributes that
 //!   conditions or queries use are native attributes beside it.
+//! - A firm's template overrides are part of its `doc` (`templates`), one per template and
+//!   language, keyed as every store keys them (`TemplateKey::stored`): the bare name for English
+//!   (`sms_help`, as stored before languages, so those read unchanged) and `<name>#<language>`
+//!   for the others (`sms_help#es`). They are few and always read with the firm, so they are no
+//!   items of their own.
 //! - Times used in conditions (`in_progress_until`, `expires_at`) are numbers: microseconds since
 //!   the epoch. `ttl` is seconds since the epoch, as DynamoDB's TTL sweeper wants.
 //! - Audit events never get a `ttl`: they are the proof, kept for good.
@@ -38,6 +43,12 @@
 //!   `gsi2sk = <status>#<e164>`, rewritten with the record on every write. One firm's records
 //!   by status is one query (`begins_with(gsi2sk, "<status>#")`); a page resumes after a
 //!   (status, number) without a scan.
+//! - Firms are listed (jobs that visit every firm: carrier reconciliation) through the same
+//!   `gsi2`, in its one partition `gsi2pk = FIRMS`, sorted by `gsi2sk = <firm_id>`: a page
+//!   after a firm id is one query. No firm id is `CONSENTS#...`-shaped (ids are
+//!   `[A-Za-z0-9_-]`), so the two kinds of partition never meet. Firms are few and their writes
+//!   rare, far below a partition's limits. A firm written before this attribute existed is
+//!   listed once its settings are written again (docs/deploy.md, "Upgrading").
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -152,6 +163,9 @@ pub fn consent(firm_id: &str, phone: &PhoneNumber) -> Key {
 pub fn consents_of_firm(firm_id: &str) -> String {
     format!("CONSENTS#{firm_id}")
 }
+
+/// The one `gsi2` partition listing every firm (its `gsi2sk` is the firm id).
+pub const FIRMS_PARTITION: &str = "FIRMS";
 
 /// A consent record's `gsi2sk`: its place in the firm's listing, `<status>#<e164>`.
 pub fn consent_list_key(position: &ConsentListPosition) -> String {

@@ -6,7 +6,7 @@ use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use consent::model::phone::PhoneNumber;
-use consent::ports::{OutgoingSms, SendError, SmsSender};
+use consent::ports::{CarrierOptIn, OptedOutPage, OutgoingSms, SendError, SmsSender};
 
 use crate::errors::{MissingMessageId, provider_error};
 
@@ -19,6 +19,13 @@ pub const ORIGINATION_NUMBER_ATTRIBUTE: &str = "AWS.MM.SMS.OriginationNumber";
 /// usually accepts such a message and drops it (the delivery log says so), so this is only
 /// the synchronous case.
 const OPTED_OUT_CODES: &[&str] = &["OptedOut", "OptedOutException"];
+
+/// The error code with which SNS refuses `OptInPhoneNumber` for a well-formed number. SNS lifts
+/// a number's opt-out at most once in 30 days and documents no error of its own for a second
+/// request; `InvalidParameter` is the one it answers, and the number we pass is E.164 we
+/// parsed ourselves, so the refusal is read as "too soon". `Throttled` is the account's request
+/// rate, not this limit: a failure worth retrying.
+const OPT_IN_REFUSED_CODE: &str = "InvalidParameter";
 
 /// Sends SMS through SNS `Publish`.
 #[derive(Debug, Clone)]
@@ -87,5 +94,41 @@ impl SmsSender for SnsSmsSender {
             .await
             .map_err(|e| provider_error(OP, e))?;
         Ok(output.is_opted_out)
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        const OP: &str = "list_phone_numbers_opted_out";
+        let output = self
+            .client
+            .list_phone_numbers_opted_out()
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| provider_error(OP, e))?;
+        Ok(OptedOutPage {
+            numbers: output.phone_numbers.unwrap_or_default(),
+            // An empty token ends the list as an absent one does.
+            next_token: output.next_token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        const OP: &str = "opt_in_phone_number";
+        match self
+            .client
+            .opt_in_phone_number()
+            .phone_number(phone.as_str())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(CarrierOptIn::OptedIn),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.code() == Some(OPT_IN_REFUSED_CODE)) =>
+            {
+                Ok(CarrierOptIn::TooSoon)
+            }
+            Err(e) => Err(provider_error(OP, e)),
+        }
     }
 }

@@ -29,13 +29,14 @@ use consent::model::gate::{MessageCategory, MessageKind};
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent::ports::{
-    ConsentStore, ConsentWrite, DeferredStore, IdempotencyClaim, Mailer, OutgoingEmail,
-    OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse, SystemClock,
+    CarrierOptIn, ConsentStore, ConsentWrite, DeferredStore, IdempotencyClaim, Mailer,
+    OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse,
+    SystemClock,
 };
 use consent_aws::config::{self, AwsConfig, ConfigError, TokenKeySource};
 use consent_aws::{DynamoStore, SesMailer, SnsSmsSender, ensure_sender_identity, ensure_table};
 use consent_tests::dynamodb_local::DynamoDbLocal;
-use consent_tests::emulator::Moto;
+use consent_tests::emulator::{MOTO_OPTED_OUT, Moto};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.
@@ -69,6 +70,7 @@ fn record(firm: &str, phone: &PhoneNumber, version: u64, status: ConsentStatus) 
         time_zone: None,
         audit_head: None,
         state: None,
+        language: Default::default(),
         contact_ids: Vec::new(),
     }
 }
@@ -547,6 +549,11 @@ async fn firms_own_their_numbers_like_the_memory_store(backend: Backend) {
         };
         out.push(outcome(store.firm_events("a").await.map(notes)));
         out.push(outcome(store.firm_events("b").await.map(notes)));
+        // Listed once each, however often written; a page of one resumes after the last id.
+        out.push(outcome(store.list_firm_ids(None, 10).await));
+        out.push(outcome(store.list_firm_ids(None, 1).await));
+        out.push(outcome(store.list_firm_ids(Some("a"), 1).await));
+        out.push(outcome(store.list_firm_ids(Some("b"), 1).await));
         out
     })
     .await;
@@ -569,6 +576,10 @@ async fn firms_own_their_numbers_like_the_memory_store(backend: Backend) {
             "ok None",
             r#"ok ["a1", "a2", "a3"]"#,
             r#"ok ["b1", "b2"]"#,
+            r#"ok ["a", "b"]"#,
+            r#"ok ["a"]"#,
+            r#"ok ["b"]"#,
+            "ok []",
         ]
     );
 }
@@ -801,6 +812,24 @@ async fn sns_publishes_to_the_phone_number() {
                 && m["message"] == sms.body.as_str()),
         "{recorded:?}"
     );
+}
+
+/// moto lists a fixed set of opted-out numbers in one page (`MOTO_OPTED_OUT`), and an opt-in
+/// removes a number from it; it never refuses one (AWS does within 30 days of the last).
+#[tokio::test]
+async fn sns_lists_opted_out_numbers_and_lifts_one() {
+    let moto = Moto::start().await;
+    let sender = SnsSmsSender::new(aws_sdk_sns::Client::new(&moto.sdk()));
+    let page = sender.opted_out_numbers(None).await.expect("list");
+    assert_eq!(page.numbers, MOTO_OPTED_OUT);
+    assert_eq!(page.next_token, None);
+    let lifted = PhoneNumber::parse(MOTO_OPTED_OUT[0]).expect("a valid number");
+    assert_eq!(
+        sender.opt_in_number(&lifted).await.expect("opt in"),
+        CarrierOptIn::OptedIn
+    );
+    let page = sender.opted_out_numbers(None).await.expect("list again");
+    assert_eq!(page.numbers, MOTO_OPTED_OUT[1..]);
 }
 
 #[tokio::test]

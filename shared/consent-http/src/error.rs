@@ -90,6 +90,7 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
         FlowError::InvalidPhone(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone"),
         FlowError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
         FlowError::InvalidCursor => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_cursor"),
+        FlowError::InvalidLanguage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_language"),
         FlowError::ConsentCaptureRequired => {
             (StatusCode::UNPROCESSABLE_ENTITY, "consent_capture_required")
         }

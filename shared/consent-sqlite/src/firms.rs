@@ -119,6 +119,23 @@ impl FirmStore for SqliteStore {
         })
     }
 
+    async fn list_firm_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let after = after.unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The primary key serves the order and the start.
+        self.db.read("list_firm_ids", |tx| {
+            tx.prepare_cached(
+                "SELECT firm_id FROM firms WHERE firm_id > ?1 ORDER BY firm_id LIMIT ?2",
+            )?
+            .query_map(params![after, limit], |row| row.get(0))?
+            .collect()
+        })
+    }
+
     async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
         self.db.read("firm_events", |tx| {
             tx.prepare_cached("SELECT doc FROM firm_events WHERE firm_id = ?1 ORDER BY event_id")?

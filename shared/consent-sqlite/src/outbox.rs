@@ -8,7 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use consent::adapters::memory::{OutboxContents, SentEmail, SentSms};
 use consent::model::phone::PhoneNumber;
-use consent::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender, StoreError};
+use consent::ports::{
+    CarrierOptIn, Clock, Mailer, OptedOutPage, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+    StoreError,
+};
 use rusqlite::params;
 
 use crate::codec::{from_micros, micros};
@@ -116,6 +119,19 @@ impl SmsSender for SqliteOutbox {
     async fn is_opted_out(&self, _phone: &PhoneNumber) -> Result<bool, SendError> {
         // No carrier stands behind the local outbox, so it holds no opt-outs of its own.
         Ok(false)
+    }
+
+    async fn opted_out_numbers(
+        &self,
+        _next_token: Option<&str>,
+    ) -> Result<OptedOutPage, SendError> {
+        // Nor a list of them: reconciling against it finds nothing.
+        Ok(OptedOutPage::default())
+    }
+
+    async fn opt_in_number(&self, _phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        // Nothing to lift: the outbox never refuses a number.
+        Ok(CarrierOptIn::OptedIn)
     }
 }
 

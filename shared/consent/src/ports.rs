@@ -166,6 +166,13 @@ pub trait FirmStore: Send + Sync {
     -> Result<Option<String>, StoreError>;
     /// The firm's own audit events (settings, templates), oldest first.
     async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Firm ids in text order, starting after `after`, at most `limit` (jobs that visit every
+    /// firm page through them; none scans the table).
+    async fn list_firm_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 /// Consent records, their audit events and contacts.
@@ -430,6 +437,31 @@ pub trait SmsSender: Send + Sync {
 
     /// Whether the provider holds an opt-out for this number (a STOP the carrier took itself).
     async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError>;
+
+    /// One page of the numbers the provider holds as opted out, starting at `next_token` (the
+    /// first page when `None`).
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError>;
+
+    /// Asks the provider to lift its opt-out of `phone` after the contact opted in again.
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError>;
+}
+
+/// One page of the provider's list of opted-out numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptedOutPage {
+    /// The numbers on this page, as the provider lists them (E.164, unchecked).
+    pub numbers: Vec<String>,
+    /// Where the next page starts; `None` after the last page.
+    pub next_token: Option<String>,
+}
+
+/// What the provider answered when asked to lift its opt-out of a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarrierOptIn {
+    /// The opt-out is lifted: texts reach the number again.
+    OptedIn,
+    /// Refused: the provider lifts a number's opt-out at most once in 30 days (SNS).
+    TooSoon,
 }
 
 /// An email ready to hand to the provider.

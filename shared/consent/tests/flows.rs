@@ -19,6 +19,7 @@ use consent::flows::send::{SendOutcome, SendRequest};
 use consent::model::consent_capture::{CaptureMethod, NewConsentCapture};
 use consent::model::gate::{BlockReason, MessageCategory, MessageKind};
 use consent::model::record::{ConsentBasis, ConsentStatus, Delivery};
+use consent::model::state_rules::RuleId;
 use consent::ports::{
     ConsentStore, ConsentWrite, OutgoingSms, SendError, SmsSender, StoredResponse,
 };
@@ -111,7 +112,8 @@ async fn create_yes_stop_start_scenario() {
     assert_eq!(
         send_firm_message(&h, MARIA, "before consent").await,
         SendOutcome::Blocked {
-            reason: BlockReason::NotOptedIn
+            reason: BlockReason::NotOptedIn,
+            rule: None,
         }
     );
 
@@ -141,7 +143,8 @@ async fn create_yes_stop_start_scenario() {
     assert_eq!(
         send_firm_message(&h, MARIA, "after stop").await,
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
     // A second STOP gets no second confirmation.
@@ -275,7 +278,8 @@ async fn after_a_stop_the_email_link_does_not_resubscribe() {
     assert_eq!(
         send_firm_message(&h, MARIA, "hello").await,
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
     let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
@@ -336,7 +340,8 @@ async fn declining_on_the_email_page_opts_out_and_sends_nothing() {
     assert_eq!(
         send_firm_message(&h, MARIA, "hello").await,
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
     let events = h.store.events(FIRM_ID, &phone(MARIA)).await.unwrap();
@@ -701,7 +706,8 @@ async fn quiet_hours_defer_a_firm_message_until_the_window_opens() {
     assert_eq!(
         outcome,
         SendOutcome::Deferred {
-            not_before: t("2026-12-02T16:00:00Z")
+            not_before: t("2026-12-02T16:00:00Z"),
+            rule: Some(RuleId::Tcpa),
         }
     );
     assert_eq!(h.count(MARIA, SentKind::FirmMessage), 0);
@@ -809,19 +815,22 @@ async fn a_batch_of_mixed_recipients_is_answered_in_order() {
     assert_eq!(
         outcomes[1],
         SendOutcome::Blocked {
-            reason: BlockReason::NotOptedIn
+            reason: BlockReason::NotOptedIn,
+            rule: None,
         }
     );
     assert_eq!(
         outcomes[2],
         SendOutcome::Blocked {
-            reason: BlockReason::UnknownRecipient
+            reason: BlockReason::UnknownRecipient,
+            rule: None,
         }
     );
     assert_eq!(
         outcomes[3],
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
     assert!(is_sent(&outcomes[4]));
@@ -857,13 +866,15 @@ async fn a_batch_at_night_defers_the_allowed_and_still_blocks_the_rest() {
     assert_eq!(
         results[0].as_ref().unwrap(),
         &SendOutcome::Deferred {
-            not_before: t("2026-12-02T16:00:00Z")
+            not_before: t("2026-12-02T16:00:00Z"),
+            rule: Some(RuleId::Tcpa),
         }
     );
     assert_eq!(
         results[1].as_ref().unwrap(),
         &SendOutcome::Blocked {
-            reason: BlockReason::NotOptedIn
+            reason: BlockReason::NotOptedIn,
+            rule: None,
         }
     );
 }
@@ -876,7 +887,8 @@ async fn a_carrier_opt_out_found_at_send_time_is_recorded() {
     assert_eq!(
         send_firm_message(&h, MARIA, "hello").await,
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
     let record = h
@@ -890,7 +902,8 @@ async fn a_carrier_opt_out_found_at_send_time_is_recorded() {
     assert_eq!(
         send_firm_message(&h, MARIA, "again").await,
         SendOutcome::Blocked {
-            reason: BlockReason::OptedOut
+            reason: BlockReason::OptedOut,
+            rule: None,
         }
     );
 }
@@ -940,7 +953,8 @@ async fn double_opt_in_off_attests_consent_and_switching_it_back_on_blocks() {
             .await
             .unwrap(),
         SendOutcome::Blocked {
-            reason: BlockReason::NotOptedIn
+            reason: BlockReason::NotOptedIn,
+            rule: None,
         }
     );
     // HELP is still answered.
@@ -1055,6 +1069,20 @@ impl SmsSender for Observing {
     ) -> Result<bool, SendError> {
         self.outbox.is_opted_out(phone).await
     }
+
+    async fn opted_out_numbers(
+        &self,
+        next_token: Option<&str>,
+    ) -> Result<consent::ports::OptedOutPage, SendError> {
+        self.outbox.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<consent::ports::CarrierOptIn, SendError> {
+        self.outbox.opt_in_number(phone).await
+    }
 }
 
 #[tokio::test]
@@ -1156,6 +1184,20 @@ impl SmsSender for Slow {
         phone: &consent::model::phone::PhoneNumber,
     ) -> Result<bool, SendError> {
         self.outbox.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(
+        &self,
+        next_token: Option<&str>,
+    ) -> Result<consent::ports::OptedOutPage, SendError> {
+        self.outbox.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<consent::ports::CarrierOptIn, SendError> {
+        self.outbox.opt_in_number(phone).await
     }
 }
 
@@ -1263,9 +1305,11 @@ async fn a_message_the_provider_refused_does_not_count_toward_a_cap() {
     assert!(is_sent(&send_firm_message(&h, FLORIDA, "three").await));
     assert_eq!(
         send_firm_message(&h, FLORIDA, "four").await,
-        SendOutcome::Blocked {
-            reason: BlockReason::FrequencyCap
+        SendOutcome::Deferred {
+            // 13:00 in Miami: a day after the first accepted send, in the Florida window.
+            not_before: t(common::DAYTIME) + Duration::hours(24),
+            rule: Some(RuleId::Florida),
         },
-        "three accepted: the cap holds"
+        "three accepted: the cap holds the fourth for a day"
     );
 }

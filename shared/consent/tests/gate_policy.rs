@@ -671,7 +671,7 @@ fn a_florida_resident_with_a_california_number_meets_the_florida_rule() {
 }
 
 #[test]
-fn a_maryland_number_at_the_cap_is_blocked_by_the_maryland_rule() {
+fn a_maryland_number_at_the_cap_waits_for_the_oldest_send_to_leave_the_day() {
     let mut r = opted_in_on("+14105550134");
     let window = SendWindow::for_recipient(&r.phone, None, None);
     let now = t("2026-12-01T17:00:00Z"); // 12:00 EST
@@ -689,11 +689,12 @@ fn a_maryland_number_at_the_cap_is_blocked_by_the_maryland_rule() {
             limits: consent::model::caps::SendLimits::default(),
         })
     };
+    // The oldest of the three went at 09:00 EST: a place frees at 09:00 EST tomorrow.
     assert_eq!(
         decide_as(consent::model::gate::MessageCategory::Marketing),
-        GateDecision::Block {
-            reason: BlockReason::FrequencyCap,
-            rule: Some(RuleId::Maryland),
+        GateDecision::Defer {
+            not_before: t("2026-12-02T14:00:00Z"),
+            rule: RuleId::Maryland,
         }
     );
     assert_eq!(

@@ -629,12 +629,15 @@ fn expected_send(status: Option<ConsentStatus>) -> SendOutcome {
     match status {
         None => SendOutcome::Blocked {
             reason: BlockReason::UnknownRecipient,
+            rule: None,
         },
         Some(ConsentStatus::Pending) => SendOutcome::Blocked {
             reason: BlockReason::NotOptedIn,
+            rule: None,
         },
         Some(ConsentStatus::OptedOut) => SendOutcome::Blocked {
             reason: BlockReason::OptedOut,
+            rule: None,
         },
         Some(ConsentStatus::OptedIn) => SendOutcome::Sent {
             message_id: String::new(),

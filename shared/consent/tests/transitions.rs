@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use consent::evidence::audit::{AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
 use consent::model::consent_capture::{CaptureMethod, ConsentCapture};
 use consent::model::keywords::Classification;
+use consent::model::language::Language;
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{
     ConsentBasis, ConsentRecord, ConsentStatus, Delivery, RECENT_INBOUND_IDS, StaffChannel,
@@ -216,8 +217,10 @@ fn contact_created_without_record_is_pending_when_double_opt_in_is_on() {
                 email,
                 source,
                 consent_capture,
+                language,
             } => {
                 assert_eq!(*consent_capture, None, "none given");
+                assert_eq!(*language, None, "said by `with_language`");
                 assert_eq!(contact_id, "c-1");
                 assert!(*double_opt_in);
                 assert_eq!(*existing_status, None);
@@ -228,6 +231,30 @@ fn contact_created_without_record_is_pending_when_double_opt_in_is_on() {
         },
         other => panic!("expected one event, got {other:?}"),
     }
+}
+
+#[test]
+fn a_new_record_takes_the_contacts_language_and_an_old_one_keeps_its_own_unless_told() {
+    let spoken = |step: &Transition| {
+        step.events.iter().find_map(|e| match &e.kind {
+            AuditKind::ContactCreated { language, .. } => *language,
+            _ => None,
+        })
+    };
+    let step = run(None, created(true)).with_language(Some(Language::Es));
+    let record = step.record.clone().expect("a record is created");
+    assert_eq!(record.language, Language::Es);
+    assert_eq!(spoken(&step), Some(Language::Es));
+    // Not said: a new record is English, and the event says so.
+    let step = run(None, created(true)).with_language(None);
+    assert_eq!(step.record.as_ref().map(|r| r.language), Some(Language::En));
+    assert_eq!(spoken(&step), Some(Language::En));
+    // A second contact on a Spanish number who says nothing leaves it Spanish; one who says
+    // English switches it.
+    let step = run(Some(&record), created(true)).with_language(None);
+    assert_eq!(step.record.map(|r| r.language), Some(Language::Es));
+    let step = run(Some(&record), created(true)).with_language(Some(Language::En));
+    assert_eq!(step.record.map(|r| r.language), Some(Language::En));
 }
 
 #[test]

@@ -3,11 +3,14 @@
 //! (`tests/emulator.rs`). One file per area; the requests most of them make are here.
 
 mod bad_input;
+mod cap_deferral;
+mod carrier_reconciliation;
 mod email_confirmation;
 mod exports;
 mod feed;
 mod firm_admin;
 mod gate;
+mod languages;
 mod lifecycle;
 mod prior_consent;
 mod privileged_texts;
@@ -15,11 +18,14 @@ mod proofs;
 mod send_rules;
 
 pub use bad_input::bad_input;
+pub use cap_deferral::maryland_at_the_cap;
+pub use carrier_reconciliation::carrier_reconciliation;
 pub use email_confirmation::{email_after_stop, email_confirmation, email_decline};
 pub use exports::exports;
 pub use feed::event_feed;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
 pub use gate::{batch, idempotent_repeats};
+pub use languages::{spanish_speaking_contact, templates_per_language};
 pub use lifecycle::{
     carrier_opt_out, full_lifecycle, help_and_other_replies, help_from_a_stranger, late_stop,
     staff_opt_out,
@@ -61,6 +67,10 @@ macro_rules! every_scenario {
             prior_consent,
             email_decline,
             privileged_texts,
+            spanish_speaking_contact,
+            templates_per_language,
+            maryland_at_the_cap,
+            carrier_reconciliation,
         );
     };
 }

@@ -71,8 +71,8 @@ async fn send_as(t: &TestService, to: &str, body: &str, category: &str) -> (Stat
     .await
 }
 
-/// Florida and Oklahoma numbers get at most 3 marketing texts a day (FTSA / OTSA); a firm's own
-/// cap applies to every number; transactional messages can be exempted.
+/// Florida and Oklahoma numbers get at most 3 marketing texts a day (FTSA / OTSA): the fourth is
+/// deferred; a firm's own cap applies to every number; transactional messages can be exempted.
 pub async fn frequency_caps(t: &TestService) {
     register_firm(t).await;
     let florida = format!("+1305{:03}1001", 200 + t.index);
@@ -86,9 +86,17 @@ pub async fn frequency_caps(t: &TestService) {
             let (status, body) = send_as(t, phone, &format!("Offer {n}"), "marketing").await;
             assert_eq!(status, StatusCode::ACCEPTED, "{phone} #{n}: {body}");
         }
+        // The fourth waits a day, for the first to leave the 24 hours, named by the state's rule.
         let (status, body) = send_as(t, phone, "Offer 4", "marketing").await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        assert_eq!(body["reason"], "frequency_cap");
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["decision"], "deferred", "{body}");
+        assert_eq!(body["not_before"], "2026-12-02T18:00:00Z", "{body}");
+        let rule = if phone == &florida {
+            "fl_501_616"
+        } else {
+            "ok_775c_4"
+        };
+        assert_eq!(body["rule"], rule, "{body}");
         // The statutory cap is for marketing: a transactional message still goes.
         let (status, body) = send_as(t, phone, "Your hearing moved", "transactional").await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -128,11 +136,13 @@ pub async fn frequency_caps(t: &TestService) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = send_as(t, &california, "CA 5", "marketing").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = send_as(t, &california, "CA 5", "marketing").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["rule"], "firm_daily_cap", "{body}");
     let (status, body) = send_as(t, &california, "CA transactional", "transactional").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["reason"], "frequency_cap");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["decision"], "deferred", "{body}");
+    assert_eq!(body["rule"], "firm_daily_cap", "{body}");
     let mut exempt = firm;
     exempt["transactional_exempt"] = json!(true);
     let (status, _) = t
@@ -151,15 +161,15 @@ pub async fn frequency_caps(t: &TestService) {
     let (status, _) = send_as(t, &florida, "Tomorrow's offer", "marketing").await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let (_, record) = consent(t, &florida).await;
-    let blocked = record["events"]
+    let deferred = record["events"]
         .as_array()
         .map(|e| {
             e.iter()
-                .filter(|e| e["type"] == "message_blocked" && e["reason"] == "frequency_cap")
+                .filter(|e| e["type"] == "message_deferred" && e["rule"] == "fl_501_616")
                 .count()
         })
         .unwrap_or_default();
-    assert_eq!(blocked, 1, "the block is recorded");
+    assert_eq!(deferred, 1, "the deferral is recorded with its rule");
 }
 
 /// The recipient's local time decides: Florida closes at 20:00; a contact's own time zone wins
@@ -314,8 +324,9 @@ pub async fn state_rules(t: &TestService) {
         assert_eq!(status, StatusCode::ACCEPTED, "#{n}: {body}");
     }
     let (status, body) = send_as(t, &maryland, "Offer 4", "marketing").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["reason"], "frequency_cap");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["decision"], "deferred", "{body}");
+    assert_eq!(body["rule"], "md_14_4502", "{body}");
     let (status, body) = send_as(t, &maryland, "Your hearing moved", "transactional").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 

@@ -2,9 +2,12 @@
 //! words for the statuses, bases, channels and notes they mention.
 
 use chrono::{DateTime, Utc};
-use consent::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
+use consent::evidence::audit::{
+    AuditEvent, AuditKind, CarrierOptInOutcome, OptInEvidence, OptOutEvidence, ReplyNote,
+};
 use consent::evidence::shown::ShownTexts;
 use consent::model::consent_capture::CaptureMethod;
+use consent::model::language::Language;
 use consent::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 use serde::Serialize;
 
@@ -25,12 +28,14 @@ pub(super) fn describe(
             double_opt_in,
             existing_status,
             consent_capture,
+            language,
         } => {
             let mut details = vec![
                 ("Contact id", contact_id.clone()),
                 ("Source", opt(source)),
                 ("Email", opt(email)),
                 ("Double opt-in", yes_no(*double_opt_in)),
+                ("Language", language_name(*language)),
             ];
             if let Some(status) = existing_status {
                 details.push(("Already on record as", status_words(*status).to_string()));
@@ -202,6 +207,26 @@ pub(super) fn describe(
                 ("Received by the carrier", when(*received_at)),
             ],
         ),
+        AuditKind::CarrierOptInRequested { outcome, error } => {
+            let headline = match outcome {
+                CarrierOptInOutcome::OptedIn => {
+                    "The carrier's opt-out was lifted after the contact opted in again"
+                }
+                CarrierOptInOutcome::TooSoon => {
+                    "The carrier's opt-out could not be lifted yet (once in 30 days); texts \
+                     cannot reach the number until it is"
+                }
+                CarrierOptInOutcome::Failed => {
+                    "Asking the carrier to lift its opt-out failed; texts cannot reach the \
+                     number until it is"
+                }
+            };
+            let mut details = vec![("Answer", words(outcome))];
+            if let Some(error) = error {
+                details.push(("Error", error.clone()));
+            }
+            (headline.to_string(), details)
+        }
         AuditKind::EmailConfirmationIgnored {
             status,
             ip,
@@ -326,10 +351,16 @@ pub(super) fn describe(
             .chain(signed_in_as(actor))
             .collect(),
         ),
-        AuditKind::TemplateChanged { name, reset, actor } => (
+        AuditKind::TemplateChanged {
+            name,
+            language,
+            reset,
+            actor,
+        } => (
             "The firm changed a message template".to_string(),
             [
                 ("Template", name.clone()),
+                ("Language", language_name(*language)),
                 ("Back to the default", yes_no(*reset)),
             ]
             .into_iter()
@@ -443,4 +474,13 @@ fn note_words(note: ReplyNote) -> &'static str {
         ReplyNote::NoEffect => "A yes with nothing to answer, or while already opted in",
         ReplyNote::AlreadyOptedOut => "Another stop while already opted out",
     }
+}
+
+/// A language as the page names it; an event written before languages existed was English.
+fn language_name(language: Option<Language>) -> String {
+    match language.unwrap_or_default() {
+        Language::En => "English",
+        Language::Es => "Spanish",
+    }
+    .to_string()
 }

@@ -7,9 +7,9 @@ use consent::model::firm::Firm;
 use consent::model::phone::PhoneNumber;
 use consent::ports::{FirmStore, StoreError};
 
-use super::DynamoStore;
 use super::conditions::{Condition, Conflict};
-use super::items::{doc_item, key_item, n_u64, parse_doc, s, string_attr};
+use super::items::{backend, doc_item, key_item, n_u64, parse_doc, s, string_attr};
+use super::{DynamoStore, Item};
 use crate::keys;
 
 #[async_trait]
@@ -33,6 +33,9 @@ impl FirmStore for DynamoStore {
         let firm_id = firm.firm_id.as_str();
         let mut firm_item = doc_item(OP, &keys::firm(firm_id), firm)?;
         firm_item.insert(keys::VERSION.into(), n_u64(firm.version));
+        // Its place in the listing of firms (keys.rs: gsi2, partition FIRMS).
+        firm_item.insert(keys::GSI2PK.into(), s(keys::FIRMS_PARTITION));
+        firm_item.insert(keys::GSI2SK.into(), s(firm_id));
         // Index order is the order of precedence: a version conflict is reported before a
         // number in use, as the in-memory store does.
         let mut items = vec![(
@@ -69,6 +72,48 @@ impl FirmStore for DynamoStore {
             .await?
             .map(|item| string_attr(OP, "route", &item, keys::FIRM_ID))
             .transpose()
+    }
+
+    async fn list_firm_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        const OP: &str = "list_firm_ids";
+        let mut ids = Vec::new();
+        let mut start: Option<Item> = None;
+        while ids.len() < limit {
+            let page = i32::try_from(limit - ids.len()).unwrap_or(i32::MAX);
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .expression_attribute_names("#gpk", keys::GSI2PK)
+                .expression_attribute_names("#gsk", keys::GSI2SK)
+                .expression_attribute_values(":firms", s(keys::FIRMS_PARTITION))
+                // Only the id is read back (the firm documents stay behind).
+                .projection_expression("#gsk")
+                .scan_index_forward(true)
+                .limit(page)
+                .set_exclusive_start_key(start.take());
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("#gpk = :firms AND #gsk > :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("#gpk = :firms"),
+            };
+            let output = query.send().await.map_err(|e| backend(OP, e))?;
+            for item in output.items.unwrap_or_default() {
+                ids.push(string_attr(OP, "firm", &item, keys::GSI2SK)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     async fn firm_events(&self, firm_id: &str) -> Result<Vec<AuditEvent>, StoreError> {

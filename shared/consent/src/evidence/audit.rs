@@ -9,6 +9,7 @@ use crate::evidence::commitment::{TextCommitment, TextSalt};
 use crate::model::consent_capture::ConsentCapture;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::keywords::Classification;
+use crate::model::language::Language;
 use crate::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
 use crate::model::state_rules::RuleId;
 
@@ -131,6 +132,10 @@ pub enum AuditKind {
         /// left out of the JSON then, so events written before it existed hash as they did).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         consent_capture: Option<ConsentCapture>,
+        /// The language the contact is written to in (absent in events written before
+        /// languages existed: left out of the JSON then, so they hash as they did).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<Language>,
     },
     /// The opt-in request email went out.
     EmailSent {
@@ -208,6 +213,15 @@ pub enum AuditKind {
         received_at: DateTime<Utc>,
         /// Why it changed nothing.
         note: ReplyNote,
+    },
+    /// The contact opted in again after a carrier opt-out, and the provider was asked to lift
+    /// its opt-out of the number (texts fail until it does).
+    CarrierOptInRequested {
+        /// What the provider answered.
+        outcome: CarrierOptInOutcome,
+        /// The provider's error, when the request failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// The email link was used where it cannot change anything (after an opt-out, or twice).
     EmailConfirmationIgnored {
@@ -323,6 +337,10 @@ pub enum AuditKind {
     TemplateChanged {
         /// The template.
         name: String,
+        /// The language of the version changed (absent in events written before languages
+        /// existed, which all changed the English one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        language: Option<Language>,
         /// Whether it went back to the default.
         reset: bool,
         /// The authenticated caller who made the change (the IAM principal in AWS, `local`
@@ -341,6 +359,18 @@ pub enum AuditKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         actor: Option<String>,
     },
+}
+
+/// What became of asking the provider to lift its opt-out of a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarrierOptInOutcome {
+    /// Lifted: texts reach the number again.
+    OptedIn,
+    /// Refused: the provider lifts a number's opt-out at most once in 30 days.
+    TooSoon,
+    /// The request failed (see the event's `error`); the opt-out stands.
+    Failed,
 }
 
 /// Why a reply changed nothing.
@@ -370,6 +400,7 @@ impl AuditKind {
             Self::OptedOut { .. } => "opted_out",
             Self::OptOutRecorded { .. } => "opt_out_recorded",
             Self::ReplyReceived { .. } => "reply_received",
+            Self::CarrierOptInRequested { .. } => "carrier_opt_in_requested",
             Self::EmailConfirmationIgnored { .. } => "email_confirmation_ignored",
             Self::EmailDeclineIgnored { .. } => "email_decline_ignored",
             Self::MessageAllowed { .. } => "message_allowed",

@@ -92,6 +92,7 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             double_opt_in,
             existing_status,
             consent_capture,
+            language,
         } => {
             m.member("at", at)?;
             // Left out when absent, as serde leaves it out.
@@ -103,6 +104,10 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.member("email", email)?;
             m.member("existing_status", existing_status)?;
             m.member("id", id)?;
+            // Left out when absent, as serde leaves it out.
+            if let Some(language) = language {
+                m.member("language", language)?;
+            }
             m.prev_hash(event)?;
             m.member("source", source)?;
             m.member("type", kind)?;
@@ -202,6 +207,17 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.prev_hash(event)?;
             m.member("received_at", received_at)?;
             m.text("text", text, committed)?;
+            m.member("type", kind)?;
+        }
+        AuditKind::CarrierOptInRequested { outcome, error } => {
+            m.member("at", at)?;
+            // Left out when absent, as serde leaves it out.
+            if let Some(error) = error {
+                m.member("error", error)?;
+            }
+            m.member("id", id)?;
+            m.member("outcome", outcome)?;
+            m.prev_hash(event)?;
             m.member("type", kind)?;
         }
         AuditKind::EmailConfirmationIgnored {
@@ -334,10 +350,19 @@ pub fn without_hash(event: &AuditEvent) -> Result<String, CanonicalError> {
             m.prev_hash(event)?;
             m.member("type", kind)?;
         }
-        AuditKind::TemplateChanged { name, reset, actor } => {
+        AuditKind::TemplateChanged {
+            name,
+            language,
+            reset,
+            actor,
+        } => {
             m.actor(actor)?;
             m.member("at", at)?;
             m.member("id", id)?;
+            // Left out when absent, as serde leaves it out.
+            if let Some(language) = language {
+                m.member("language", language)?;
+            }
             m.member("name", name)?;
             m.prev_hash(event)?;
             m.member("reset", reset)?;

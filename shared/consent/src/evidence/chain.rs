@@ -207,7 +207,7 @@ fn seal_or_leave_unsealed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::audit::AuditKind;
+    use crate::evidence::audit::{AuditKind, CarrierOptInOutcome};
     use crate::evidence::canonical::canonical_json_without;
     use chrono::Utc;
 
@@ -259,6 +259,7 @@ mod tests {
                 double_opt_in: true,
                 existing_status: Some(ConsentStatus::Pending),
                 consent_capture: None,
+                language: None,
             },
             AuditKind::ContactCreated {
                 contact_id: "c-2".into(),
@@ -275,6 +276,7 @@ mod tests {
                     user_agent: None,
                     captured_by: Some(text.clone()),
                 }),
+                language: Some(crate::model::language::Language::Es),
             },
             AuditKind::EmailSent {
                 to: "a@b.example".into(),
@@ -352,6 +354,14 @@ mod tests {
                 received_at: at,
                 note: ReplyNote::Unrecognized,
             },
+            AuditKind::CarrierOptInRequested {
+                outcome: CarrierOptInOutcome::OptedIn,
+                error: None,
+            },
+            AuditKind::CarrierOptInRequested {
+                outcome: CarrierOptInOutcome::Failed,
+                error: Some(text.clone()),
+            },
             AuditKind::EmailConfirmationIgnored {
                 status: ConsentStatus::OptedOut,
                 ip: None,
@@ -405,6 +415,7 @@ mod tests {
             },
             AuditKind::TemplateChanged {
                 name: "opt_in_sms".into(),
+                language: Some(crate::model::language::Language::Es),
                 reset: false,
                 actor: None,
             },

@@ -8,11 +8,12 @@ use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::evidence::firm_chain::seal_onto_firm;
 use crate::limits::MAX_FIELD_LEN;
-use crate::messages::templates::{self, TemplateName, TemplateOverride};
+use crate::messages::templates::{self, TemplateKey, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
 use crate::model::contact::Contact;
 use crate::model::firm::{DoubleOptInChange, Firm, SendHours, validate_firm_id};
 use crate::model::https_url::check_https_url;
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 use crate::ports::StoreError;
@@ -49,6 +50,8 @@ pub struct FirmSettings {
 pub struct TemplateView {
     /// The wire name.
     pub name: &'static str,
+    /// The language of this version.
+    pub language: Language,
     /// Whether it is the shipped default.
     pub default: bool,
     /// Its source text.
@@ -213,66 +216,78 @@ impl Services {
         .await
     }
 
-    /// Every template of a firm, marked default or not.
-    pub async fn templates(&self, firm_id: &str) -> Result<Vec<TemplateView>, FlowError> {
+    /// Every template of a firm in `language`, marked default or not.
+    pub async fn templates(
+        &self,
+        firm_id: &str,
+        language: Language,
+    ) -> Result<Vec<TemplateView>, FlowError> {
         let firm = self.firm(firm_id).await?;
         Ok(TemplateName::ALL
             .into_iter()
-            .map(|name| match firm.templates.get(&name) {
+            .map(|name| match firm.template(name, language) {
                 Some(template) => TemplateView {
                     name: name.as_str(),
+                    language,
                     default: false,
                     template: template.clone(),
                 },
                 None => TemplateView {
                     name: name.as_str(),
+                    language,
                     default: true,
-                    template: templates::default_template(name),
+                    template: templates::default_template(name, language),
                 },
             })
             .collect())
     }
 
-    /// Validates and stores a template override; returns its preview.
+    /// Validates and stores a template override in `language` (checked in that language's
+    /// words); returns its preview.
     pub async fn put_template(
         &self,
         firm_id: &str,
         name: &str,
+        language: Language,
         template: TemplateOverride,
     ) -> Result<templates::Preview, FlowError> {
         let name = TemplateName::parse(name).ok_or(FlowError::UnknownTemplate)?;
         self.firm(firm_id).await?;
-        templates::validate_override(name, &template)?;
+        templates::validate_override(name, language, &template)?;
         let firm = self
             .change_firm(firm_id, |firm, _| {
-                firm.templates.insert(name, template.clone());
+                firm.templates
+                    .insert(TemplateKey::new(name, language), template.clone());
                 Ok(AuditKind::TemplateChanged {
                     name: name.as_str().to_string(),
+                    language: Some(language),
                     reset: false,
                     actor: self.actor(),
                 })
             })
             .await?;
         let vars = super::firm_vars(&firm, Some("Alex"), "https://example.com/confirm/preview");
-        let template = firm.templates.get(&name);
+        let template = firm.template(name, language);
         Ok(if name.is_email() {
-            templates::Preview::Email(templates::render_email(template, &vars)?)
+            templates::Preview::Email(templates::render_email(language, template, &vars)?)
         } else {
-            templates::Preview::Sms(templates::render_sms(name, template, &vars)?)
+            templates::Preview::Sms(templates::render_sms(name, language, template, &vars)?)
         })
     }
 
-    /// Puts a template back to the default.
+    /// Puts a template in `language` back to the default.
     pub async fn reset_template(
         &self,
         firm_id: &str,
         name: &str,
+        language: Language,
     ) -> Result<TemplateView, FlowError> {
         let name = TemplateName::parse(name).ok_or(FlowError::UnknownTemplate)?;
         self.change_firm(firm_id, |firm, _| {
-            firm.templates.remove(&name);
+            firm.templates.remove(&TemplateKey::new(name, language));
             Ok(AuditKind::TemplateChanged {
                 name: name.as_str().to_string(),
+                language: Some(language),
                 reset: true,
                 actor: self.actor(),
             })
@@ -280,8 +295,9 @@ impl Services {
         .await?;
         Ok(TemplateView {
             name: name.as_str(),
+            language,
             default: true,
-            template: templates::default_template(name),
+            template: templates::default_template(name, language),
         })
     }
 

@@ -151,9 +151,14 @@ impl Services {
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(e) => return Err(FlowError::from(e).into()),
             }
+            // Decided once: a failed bookkeeping write leaves no record to read it from.
+            let language = latest.as_ref().map(|r| r.language).unwrap_or_default();
             for reply in step.replies {
                 if reply == Reply::OptInConfirmation {
-                    latest = self.send_reply(&firm, phone, reply, latest).await?.1;
+                    latest = self
+                        .send_reply(&firm, phone, reply, language, latest)
+                        .await?
+                        .1;
                 }
             }
             // A repeat of a confirmation whose reply never went out (it failed after the
@@ -183,7 +188,7 @@ impl Services {
                     self.clock.now(),
                 );
                 if owed {
-                    self.send_reply(&firm, phone, Reply::OptInConfirmation, latest)
+                    self.send_reply(&firm, phone, Reply::OptInConfirmation, language, latest)
                         .await?;
                 }
             }

@@ -9,7 +9,8 @@ use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
 use crate::messages::templates::{self, TemplateName};
 use crate::model::firm::Firm;
 use crate::model::gate::{MessageCategory, MessageKind};
-use crate::model::keywords::Classification;
+use crate::model::keywords::{Classification, keyword_language};
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus};
 use crate::model::transition::{self, ConsentEvent, Effect, Reply};
@@ -121,6 +122,10 @@ impl Services {
                 events,
             );
             write.inbound_message_id = Some(message_id.clone());
+            let lift_carrier_opt_out = super::carrier_opt_in::resubscribed_after_carrier_opt_out(
+                current.as_ref(),
+                write.record.as_ref(),
+            );
             // The record as written (chain head sealed): the replies decide on it, unread.
             let mut latest = write.record.clone().or(current);
             match self.store.commit(write).await {
@@ -139,10 +144,23 @@ impl Services {
                 }
                 Err(e) => return Err(FlowError::from(e).into()),
             }
+            // Before any reply: the provider drops texts to the number until it lifts its opt-out.
+            if lift_carrier_opt_out {
+                latest = self.lift_carrier_opt_out(&firm, &from, latest).await?;
+            }
             let status_written = latest.as_ref().map(|r| r.status);
+            // The record's language; a number with no record (a HELP from a stranger) is
+            // answered in the language of its keyword (AYUDA: Spanish), else English.
+            let language = latest
+                .as_ref()
+                .map(|r| r.language)
+                .or_else(|| keyword_language(&text))
+                .unwrap_or_default();
             let mut replies = Vec::new();
             for reply in &step.replies {
-                let (outcome, after) = self.send_reply(&firm, &from, *reply, latest).await?;
+                let (outcome, after) = self
+                    .send_reply(&firm, &from, *reply, language, latest)
+                    .await?;
                 replies.push(outcome);
                 latest = after;
             }
@@ -179,7 +197,7 @@ impl Services {
                 };
             if let Some(reply) = owed {
                 let (outcome, _) = self
-                    .send_reply(firm, from, reply, Some(record.clone()))
+                    .send_reply(firm, from, reply, record.language, Some(record.clone()))
                     .await?;
                 replies.push(outcome);
             }
@@ -231,13 +249,15 @@ impl Services {
         Ok(help.then_some(Reply::Help))
     }
 
-    /// Renders and sends a reply through the gate, deciding on `record` (the recipient's record
-    /// as just read or written); returns the outcome and the record as the gate left it.
+    /// Renders a reply in `language` and sends it through the gate, deciding on `record` (the
+    /// recipient's record as just read or written); returns the outcome and the record as the
+    /// gate left it.
     pub(crate) async fn send_reply(
         &self,
         firm: &Firm,
         to: &PhoneNumber,
         reply: Reply,
+        language: Language,
         record: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let (name, kind) = match reply {
@@ -251,8 +271,12 @@ impl Services {
             ),
             Reply::Help => (TemplateName::SmsHelp, MessageKind::HelpReply),
         };
-        let rendered =
-            templates::render_sms(name, firm.templates.get(&name), &firm_vars(firm, None, ""))?;
+        let rendered = templates::render_sms(
+            name,
+            language,
+            firm.template(name, language),
+            &firm_vars(firm, None, ""),
+        )?;
         self.gate
             .send_on(
                 firm,

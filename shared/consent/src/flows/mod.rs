@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod bundle;
+pub mod carrier_opt_in;
+pub mod carrier_reconciliation;
 pub mod crm_send;
 pub mod email_confirm;
 pub mod export;
@@ -23,6 +25,7 @@ use crate::evidence::proof::ProofSigner;
 use crate::evidence::token::TokenKeyring;
 use crate::messages::templates::{TemplateError, TemplateVars};
 use crate::model::firm::Firm;
+use crate::model::language::UnknownLanguage;
 use crate::model::phone::PhoneError;
 use crate::ports::{Clock, Mailer, SendError, Store, StoreError};
 
@@ -225,6 +228,9 @@ pub enum FlowError {
         /// What is wrong.
         message: String,
     },
+    /// A language the service does not write in.
+    #[error(transparent)]
+    InvalidLanguage(#[from] UnknownLanguage),
     /// The firm requires how a new contact's number was collected, and none was given.
     #[error("this firm requires consent_capture: how the number was first collected")]
     ConsentCaptureRequired,

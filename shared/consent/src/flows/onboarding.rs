@@ -13,6 +13,7 @@ use crate::model::consent_capture::{ConsentCapture, NewConsentCapture};
 use crate::model::contact::Contact;
 use crate::model::firm::Firm;
 use crate::model::gate::{MessageCategory, MessageKind};
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus, Delivery};
 use crate::model::state_rules;
@@ -40,6 +41,9 @@ pub struct NewContact {
     pub consent_capture: Option<NewConsentCapture>,
     /// The US state the contact lives in (two letters), if the CRM knows it.
     pub state: Option<String>,
+    /// The language to write to the contact in (`en` or `es`), if the CRM says; English
+    /// otherwise.
+    pub language: Option<String>,
 }
 
 /// What became of one channel of the opt-in request.
@@ -79,7 +83,7 @@ impl Services {
         input: NewContact,
     ) -> Result<ContactCreated, FlowError> {
         let firm = self.firm(firm_id).await?;
-        let (contact, capture, state) = validate(&firm, input, self.clock.now())?;
+        let (contact, details) = validate(&firm, input, self.clock.now())?;
         let phone = contact.phone.clone();
 
         if let Some(existing) = self
@@ -125,8 +129,9 @@ impl Services {
                 },
                 now,
             )
-            .with_consent_capture(capture.clone())
-            .with_resident_state(state);
+            .with_consent_capture(details.capture.clone())
+            .with_resident_state(details.state)
+            .with_language(details.language);
             let mut write = ConsentWrite::new(
                 &firm.firm_id,
                 &phone,
@@ -176,10 +181,15 @@ impl Services {
         record: ConsentRecord,
     ) -> Result<(ConsentStatus, RequestDelivery, RequestDelivery), FlowError> {
         let pending = record.status == ConsentStatus::Pending;
+        // Both requests speak the record's language, decided once: a failed bookkeeping write
+        // between them leaves no record to read it from.
+        let language = record.language;
         let mut latest = Some(record.clone());
         let sms = match &record.opt_in_sms {
             Delivery::NotSent if pending => {
-                let (delivery, after) = self.send_sms_request(firm, contact, latest).await?;
+                let (delivery, after) = self
+                    .send_sms_request(firm, contact, language, latest)
+                    .await?;
                 latest = after;
                 delivery
             }
@@ -190,7 +200,7 @@ impl Services {
         let email = match (&record.opt_in_email, contact.email.as_deref()) {
             (Delivery::NotSent, Some(address)) if pending => {
                 let (delivery, after) = self
-                    .send_email_request(firm, contact, address, latest)
+                    .send_email_request(firm, contact, address, language, latest)
                     .await?;
                 latest = after;
                 delivery
@@ -207,12 +217,14 @@ impl Services {
         &self,
         firm: &Firm,
         contact: &Contact,
+        language: Language,
         record: Option<ConsentRecord>,
     ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
         let vars = firm_vars(firm, contact.first_name.as_deref(), "");
         let rendered = templates::render_sms(
             TemplateName::SmsOptInRequest,
-            firm.templates.get(&TemplateName::SmsOptInRequest),
+            language,
+            firm.template(TemplateName::SmsOptInRequest, language),
             &vars,
         )?;
         let (outcome, after) = self
@@ -242,6 +254,7 @@ impl Services {
         firm: &Firm,
         contact: &Contact,
         address: &str,
+        language: Language,
         record: Option<ConsentRecord>,
     ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
         let now = self.clock.now();
@@ -256,8 +269,11 @@ impl Services {
             self.config.confirm_base_url.trim_end_matches('/')
         );
         let vars = firm_vars(firm, contact.first_name.as_deref(), &confirm_url);
-        let rendered =
-            templates::render_email(firm.templates.get(&TemplateName::EmailOptInRequest), &vars)?;
+        let rendered = templates::render_email(
+            language,
+            firm.template(TemplateName::EmailOptInRequest, language),
+            &vars,
+        )?;
         let email = OutgoingEmail {
             to: address.to_string(),
             subject: rendered.subject,
@@ -362,14 +378,24 @@ impl Services {
     }
 }
 
+/// What a new contact says beyond the stored contact: the record and its first event keep it.
+struct ContactDetails {
+    /// How the number was first collected.
+    capture: Option<ConsentCapture>,
+    /// The state the contact lives in.
+    state: Option<&'static str>,
+    /// The language to write in, if the CRM said.
+    language: Option<Language>,
+}
+
 /// Checks a new contact's fields and builds the stored contact, with how its number was
-/// collected (a firm that requires it gets nothing stored or sent without it) and the state the
-/// contact lives in.
+/// collected (a firm that requires it gets nothing stored or sent without it), the state the
+/// contact lives in and their language.
 fn validate(
     firm: &Firm,
     input: NewContact,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Contact, Option<ConsentCapture>, Option<&'static str>), FlowError> {
+) -> Result<(Contact, ContactDetails), FlowError> {
     let contact_id = input.contact_id.trim().to_string();
     if contact_id.is_empty() || contact_id.len() > MAX_FIELD_LEN {
         return Err(FlowError::field(
@@ -406,6 +432,9 @@ fn validate(
         })?),
         None => None,
     };
+    let language = clean(input.language)
+        .map(|code| Language::parse(&code))
+        .transpose()?;
     let capture = match input.consent_capture {
         Some(capture) => Some(
             ConsentCapture::check(capture, now)
@@ -425,7 +454,14 @@ fn validate(
         time_zone,
         created_at: now,
     };
-    Ok((contact, capture, state))
+    Ok((
+        contact,
+        ContactDetails {
+            capture,
+            state,
+            language,
+        },
+    ))
 }
 
 fn clean(value: Option<String>) -> Option<String> {

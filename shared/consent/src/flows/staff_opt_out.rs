@@ -105,8 +105,13 @@ impl Services {
             }
         })?;
         let (mut record, replies) = written;
+        // Decided once: a failed bookkeeping write leaves no record to read it from.
+        let language = record.as_ref().map(|r| r.language).unwrap_or_default();
         for reply in replies {
-            record = self.send_reply(&firm, &phone, reply, record).await?.1;
+            record = self
+                .send_reply(&firm, &phone, reply, language, record)
+                .await?
+                .1;
         }
         match record {
             Some(record) => Ok(record),

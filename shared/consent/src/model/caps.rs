@@ -2,7 +2,16 @@
 //! cap a firm may set, and a firm's own limits. The gate applies them; the record keeps just
 //! enough recent sends to answer them.
 
+use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
+
+/// The window every cap counts over: the 24 hours before the moment of the decision.
+pub const CAP_WINDOW: TimeDelta = TimeDelta::hours(24);
+
+/// How long a message over a cap may be held for its release (DESIGN §3: deferred, or blocked
+/// `frequency_cap` when the window cannot open within 24 h): the cap frees a place within a day,
+/// so only a calling window that stays closed past then (a Texas Sunday morning) blocks.
+pub const MAX_CAP_HOLD: TimeDelta = TimeDelta::hours(24);
 
 /// The highest cap on marketing any state rule sets (3 per 24 h: FTSA, OTSA, Maryland): the
 /// record keeps that many recent marketing sends. Each rule's own cap is in its row of

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::messages::templates::{TemplateName, TemplateOverride};
+use crate::messages::templates::{TemplateKey, TemplateName, TemplateOverride};
 use crate::model::caps::SendLimits;
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 
 /// Longest firm id accepted.
@@ -74,9 +75,10 @@ pub struct Firm {
     /// The firm's caps and exemptions.
     #[serde(default)]
     pub limits: SendLimits,
-    /// The firm's template overrides.
+    /// The firm's template overrides, per template and language (stored keys in
+    /// [`TemplateKey::stored`]: an English override under the bare name, as before languages).
     #[serde(default)]
-    pub templates: BTreeMap<TemplateName, TemplateOverride>,
+    pub templates: BTreeMap<TemplateKey, TemplateOverride>,
     /// The firm's privacy policy (https), linked from the confirmation page.
     #[serde(default)]
     pub privacy_url: Option<String>,
@@ -99,6 +101,11 @@ pub struct Firm {
 }
 
 impl Firm {
+    /// The firm's override of `name` in `language`, if it has one (else the default applies).
+    pub fn template(&self, name: TemplateName, language: Language) -> Option<&TemplateOverride> {
+        self.templates.get(&TemplateKey::new(name, language))
+    }
+
     /// The firm as the next write will store it: a copy one version on, updated `now`.
     pub fn next_version(&self, now: DateTime<Utc>) -> Self {
         let mut next = self.clone();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::OPT_OUT_CONFIRMATION_WINDOW;
-use crate::model::caps::SendLimits;
+use crate::model::caps::{MAX_CAP_HOLD, SendLimits};
 use crate::model::quiet_hours::SendWindow;
 use crate::model::record::{ConsentRecord, ConsentStatus};
 use crate::model::state_rules::RuleId;
@@ -82,11 +82,12 @@ impl BlockReason {
 pub enum GateDecision {
     /// Send now.
     Allow,
-    /// Hold until the recipient's window opens, then ask the gate again.
+    /// Hold until the recipient's window opens (or a cap has room again), then ask the gate
+    /// again.
     Defer {
-        /// When the window opens.
+        /// When it may go.
         not_before: DateTime<Utc>,
-        /// The calling rule whose hours held it.
+        /// The calling rule whose hours held it, or the cap that did.
         rule: RuleId,
     },
     /// Never send.
@@ -118,7 +119,7 @@ pub struct GateQuestion<'a> {
     pub limits: SendLimits,
 }
 
-/// The gate's rules, in order: unknown, opted out, pending, opted in; then quiet hours.
+/// The gate's rules, in order: unknown, opted out, pending, opted in; then caps and quiet hours.
 pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     let Some(record) = question.record else {
         // Every HELP gets the firm's help text (CTIA), even from a number the firm never had:
@@ -182,15 +183,25 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     if exempt {
         return GateDecision::Allow;
     }
+    let window = question.window;
     if kind == MessageKind::FirmMessage
-        && let Some(rule) = daily_cap_reached(record, question)
+        && let Some((frees_at, rule)) = cap_frees_at(record, question)
     {
-        return GateDecision::Block {
-            reason: BlockReason::FrequencyCap,
-            rule: Some(rule),
+        // Over a cap: held until the cap has room again and the window is open then, and
+        // released through the gate again; refused only when that is more than a day away.
+        let within_hold = |at: DateTime<Utc>| at - question.now <= MAX_CAP_HOLD;
+        let not_before = Some(frees_at)
+            .filter(|at| within_hold(*at))
+            .map(|at| window.next_open(at).unwrap_or(at))
+            .filter(|at| within_hold(*at));
+        return match not_before {
+            Some(not_before) => GateDecision::Defer { not_before, rule },
+            None => GateDecision::Block {
+                reason: BlockReason::FrequencyCap,
+                rule: Some(rule),
+            },
         };
     }
-    let window = question.window;
     match (
         window.next_open(question.now),
         window.closed_by(question.now),
@@ -200,19 +211,30 @@ pub fn decide(question: GateQuestion<'_>) -> GateDecision {
     }
 }
 
-/// The cap one more firm message would exceed, if any: the statutory one of the recipient's
-/// state rules (marketing only), or the firm's own (every firm message).
-fn daily_cap_reached(record: &ConsentRecord, question: GateQuestion<'_>) -> Option<RuleId> {
+/// When one more firm message fits every cap it would exceed now, and the cap that holds it
+/// longest (the statutory one of the recipient's state rules, for marketing only, or the
+/// firm's own, for every firm message; the statutory one on a tie); `None` when it fits now.
+fn cap_frees_at(
+    record: &ConsentRecord,
+    question: GateQuestion<'_>,
+) -> Option<(DateTime<Utc>, RuleId)> {
+    let now = question.now;
     let statutory = question
         .window
-        .statutory_cap(question.now)
+        .statutory_cap(now)
         .filter(|_| question.category == MessageCategory::Marketing)
-        .filter(|(cap, _)| record.sends_within_day(question.now, true) >= *cap as usize)
-        .map(|(_, rule)| rule);
-    let firm = question
-        .limits
-        .daily_cap
-        .filter(|cap| record.sends_within_day(question.now, false) >= *cap as usize)
-        .map(|_| RuleId::FirmDailyCap);
-    statutory.or(firm)
+        .and_then(|(cap, rule)| {
+            record
+                .cap_frees_at(now, cap as usize, true)
+                .map(|at| (at, rule))
+        });
+    let firm = question.limits.daily_cap.and_then(|cap| {
+        record
+            .cap_frees_at(now, cap as usize, false)
+            .map(|at| (at, RuleId::FirmDailyCap))
+    });
+    [statutory, firm]
+        .into_iter()
+        .flatten()
+        .reduce(|held, other| if other.0 > held.0 { other } else { held })
 }

@@ -11,6 +11,7 @@ pub mod firm;
 pub mod gate;
 pub mod https_url;
 pub mod keywords;
+pub mod language;
 pub mod phone;
 pub mod quiet_hours;
 pub mod record;

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::caps::{MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
+use crate::model::caps::{CAP_WINDOW, MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 
 /// Where a number stands.
@@ -190,6 +191,10 @@ pub struct ConsentRecord {
     /// apply beside those of the number's area code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The language the contact is written to in: it picks every template sent to this number
+    /// (English for records written before languages existed).
+    #[serde(default)]
+    pub language: Language,
     /// The CRM's contacts on this number, oldest first (the feed's `contact_ids`); at most
     /// [`MAX_CONTACT_IDS`](crate::limits::MAX_CONTACT_IDS).
     #[serde(default)]
@@ -238,11 +243,44 @@ impl ConsentRecord {
 
     /// Firm messages sent in the 24 hours before `now` (marketing ones only, if asked).
     pub fn sends_within_day(&self, now: DateTime<Utc>, marketing_only: bool) -> usize {
-        let since = now - chrono::Duration::hours(24);
+        self.counted_sends(now, marketing_only).count()
+    }
+
+    /// When a cap of `cap` firm messages a day (marketing ones only, if asked) has room again
+    /// for one more, if it has none at `now`: the moment the `cap`-th newest counted send
+    /// leaves the day. `None` when there is room at `now`. A cap of 0 never has room.
+    pub fn cap_frees_at(
+        &self,
+        now: DateTime<Utc>,
+        cap: usize,
+        marketing_only: bool,
+    ) -> Option<DateTime<Utc>> {
+        let mut times: Vec<DateTime<Utc>> = self
+            .counted_sends(now, marketing_only)
+            .map(|s| s.at)
+            .collect();
+        if times.len() < cap {
+            return None;
+        }
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        // Older sends leave the day first, so once the `cap`-th newest has gone, fewer than
+        // `cap` are left; the record keeps at least that many of the newest (`count_send`).
+        match cap.checked_sub(1).and_then(|i| times.get(i)) {
+            Some(at) => Some(*at + CAP_WINDOW),
+            None => Some(DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
+    /// The firm messages counted toward caps at `now` (marketing ones only, if asked).
+    fn counted_sends(
+        &self,
+        now: DateTime<Utc>,
+        marketing_only: bool,
+    ) -> impl Iterator<Item = &RecentSend> {
+        let since = now - CAP_WINDOW;
         self.recent_sends
             .iter()
-            .filter(|s| s.at > since && (s.marketing || !marketing_only))
-            .count()
+            .filter(move |s| s.at > since && (s.marketing || !marketing_only))
     }
 
     /// Gives back the count of a firm message allowed at `at` that the provider refused: only a
@@ -258,7 +296,7 @@ impl ConsentRecord {
     /// [`STATUTORY_DAILY_CAP`] marketing sends are kept, so the record stays small however
     /// much is sent.
     pub fn count_send(&mut self, at: DateTime<Utc>, marketing: bool) {
-        let since = at - chrono::Duration::hours(24);
+        let since = at - CAP_WINDOW;
         self.recent_sends.retain(|s| s.at > since);
         self.recent_sends.push(RecentSend { at, marketing });
         if self.recent_sends.len() <= MAX_DAILY_CAP as usize {

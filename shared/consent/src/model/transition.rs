@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, OptOutEvidence, ReplyNote};
 use crate::model::consent_capture::ConsentCapture;
 use crate::model::keywords::{Classification, classify};
+use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery, StaffChannel};
 
@@ -130,6 +131,25 @@ impl Transition {
         self
     }
 
+    /// The transition with the contact's language: in its `contact_created` event, and on the
+    /// record when this step creates it or the CRM said which (`given`; `None`: the CRM did not
+    /// say, so a new record is written to in English and an existing one keeps its language).
+    pub fn with_language(mut self, given: Option<Language>) -> Self {
+        let created = matches!(self.effect, Effect::Created(_));
+        if let Some(record) = self.record.as_mut()
+            && (created || given.is_some())
+        {
+            record.language = given.unwrap_or_default();
+        }
+        let spoken = given.unwrap_or_default();
+        for event in &mut self.events {
+            if let AuditKind::ContactCreated { language, .. } = &mut event.kind {
+                *language = Some(spoken);
+            }
+        }
+        self
+    }
+
     /// The transition with the contact's prior consent in its `contact_created` event.
     pub fn with_consent_capture(mut self, capture: Option<ConsentCapture>) -> Self {
         for event in &mut self.events {
@@ -168,6 +188,7 @@ pub fn apply(
                 double_opt_in,
                 existing_status: current.map(|r| r.status),
                 consent_capture: None,
+                language: None,
             });
             if current.is_none() {
                 if double_opt_in {
@@ -501,6 +522,7 @@ impl Step {
             time_zone: None,
             audit_head: None,
             state: None,
+            language: Language::En,
             contact_ids: Vec::new(),
         });
     }

@@ -15,6 +15,7 @@ use consent::flows::{ServiceConfig, Services, firm_vars};
 use consent::messages::templates::{TemplateName, render_sms};
 use consent::model::firm::Firm;
 use consent::model::gate::{MessageCategory, MessageKind};
+use consent::model::language::Language;
 use consent::model::phone::PhoneNumber;
 use consent::ports::{Clock, SmsSender};
 
@@ -197,10 +198,12 @@ pub enum SentKind {
     Unknown,
 }
 
+/// The firm's template `name` as sent to an English-speaking contact (every contact here is).
 fn rendered(firm: &Firm, name: TemplateName, first_name: Option<&str>) -> String {
     render_sms(
         name,
-        firm.templates.get(&name),
+        Language::En,
+        firm.template(name, Language::En),
         &firm_vars(firm, first_name, ""),
     )
     .expect("the template renders")

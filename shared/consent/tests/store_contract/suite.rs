@@ -401,6 +401,28 @@ async fn firm_writes_are_conditioned_on_the_version() {
     assert_eq!(store.firm_events("a").await.unwrap().len(), 2);
 }
 
+#[tokio::test]
+async fn firms_are_listed_by_id_a_page_at_a_time_each_once() {
+    let store = new_store();
+    assert!(store.list_firm_ids(None, 10).await.unwrap().is_empty());
+    for (n, id) in ["c", "a", "d", "b"].into_iter().enumerate() {
+        let number = format!("+1212555010{n}");
+        store
+            .put_firm(&firm(id, &number, 1), None, None, &[])
+            .await
+            .unwrap();
+    }
+    // A firm written again is still listed once.
+    store
+        .put_firm(&firm("a", "+12125550101", 2), Some(1), None, &[])
+        .await
+        .unwrap();
+    assert_eq!(store.list_firm_ids(None, 10).await.unwrap(), ["a", "b", "c", "d"]);
+    assert_eq!(store.list_firm_ids(None, 2).await.unwrap(), ["a", "b"]);
+    assert_eq!(store.list_firm_ids(Some("b"), 2).await.unwrap(), ["c", "d"]);
+    assert!(store.list_firm_ids(Some("d"), 2).await.unwrap().is_empty());
+}
+
 // --- idempotency -----------------------------------------------------------------------------
 
 fn response(n: u16) -> StoredResponse {

@@ -6,5 +6,7 @@ mod outbox;
 mod store;
 
 pub use clock::SettableClock;
-pub use outbox::{MemoryOutbox, OutboxContents, SentEmail, SentSms};
+pub use outbox::{
+    CARRIER_OPT_IN_INTERVAL_DAYS, MemoryOutbox, OPTED_OUT_PAGE, OutboxContents, SentEmail, SentSms,
+};
 pub use store::{IdempotencyItem, MemoryStore, StoreState};

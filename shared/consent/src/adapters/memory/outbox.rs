@@ -1,6 +1,6 @@
 //! An SMS sender and mailer that keep what they are given (and fail on command), for tests.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -8,7 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::phone::PhoneNumber;
-use crate::ports::{Clock, Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender};
+use crate::ports::{
+    CarrierOptIn, Clock, Mailer, OptedOutPage, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+};
+
+/// Numbers per page of the opted-out list, as SNS pages it.
+pub const OPTED_OUT_PAGE: usize = 100;
+
+/// How often the provider lifts one number's opt-out: once in 30 days (SNS).
+pub const CARRIER_OPT_IN_INTERVAL_DAYS: i64 = 30;
 
 /// An SMS the outbox took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +64,11 @@ struct OutboxState {
     contents: OutboxContents,
     failing_sms: u32,
     failing_email: u32,
-    opted_out_at_carrier: HashSet<String>,
+    /// Ordered, so that the list pages as a provider's does: each page after the last number
+    /// of the one before.
+    opted_out_at_carrier: BTreeSet<String>,
+    /// When the provider last lifted each number's opt-out.
+    carrier_opt_ins: HashMap<String, DateTime<Utc>>,
 }
 
 /// An SMS sender and mailer that keeps what it is given, and can fail on command.
@@ -151,6 +163,39 @@ impl SmsSender for MemoryOutbox {
 
     async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
         Ok(self.lock().opted_out_at_carrier.contains(phone.as_str()))
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        let state = self.lock();
+        let after = next_token.unwrap_or_default();
+        let mut rest = state
+            .opted_out_at_carrier
+            .iter()
+            .filter(|number| number.as_str() > after);
+        let numbers: Vec<String> = rest.by_ref().take(OPTED_OUT_PAGE).cloned().collect();
+        let next_token = match rest.next() {
+            Some(_) => numbers.last().cloned(),
+            None => None,
+        };
+        Ok(OptedOutPage {
+            numbers,
+            next_token,
+        })
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let last = state.carrier_opt_ins.get(phone.as_str()).copied();
+        if last.is_some_and(|at| now - at < chrono::Duration::days(CARRIER_OPT_IN_INTERVAL_DAYS)) {
+            return Ok(CarrierOptIn::TooSoon);
+        }
+        if state.opted_out_at_carrier.remove(phone.as_str()) {
+            state
+                .carrier_opt_ins
+                .insert(phone.as_str().to_string(), now);
+        }
+        Ok(CarrierOptIn::OptedIn)
     }
 }
 

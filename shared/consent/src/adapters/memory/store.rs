@@ -152,6 +152,22 @@ impl FirmStore for MemoryStore {
             .cloned()
             .unwrap_or_default())
     }
+
+    async fn list_firm_ids(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let after = after.unwrap_or_default();
+        Ok(self
+            .lock()
+            .firms
+            .keys()
+            .filter(|id| id.as_str() > after)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
 }
 
 #[async_trait]

@@ -112,6 +112,7 @@ mod tests {
             Utc::now(),
             AuditKind::TemplateChanged {
                 name: "sms_help".into(),
+                language: None,
                 reset: true,
                 actor: None,
             },

@@ -64,6 +64,7 @@ mod tests {
             time_zone: None,
             audit_head: head,
             state: None,
+            language: Default::default(),
             contact_ids: Vec::new(),
         }
     }

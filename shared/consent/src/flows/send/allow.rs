@@ -61,6 +61,7 @@ impl SendGate {
                     Step::Done(
                         SendOutcome::Blocked {
                             reason: BlockReason::UnknownRecipient,
+                            rule: None,
                         },
                         r,
                     )
@@ -156,6 +157,7 @@ impl SendGate {
                 Ok((
                     SendOutcome::Blocked {
                         reason: BlockReason::OptedOut,
+                        rule: None,
                     },
                     record,
                 ))

@@ -10,6 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 mod allow;
+mod carrier;
 mod held;
 
 use super::{Attempt, FlowError, retry_on_conflict};
@@ -20,6 +21,7 @@ use crate::model::gate::{
 use crate::model::phone::PhoneNumber;
 use crate::model::quiet_hours::{SendWindow, parse_time_zone};
 use crate::model::record::ConsentRecord;
+use crate::model::state_rules::RuleId;
 use crate::ports::{Clock, SmsSender, Store, StoreError};
 
 /// How many numbers a batch sends to at once: enough to finish 1,000 messages within a
@@ -51,15 +53,21 @@ pub enum SendOutcome {
         /// The provider's id.
         message_id: String,
     },
-    /// Held until the window opens.
+    /// Held until the window opens (or a cap has room again).
     Deferred {
         /// When it goes.
         not_before: DateTime<Utc>,
+        /// The calling rule or cap that held it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
     },
     /// The gate refused it: it never goes out.
     Blocked {
         /// The rule that refused it.
         reason: BlockReason,
+        /// The calling rule or cap behind the block, where one is (a frequency cap).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleId>,
     },
 }
 
@@ -223,6 +231,7 @@ impl SendGate {
                 *known = KnownRecord::Seen(record);
                 return Ok(Attempt::Done(SendOutcome::Blocked {
                     reason: BlockReason::OptedOut,
+                    rule: None,
                 }));
             }
             let attempt = match decision {
@@ -230,11 +239,14 @@ impl SendGate {
                 GateDecision::Defer { not_before, rule } => self
                     .defer(firm, request, record.as_ref(), not_before, Some(rule), now)
                     .await
-                    .map(|record| Step::Done(SendOutcome::Deferred { not_before }, record)),
+                    .map(|record| {
+                        let rule = Some(rule);
+                        Step::Done(SendOutcome::Deferred { not_before, rule }, record)
+                    }),
                 GateDecision::Block { reason, rule } => self
                     .block(firm, request, record.as_ref(), reason, rule, now)
                     .await
-                    .map(|record| Step::Done(SendOutcome::Blocked { reason }, record)),
+                    .map(|record| Step::Done(SendOutcome::Blocked { reason, rule }, record)),
             };
             match attempt {
                 Ok(Step::Done(outcome, record)) => {
@@ -288,7 +300,7 @@ fn log_decision(firm: &Firm, request: &SendRequest, outcome: &SendOutcome) {
     let (decision, reason) = match outcome {
         SendOutcome::Sent { .. } => ("sent", None),
         SendOutcome::Deferred { .. } => ("deferred", None),
-        SendOutcome::Blocked { reason } => ("blocked", Some(reason.as_str())),
+        SendOutcome::Blocked { reason, .. } => ("blocked", Some(reason.as_str())),
     };
     tracing::info!(
         decision,

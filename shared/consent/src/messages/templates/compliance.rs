@@ -2,8 +2,11 @@
 
 use minijinja::HtmlEscape;
 
+use super::wording::wording;
 use super::{Rendered, TemplateName, TemplateVars};
 use crate::messages::segments::count_segments;
+use crate::model::language::Language;
+
 pub(super) const MUST_NAME_FIRM: &str = "must name the firm ({{ firm_name }})";
 pub(super) const MUST_YES: &str = "must say how to reply YES";
 pub(super) const MUST_STOP: &str = "must say how to reply STOP";
@@ -26,12 +29,16 @@ pub(super) const MUST_HTML_LINK: &str =
 pub(super) const MUST_EMAIL_FIRM: &str =
     "the email subject or text must name the firm ({{ firm_name }})";
 
-/// The required elements the rendered text lacks, in a fixed order.
+/// The required elements the rendered text lacks, in a fixed order; the words looked for are
+/// those of the template's `language` ([`wording`]).
 pub(super) fn missing_elements(
     name: TemplateName,
+    language: Language,
     rendered: &Rendered,
     vars: &TemplateVars,
 ) -> Vec<&'static str> {
+    let words = wording(language);
+    let says = &words.problems;
     let mut missing = Vec::new();
     let mut require = |ok: bool, message: &'static str| {
         if !ok {
@@ -42,38 +49,35 @@ pub(super) fn missing_elements(
         Rendered::Sms(body) => {
             let text = normalize(body);
             let names_firm = text.contains(&normalize(&vars.firm_name));
+            let any_word = |list: &[&str]| list.iter().any(|w| has_word(body, w));
+            let rates = words
+                .rates
+                .iter()
+                .all(|group| group.iter().any(|p| text.contains(p)));
             match name {
                 TemplateName::SmsOptInRequest => {
                     require(names_firm, MUST_NAME_FIRM);
-                    require(has_word(body, "YES"), MUST_YES);
-                    require(has_word(body, "STOP"), MUST_STOP);
-                    require(has_word(body, "HELP"), MUST_HELP);
-                    require(text.contains("rates may apply"), MUST_RATES);
+                    require(any_word(words.yes), says.yes);
+                    require(any_word(words.stop), says.stop);
+                    require(any_word(words.help), says.help);
+                    require(rates, says.rates);
                 }
                 TemplateName::SmsOptInConfirmation => {
                     // CTIA's confirmation message: program, frequency, rates, HELP and STOP.
                     require(names_firm, MUST_NAME_FIRM);
-                    require(says_frequency(&text), MUST_FREQUENCY);
-                    require(text.contains("rates may apply"), MUST_RATES);
-                    require(has_word(body, "HELP"), MUST_HELP);
-                    require(has_word(body, "STOP"), MUST_STOP);
+                    require(
+                        words.frequency.iter().any(|p| text.contains(p)),
+                        says.frequency,
+                    );
+                    require(rates, says.rates);
+                    require(any_word(words.help), says.help);
+                    require(any_word(words.stop), says.stop);
                 }
                 TemplateName::SmsOptOutConfirmation => {
                     require(names_firm, MUST_NAME_FIRM);
-                    const SAYS_UNSUBSCRIBED: [&str; 9] = [
-                        "unsubscribed",
-                        "opted out",
-                        "opted-out",
-                        "will not receive",
-                        "won't receive",
-                        "will no longer receive",
-                        "no longer receive",
-                        "no more messages",
-                        "no further messages",
-                    ];
                     require(
-                        SAYS_UNSUBSCRIBED.iter().any(|p| text.contains(p)),
-                        MUST_UNSUBSCRIBED,
+                        words.unsubscribed.iter().any(|p| text.contains(p)),
+                        says.unsubscribed,
                     );
                     // CTIA: one message, no marketing, nothing to click.
                     require(!has_link(&text), MUST_NO_LINK);
@@ -85,7 +89,7 @@ pub(super) fn missing_elements(
                         .into_iter()
                         .any(|c| !c.is_empty() && text.contains(&normalize(c)));
                     require(contact, MUST_SUPPORT);
-                    require(has_word(body, "STOP"), MUST_STOP);
+                    require(any_word(words.stop), says.stop);
                 }
                 TemplateName::EmailOptInRequest => {}
             }
@@ -109,30 +113,29 @@ pub(super) fn missing_elements(
     missing
 }
 
-/// Lower case, one space between words and straight apostrophes, for lenient phrase matching.
+/// Lower case, one space between words, straight apostrophes and the accents of Spanish
+/// vowels left off, for lenient phrase matching ("varía" reads as "varia").
 pub(super) fn normalize(text: &str) -> String {
     text.replace(['\u{2019}', '\u{2018}'], "'")
         .to_lowercase()
+        .chars()
+        .map(fold_accent)
+        .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// Whether normalized `text` says how often messages come.
-fn says_frequency(text: &str) -> bool {
-    text.contains("frequency")
-        || [
-            "/mo",
-            "/wk",
-            "/week",
-            "/month",
-            "per month",
-            "per week",
-            "a month",
-            "a week",
-        ]
-        .iter()
-        .any(|period| text.contains(period))
+/// A lower-case vowel without its accent; every other character as it is (ñ stays ñ).
+fn fold_accent(c: char) -> char {
+    match c {
+        'á' | 'à' => 'a',
+        'é' | 'è' => 'e',
+        'í' | 'ì' => 'i',
+        'ó' | 'ò' => 'o',
+        'ú' | 'ù' | 'ü' => 'u',
+        other => other,
+    }
 }
 
 /// Whether normalized `text` holds a web link.
@@ -142,8 +145,10 @@ fn has_link(text: &str) -> bool {
         .any(|start| text.contains(start))
 }
 
-/// Whether `word` stands alone (any case), e.g. "YES" in "Reply Yes," but not in "yesterday".
+/// Whether `word` (written as [`normalize`] writes) stands alone in `text`, in any case and
+/// with or without accents: "YES" in "Reply Yes," but not in "yesterday"; "si" in "Responda SÍ".
 pub(super) fn has_word(text: &str, word: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|w| w.eq_ignore_ascii_case(word))
+    normalize(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == word)
 }

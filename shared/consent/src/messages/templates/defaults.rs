@@ -1,19 +1,58 @@
-//! The shipped default of every template, CTIA-complete.
+//! The shipped default of every template in English, CTIA-complete; the Spanish ones are in
+//! [`super::defaults_es`].
 //!
 //! Written in the GSM-7 alphabet (ASCII apostrophes, no dashes or emoji) so a body stays at 160 /
 //! 153 characters per segment; the opt-in request fits two segments with a typical firm name.
 
-pub(super) const DEFAULT_SMS_OPT_IN_REQUEST: &str = "{{ firm_name }}: {% if first_name %}Hi {{ first_name }}, reply{% else %}Reply{% endif %} YES to confirm you want texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+use crate::model::language::Language;
 
-pub(super) const DEFAULT_SMS_OPT_IN_CONFIRMATION: &str = "{{ firm_name }}: You're confirmed for texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+/// The shipped defaults of one language.
+pub(super) struct Defaults {
+    /// `sms_opt_in_request`.
+    pub sms_opt_in_request: &'static str,
+    /// `sms_opt_in_confirmation`.
+    pub sms_opt_in_confirmation: &'static str,
+    /// `sms_opt_out_confirmation`.
+    pub sms_opt_out_confirmation: &'static str,
+    /// `sms_help`.
+    pub sms_help: &'static str,
+    /// `email_opt_in_request`: subject.
+    pub email_subject: &'static str,
+    /// `email_opt_in_request`: plain text.
+    pub email_text: &'static str,
+    /// `email_opt_in_request`: HTML.
+    pub email_html: &'static str,
+}
 
-pub(super) const DEFAULT_SMS_OPT_OUT_CONFIRMATION: &str = "{{ firm_name }}: You're unsubscribed and will receive no more messages. Reply START to resubscribe.";
+/// The defaults of `language`.
+pub(super) fn defaults(language: Language) -> &'static Defaults {
+    match language {
+        Language::En => &ENGLISH,
+        Language::Es => &super::defaults_es::SPANISH,
+    }
+}
 
-pub(super) const DEFAULT_SMS_HELP: &str = "{{ firm_name }}: Texts about your legal matter. For help{% if support_phone %} call {{ support_phone }}{% if support_email %} or{% endif %}{% endif %}{% if support_email %} email {{ support_email }}{% endif %}{% if not support_phone and not support_email and website %} visit {{ website }}{% endif %}. Msg frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help.";
+const ENGLISH: Defaults = Defaults {
+    sms_opt_in_request: SMS_OPT_IN_REQUEST,
+    sms_opt_in_confirmation: SMS_OPT_IN_CONFIRMATION,
+    sms_opt_out_confirmation: SMS_OPT_OUT_CONFIRMATION,
+    sms_help: SMS_HELP,
+    email_subject: EMAIL_SUBJECT,
+    email_text: EMAIL_TEXT,
+    email_html: EMAIL_HTML,
+};
 
-pub(super) const DEFAULT_EMAIL_SUBJECT: &str = "Please confirm text messages from {{ firm_name }}";
+const SMS_OPT_IN_REQUEST: &str = "{{ firm_name }}: {% if first_name %}Hi {{ first_name }}, reply{% else %}Reply{% endif %} YES to confirm you want texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
 
-pub(super) const DEFAULT_EMAIL_TEXT: &str = "\
+const SMS_OPT_IN_CONFIRMATION: &str = "{{ firm_name }}: You're confirmed for texts about your legal matter. Msg frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+
+const SMS_OPT_OUT_CONFIRMATION: &str = "{{ firm_name }}: You're unsubscribed and will receive no more messages. Reply START to resubscribe.";
+
+const SMS_HELP: &str = "{{ firm_name }}: Texts about your legal matter. For help{% if support_phone %} call {{ support_phone }}{% if support_email %} or{% endif %}{% endif %}{% if support_email %} email {{ support_email }}{% endif %}{% if not support_phone and not support_email and website %} visit {{ website }}{% endif %}. Msg frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help.";
+
+const EMAIL_SUBJECT: &str = "Please confirm text messages from {{ firm_name }}";
+
+const EMAIL_TEXT: &str = "\
 {% if first_name %}Hi {{ first_name }},{% else %}Hello,{% endif %}
 
 {{ firm_name }} would like to send you text messages about your legal matter. To agree, open this link and press Confirm on the page that opens:
@@ -31,7 +70,7 @@ Message frequency varies. Msg & data rates may apply. Reply HELP to any of our t
 ";
 
 // Table layout and inline styles only: many email clients drop <style> blocks and ignore flexbox.
-pub(super) const DEFAULT_EMAIL_HTML: &str = r##"<!DOCTYPE html>
+const EMAIL_HTML: &str = r##"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -1,17 +1,24 @@
-//! Message templates: the catalogue and its per-firm overrides, rendered in a sandbox
-//! ([`sandbox`]) from the shipped defaults ([`defaults`]) and checked for what CTIA asks of
-//! each message ([`compliance`]).
+//! Message templates: the catalogue and its per-firm overrides in each language
+//! ([`key`]), rendered in a sandbox ([`sandbox`]) from the shipped defaults ([`defaults`],
+//! [`defaults_es`]) and checked for what CTIA asks of each message ([`compliance`]) in the
+//! words of its language ([`wording`]).
 
 mod compliance;
 mod defaults;
+mod defaults_es;
+mod key;
 mod sandbox;
+mod wording;
 
 use serde::{Deserialize, Serialize};
 
 use crate::messages::segments::{SegmentCount, count_segments};
+use crate::model::language::Language;
 use compliance::missing_elements;
-use defaults::*;
+use defaults::defaults;
 use sandbox::{BODY, HTML, SUBJECT, TEXT, render_part};
+
+pub use key::TemplateKey;
 
 /// The templates a firm can override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -137,37 +144,36 @@ pub enum TemplateError {
     },
 }
 
-/// The shipped default of a template.
-pub fn default_template(name: TemplateName) -> TemplateOverride {
-    let sms = |body: &str| TemplateOverride::Sms {
-        body: body.to_string(),
-    };
-    match name {
-        TemplateName::SmsOptInRequest => sms(DEFAULT_SMS_OPT_IN_REQUEST),
-        TemplateName::SmsOptInConfirmation => sms(DEFAULT_SMS_OPT_IN_CONFIRMATION),
-        TemplateName::SmsOptOutConfirmation => sms(DEFAULT_SMS_OPT_OUT_CONFIRMATION),
-        TemplateName::SmsHelp => sms(DEFAULT_SMS_HELP),
-        TemplateName::EmailOptInRequest => TemplateOverride::Email {
-            subject: DEFAULT_EMAIL_SUBJECT.to_string(),
-            text: DEFAULT_EMAIL_TEXT.to_string(),
-            html: DEFAULT_EMAIL_HTML.to_string(),
+/// The shipped default of a template in `language`.
+pub fn default_template(name: TemplateName, language: Language) -> TemplateOverride {
+    let shipped = defaults(language);
+    match default_sms_source(name, language) {
+        Some(body) => TemplateOverride::Sms {
+            body: body.to_string(),
+        },
+        None => TemplateOverride::Email {
+            subject: shipped.email_subject.to_string(),
+            text: shipped.email_text.to_string(),
+            html: shipped.email_html.to_string(),
         },
     }
 }
 
-/// Renders an SMS template (the override if given, else the default).
+/// Renders an SMS template (the override if given, else the default of `language`).
 pub fn render_sms(
     name: TemplateName,
+    language: Language,
     template: Option<&TemplateOverride>,
     vars: &TemplateVars,
 ) -> Result<RenderedSms, TemplateError> {
-    let body = render_sms_body(name, template, vars)?;
+    let body = render_sms_body(name, language, template, vars)?;
     let segments = count_segments(&body);
     Ok(RenderedSms { body, segments })
 }
 
-/// Renders the email template (the override if given, else the default).
+/// Renders the email template (the override if given, else the default of `language`).
 pub fn render_email(
+    language: Language,
     template: Option<&TemplateOverride>,
     vars: &TemplateVars,
 ) -> Result<RenderedEmail, TemplateError> {
@@ -178,19 +184,24 @@ pub fn render_email(
             html,
         }) => render_email_parts(subject, text, html, vars),
         Some(TemplateOverride::Sms { .. }) => Err(wrong_shape(TemplateName::EmailOptInRequest)),
-        None => render_email_parts(
-            DEFAULT_EMAIL_SUBJECT,
-            DEFAULT_EMAIL_TEXT,
-            DEFAULT_EMAIL_HTML,
-            vars,
-        ),
+        None => {
+            let shipped = defaults(language);
+            render_email_parts(
+                shipped.email_subject,
+                shipped.email_text,
+                shipped.email_html,
+                vars,
+            )
+        }
     }
 }
 
-/// Checks a firm's override: it must fit the template's shape, render in the sandbox and hold
-/// every required element; every problem is listed at once.
+/// Checks a firm's override in `language`: it must fit the template's shape, render in the
+/// sandbox and hold every required element, in that language's words; every problem is listed
+/// at once.
 pub fn validate_override(
     name: TemplateName,
+    language: Language,
     template: &TemplateOverride,
 ) -> Result<(), TemplateError> {
     check_shape(name, template)?;
@@ -203,8 +214,8 @@ pub fn validate_override(
     };
     let with_name = render_any(name, template, &full)?;
     let without_name = render_any(name, template, &blank_name)?;
-    let missing_with = missing_elements(name, &with_name, &full);
-    let missing_without = missing_elements(name, &without_name, &blank_name);
+    let missing_with = missing_elements(name, language, &with_name, &full);
+    let missing_without = missing_elements(name, language, &without_name, &blank_name);
     let mut problems: Vec<String> = missing_with.iter().map(|m| m.to_string()).collect();
     for m in missing_without {
         if !missing_with.contains(&m) {
@@ -240,17 +251,18 @@ pub enum Preview {
     Email(RenderedEmail),
 }
 
-/// Renders a template (the override if given, else the default) with [`sample_vars`]; it does
-/// not check required elements, which is [`validate_override`]'s job.
+/// Renders a template (the override if given, else the default of `language`) with
+/// [`sample_vars`]; it does not check required elements, which is [`validate_override`]'s job.
 pub fn preview(
     name: TemplateName,
+    language: Language,
     template: Option<&TemplateOverride>,
 ) -> Result<Preview, TemplateError> {
     let vars = sample_vars();
     if name.is_email() {
-        render_email(template, &vars).map(Preview::Email)
+        render_email(language, template, &vars).map(Preview::Email)
     } else {
-        render_sms(name, template, &vars).map(Preview::Sms)
+        render_sms(name, language, template, &vars).map(Preview::Sms)
     }
 }
 
@@ -280,25 +292,28 @@ fn invalid(problems: Vec<String>) -> TemplateError {
 /// bill for it.
 fn render_sms_body(
     name: TemplateName,
+    language: Language,
     template: Option<&TemplateOverride>,
     vars: &TemplateVars,
 ) -> Result<String, TemplateError> {
     let source = match template {
         Some(TemplateOverride::Sms { body }) if !name.is_email() => body.as_str(),
         Some(_) => return Err(wrong_shape(name)),
-        None => default_sms_source(name).ok_or_else(|| wrong_shape(name))?,
+        None => default_sms_source(name, language).ok_or_else(|| wrong_shape(name))?,
     };
     let mut body = render_part(BODY, source, vars).map_err(invalid)?;
     body.truncate(body.trim_end().len());
     Ok(body)
 }
 
-fn default_sms_source(name: TemplateName) -> Option<&'static str> {
+/// The shipped body of an SMS template in `language`; `None` for the email.
+fn default_sms_source(name: TemplateName, language: Language) -> Option<&'static str> {
+    let shipped = defaults(language);
     match name {
-        TemplateName::SmsOptInRequest => Some(DEFAULT_SMS_OPT_IN_REQUEST),
-        TemplateName::SmsOptInConfirmation => Some(DEFAULT_SMS_OPT_IN_CONFIRMATION),
-        TemplateName::SmsOptOutConfirmation => Some(DEFAULT_SMS_OPT_OUT_CONFIRMATION),
-        TemplateName::SmsHelp => Some(DEFAULT_SMS_HELP),
+        TemplateName::SmsOptInRequest => Some(shipped.sms_opt_in_request),
+        TemplateName::SmsOptInConfirmation => Some(shipped.sms_opt_in_confirmation),
+        TemplateName::SmsOptOutConfirmation => Some(shipped.sms_opt_out_confirmation),
+        TemplateName::SmsHelp => Some(shipped.sms_help),
         TemplateName::EmailOptInRequest => None,
     }
 }
@@ -349,10 +364,11 @@ fn render_any(
     template: &TemplateOverride,
     vars: &TemplateVars,
 ) -> Result<Rendered, TemplateError> {
+    // The override itself is rendered: no default (and so no language) comes into it.
     if name.is_email() {
-        render_email(Some(template), vars).map(Rendered::Email)
+        render_email(Language::En, Some(template), vars).map(Rendered::Email)
     } else {
-        render_sms_body(name, Some(template), vars).map(Rendered::Sms)
+        render_sms_body(name, Language::En, Some(template), vars).map(Rendered::Sms)
     }
 }
 
@@ -377,29 +393,41 @@ mod tests {
     }
 
     #[test]
-    fn every_default_validates() {
-        for name in TemplateName::ALL {
-            assert_eq!(
-                validate_override(name, &default_template(name)),
-                Ok(()),
-                "{}",
-                name.as_str()
-            );
+    fn every_default_in_every_language_validates() {
+        for language in Language::ALL {
+            for name in TemplateName::ALL {
+                assert_eq!(
+                    validate_override(name, language, &default_template(name, language)),
+                    Ok(()),
+                    "{} in {language}",
+                    name.as_str()
+                );
+            }
         }
     }
 
     #[test]
-    fn every_default_renders() {
+    fn every_default_in_every_language_renders() {
         let vars = sample_vars();
-        for name in TemplateName::ALL {
-            if name.is_email() {
-                let email = render_email(None, &vars).expect("email renders");
-                assert!(email.subject.contains(&vars.firm_name));
-            } else {
-                let sms = render_sms(name, None, &vars).expect("sms renders");
-                assert!(sms.body.starts_with(&vars.firm_name), "{}", sms.body);
-                assert_eq!(sms.body, sms.body.trim_end());
-                assert!(!sms.body.contains("{{"), "{}", sms.body);
+        for language in Language::ALL {
+            for name in TemplateName::ALL {
+                if name.is_email() {
+                    let email = render_email(language, None, &vars).expect("email renders");
+                    assert!(email.subject.contains(&vars.firm_name));
+                    assert!(email.html.contains(&format!("<html lang=\"{language}\">")));
+                } else {
+                    let sms = render_sms(name, language, None, &vars).expect("sms renders");
+                    assert!(sms.body.starts_with(&vars.firm_name), "{}", sms.body);
+                    assert_eq!(sms.body, sms.body.trim_end());
+                    assert!(!sms.body.contains("{{"), "{}", sms.body);
+                    // Every default text stays in GSM-7, so it costs what its length says.
+                    assert_eq!(
+                        sms.segments.encoding,
+                        crate::messages::segments::SmsEncoding::Gsm7,
+                        "{}",
+                        sms.body
+                    );
+                }
             }
         }
     }
@@ -407,7 +435,8 @@ mod tests {
     #[test]
     fn default_opt_in_request_is_ctia_complete_and_short() {
         let vars = sample_vars();
-        let sms = render_sms(TemplateName::SmsOptInRequest, None, &vars).expect("renders");
+        let sms =
+            render_sms(TemplateName::SmsOptInRequest, Language::En, None, &vars).expect("renders");
         let body = &sms.body;
         assert!(body.contains("Hartwell & Pine LLP"), "{body}");
         assert!(body.contains("Hi Maria"), "{body}");
@@ -428,7 +457,13 @@ mod tests {
             first_name: "Alexandra".to_string(),
             ..vars
         };
-        let sms = render_sms(TemplateName::SmsOptInRequest, None, &long_name).expect("renders");
+        let sms = render_sms(
+            TemplateName::SmsOptInRequest,
+            Language::En,
+            None,
+            &long_name,
+        )
+        .expect("renders");
         assert!(sms.segments.segments <= 2, "{sms:?}");
     }
 
@@ -438,7 +473,8 @@ mod tests {
             first_name: String::new(),
             ..sample_vars()
         };
-        let sms = render_sms(TemplateName::SmsOptInRequest, None, &vars).expect("renders");
+        let sms =
+            render_sms(TemplateName::SmsOptInRequest, Language::En, None, &vars).expect("renders");
         assert!(
             sms.body
                 .starts_with("Hartwell & Pine LLP: Reply YES to confirm"),
@@ -450,7 +486,7 @@ mod tests {
     #[test]
     fn default_help_names_contacts() {
         let vars = sample_vars();
-        let body = render_sms(TemplateName::SmsHelp, None, &vars)
+        let body = render_sms(TemplateName::SmsHelp, Language::En, None, &vars)
             .expect("renders")
             .body;
         assert!(body.contains("call (555) 010-0199 or email help@hartwellpine.example."));
@@ -458,7 +494,7 @@ mod tests {
             support_phone: String::new(),
             ..sample_vars()
         };
-        let body = render_sms(TemplateName::SmsHelp, None, &email_only)
+        let body = render_sms(TemplateName::SmsHelp, Language::En, None, &email_only)
             .expect("renders")
             .body;
         assert!(
@@ -471,6 +507,7 @@ mod tests {
     fn override_missing_everything_lists_every_problem() {
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms("Hello there"),
         ));
         assert_eq!(
@@ -490,7 +527,7 @@ mod tests {
         let body = "{{ firm_name|upper }}: text Yes to get case updates. Msg&data rates may apply. \
                     Stop to end, Help for help.";
         assert_eq!(
-            validate_override(TemplateName::SmsOptInRequest, &sms(body)),
+            validate_override(TemplateName::SmsOptInRequest, Language::En, &sms(body)),
             Ok(())
         );
     }
@@ -499,18 +536,21 @@ mod tests {
     fn other_sms_templates_check_their_elements() {
         let found = problems(validate_override(
             TemplateName::SmsOptOutConfirmation,
+            Language::En,
             &sms("Bye"),
         ));
         assert_eq!(found, vec![MUST_NAME_FIRM, MUST_UNSUBSCRIBED]);
         assert_eq!(
             validate_override(
                 TemplateName::SmsOptOutConfirmation,
+                Language::En,
                 &sms("{{ firm_name }}: you have opted out. Text START to rejoin."),
             ),
             Ok(())
         );
         let found = problems(validate_override(
             TemplateName::SmsOptOutConfirmation,
+            Language::En,
             &sms("{{ firm_name }}: you have opted out. Rejoin at https://firm.example/sms"),
         ));
         assert_eq!(found, vec![MUST_NO_LINK]);
@@ -520,15 +560,21 @@ mod tests {
         );
         let found = problems(validate_override(
             TemplateName::SmsOptOutConfirmation,
+            Language::En,
             &sms(&long),
         ));
         assert_eq!(found, vec![MUST_ONE_SEGMENT]);
 
-        let found = problems(validate_override(TemplateName::SmsHelp, &sms("Help!")));
+        let found = problems(validate_override(
+            TemplateName::SmsHelp,
+            Language::En,
+            &sms("Help!"),
+        ));
         assert_eq!(found, vec![MUST_NAME_FIRM, MUST_SUPPORT, MUST_STOP]);
         assert_eq!(
             validate_override(
                 TemplateName::SmsHelp,
+                Language::En,
                 &sms("{{ firm_name }}: email {{ support_email }}. STOP to end."),
             ),
             Ok(())
@@ -536,6 +582,7 @@ mod tests {
 
         let found = problems(validate_override(
             TemplateName::SmsOptInConfirmation,
+            Language::En,
             &sms("Thanks"),
         ));
         assert_eq!(
@@ -551,6 +598,7 @@ mod tests {
         assert_eq!(
             validate_override(
                 TemplateName::SmsOptInConfirmation,
+                Language::En,
                 &sms(
                     "{{ firm_name }}: confirmed. 4 msgs/mo. Msg & data rates may apply. HELP for help, STOP to end."
                 ),
@@ -563,7 +611,11 @@ mod tests {
     fn elements_hidden_behind_first_name_are_reported() {
         let body = "{{ firm_name }}: reply YES. Msg & data rates may apply. HELP for help.\
                     {% if first_name %} STOP to opt out.{% endif %}";
-        let found = problems(validate_override(TemplateName::SmsOptInRequest, &sms(body)));
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            Language::En,
+            &sms(body),
+        ));
         assert_eq!(
             found,
             vec!["must say how to reply STOP when the first name is unknown"]
@@ -573,7 +625,11 @@ mod tests {
     #[test]
     fn typo_in_variable_is_reported() {
         let body = "{{ frim_name }}: reply YES. Msg & data rates may apply. HELP, STOP.";
-        let found = problems(validate_override(TemplateName::SmsOptInRequest, &sms(body)));
+        let found = problems(validate_override(
+            TemplateName::SmsOptInRequest,
+            Language::En,
+            &sms(body),
+        ));
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].contains("unknown variable `frim_name`"),
@@ -585,6 +641,7 @@ mod tests {
     fn syntax_error_is_reported() {
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms("{{ firm_name "),
         ));
         assert_eq!(found.len(), 1, "{found:?}");
@@ -597,6 +654,7 @@ mod tests {
         // minijinja refuses a range this large outright.
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms("{% for i in range(100000000) %}x{% endfor %}"),
         ));
         assert!(
@@ -606,6 +664,7 @@ mod tests {
         // Ten billion empty iterations: only fuel stops this one.
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms(
                 "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
             ),
@@ -615,6 +674,7 @@ mod tests {
         // Recursion is outside the allowed syntax.
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms("{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}"),
         ));
         assert!(found[0].contains("may not use `recursive`"), "{found:?}");
@@ -625,6 +685,7 @@ mod tests {
     fn output_is_capped() {
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms("{% for i in range(10000) %}{{ firm_name }}{% endfor %}"),
         ));
         assert_eq!(
@@ -636,6 +697,7 @@ mod tests {
         );
         let found = problems(validate_override(
             TemplateName::SmsOptInRequest,
+            Language::En,
             &sms(&"x".repeat(10_001)),
         ));
         assert_eq!(found, vec!["the SMS body is longer than 10000 characters"]);
@@ -649,7 +711,12 @@ mod tests {
             "{% extends \"base.html\" %}",
             "{% import \"x\" as y %}",
         ] {
-            let err = render_sms(TemplateName::SmsHelp, Some(&sms(body)), &sample_vars());
+            let err = render_sms(
+                TemplateName::SmsHelp,
+                Language::En,
+                Some(&sms(body)),
+                &sample_vars(),
+            );
             assert!(
                 matches!(err, Err(TemplateError::Invalid { .. })),
                 "{body}: {err:?}"
@@ -671,7 +738,7 @@ mod tests {
             first_name: "<script>alert(1)</script>".to_string(),
             ..sample_vars()
         };
-        let rendered = render_email(None, &vars).expect("renders");
+        let rendered = render_email(Language::En, None, &vars).expect("renders");
         assert!(!rendered.html.contains("<script>"), "{}", rendered.html);
         assert!(rendered.html.contains("&lt;script&gt;alert(1)&lt;"));
         assert!(rendered.text.contains("Hi <script>alert(1)</script>,"));
@@ -693,7 +760,7 @@ mod tests {
             "{% filter safe %}{{ first_name }}{% endfilter %}{{ confirm_url }}",
         ] {
             let template = email("{{ firm_name }}", "{{ confirm_url }}", html);
-            let rendered = render_email(Some(&template), &vars);
+            let rendered = render_email(Language::En, Some(&template), &vars);
             assert!(
                 matches!(rendered, Err(TemplateError::Invalid { .. })),
                 "{html}: {rendered:?}"
@@ -712,7 +779,7 @@ mod tests {
             "{{ confirm_url }}",
             "{{ confirm_url }}",
         );
-        let rendered = render_email(Some(&template), &vars).expect("renders");
+        let rendered = render_email(Language::En, Some(&template), &vars).expect("renders");
         assert_eq!(rendered.subject, "Hi Ann Bcc: victim@example.com");
     }
 
@@ -720,12 +787,14 @@ mod tests {
     fn email_override_lists_problems_of_every_part() {
         let found = problems(validate_override(
             TemplateName::EmailOptInRequest,
+            Language::En,
             &email("Hello", "Hi {{ first_name }}", "<p>Hi</p>"),
         ));
         assert_eq!(found, vec![MUST_TEXT_LINK, MUST_HTML_LINK, MUST_EMAIL_FIRM]);
 
         let found = problems(validate_override(
             TemplateName::EmailOptInRequest,
+            Language::En,
             &email("{{ oops", "{{ nope }}", "{{ confirm_url }}"),
         ));
         assert_eq!(found.len(), 2, "{found:?}");
@@ -735,6 +804,7 @@ mod tests {
         assert_eq!(
             validate_override(
                 TemplateName::EmailOptInRequest,
+                Language::En,
                 &email(
                     "Texts from {{ firm_name }}",
                     "Confirm: {{ confirm_url }}",
@@ -747,16 +817,16 @@ mod tests {
 
     #[test]
     fn wrong_shape_is_rejected() {
-        let email_shape = default_template(TemplateName::EmailOptInRequest);
+        let email_shape = default_template(TemplateName::EmailOptInRequest, Language::En);
         assert_eq!(
-            validate_override(TemplateName::SmsHelp, &email_shape),
+            validate_override(TemplateName::SmsHelp, Language::En, &email_shape),
             Err(TemplateError::WrongShape {
                 name: "sms_help",
                 expected: "an SMS body"
             })
         );
         assert!(matches!(
-            validate_override(TemplateName::EmailOptInRequest, &sms("hi")),
+            validate_override(TemplateName::EmailOptInRequest, Language::En, &sms("hi")),
             Err(TemplateError::WrongShape {
                 name: "email_opt_in_request",
                 ..
@@ -764,15 +834,20 @@ mod tests {
         ));
         let vars = sample_vars();
         assert!(matches!(
-            render_sms(TemplateName::SmsHelp, Some(&email_shape), &vars),
+            render_sms(
+                TemplateName::SmsHelp,
+                Language::En,
+                Some(&email_shape),
+                &vars
+            ),
             Err(TemplateError::WrongShape { .. })
         ));
         assert!(matches!(
-            render_sms(TemplateName::EmailOptInRequest, None, &vars),
+            render_sms(TemplateName::EmailOptInRequest, Language::En, None, &vars),
             Err(TemplateError::WrongShape { .. })
         ));
         assert!(matches!(
-            render_email(Some(&sms("hi")), &vars),
+            render_email(Language::En, Some(&sms("hi")), &vars),
             Err(TemplateError::WrongShape { .. })
         ));
     }
@@ -793,12 +868,15 @@ mod tests {
 
     #[test]
     fn preview_renders_with_sample_vars() {
-        let Ok(Preview::Sms(sms_preview)) = preview(TemplateName::SmsOptInRequest, None) else {
+        let Ok(Preview::Sms(sms_preview)) =
+            preview(TemplateName::SmsOptInRequest, Language::En, None)
+        else {
             panic!("expected an SMS preview");
         };
         assert!(sms_preview.body.contains("Hartwell & Pine LLP"));
-        let json = serde_json::to_value(preview(TemplateName::EmailOptInRequest, None).ok())
-            .expect("serializes");
+        let json =
+            serde_json::to_value(preview(TemplateName::EmailOptInRequest, Language::En, None).ok())
+                .expect("serializes");
         assert_eq!(json["kind"], "email");
         assert!(
             json["html"]
@@ -809,7 +887,7 @@ mod tests {
         assert_eq!(json["kind"], "sms");
         assert!(json["segments"]["segments"].is_number());
         assert!(matches!(
-            preview(TemplateName::SmsHelp, Some(&sms("{{ x }}"))),
+            preview(TemplateName::SmsHelp, Language::En, Some(&sms("{{ x }}"))),
             Err(TemplateError::Invalid { .. })
         ));
     }
@@ -822,6 +900,7 @@ mod tests {
         };
         let rendered = render_sms(
             TemplateName::SmsHelp,
+            Language::En,
             Some(&sms("{{ first_name }} \n\n")),
             &vars,
         )

@@ -33,6 +33,13 @@ pub(super) const LANGUAGES: &[Language] = &[
 
 const NONE: Words = &[];
 
+/// The languages the service also writes in, with their keywords: a keyword alone tells which
+/// of them a contact with no record wrote in.
+pub(super) const WRITTEN: [(crate::model::language::Language, &Language); 2] = [
+    (crate::model::language::Language::En, &ENGLISH),
+    (crate::model::language::Language::Es, &SPANISH),
+];
+
 /// The carriers' (CTIA) keywords, the FCC's examples, and what people type instead. Alone they
 /// revoke; inside a sentence "cancel", "end", "quit", "remove" and "TD" usually mean something
 /// else ("cancel my appointment"), so there the grammar decides.

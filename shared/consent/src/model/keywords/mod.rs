@@ -18,8 +18,9 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::language::Language;
 use grammar::{Grammar, Margins, Phrase, Slot};
-use lexicon::LANGUAGES;
+use lexicon::{LANGUAGES, WRITTEN};
 #[cfg(test)]
 use reading::WINDOW_CHARS;
 use reading::{Reading, Word, spell};
@@ -79,6 +80,20 @@ pub fn classify(text: &str) -> Classification {
     Classification::Other
 }
 
+/// The language, of those the service writes in, of a reply that is one keyword alone (HELP,
+/// AYUDA, SI, ALTO, with courtesy words around): a HELP from a number with no record is answered
+/// in it. `None` for anything else, or a keyword of another language.
+pub fn keyword_language(text: &str) -> Option<Language> {
+    let lexicon = &*LEXICON;
+    let reading = Reading::new(text);
+    let keyword = lexicon.keyword_words(reading.whole()?)?;
+    lexicon
+        .written
+        .iter()
+        .find(|(_, keywords)| sole(&keyword, keywords).is_some())
+        .map(|(language, _)| *language)
+}
+
 /// Every language's keywords and grammar, read once.
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(Lexicon::new);
 
@@ -91,6 +106,8 @@ struct Lexicon {
     anywhere: Grammar,
     /// Fixed revocation phrases and the grammar of revocations.
     phrases: Grammar,
+    /// The whole-message keywords of each language the service writes in.
+    written: Vec<(Language, Vec<Phrase>)>,
 }
 
 impl Lexicon {
@@ -128,6 +145,13 @@ impl Lexicon {
             courtesy: all(|l| l.courtesy),
             anywhere: Grammar::new(&anywhere, Self::margins()),
             phrases: Grammar::new(&grammar, Self::margins()),
+            written: WRITTEN
+                .iter()
+                .map(|(language, words)| {
+                    let lists = [words.opt_out_alone, words.opt_in_alone, words.help_alone];
+                    (*language, Phrase::read_all(&lists))
+                })
+                .collect(),
         }
     }
 
@@ -650,6 +674,24 @@ mod tests {
         for keyword in keywords {
             let n = reading::words(keyword.trim_start_matches('=')).len();
             assert!((1..=MAX_KEYWORD_WORDS).contains(&n), "{keyword:?}");
+        }
+    }
+
+    #[test]
+    fn a_keyword_alone_tells_its_language() {
+        for (text, language) in [
+            ("AYUDA", Some(Language::Es)),
+            ("ayuda por favor", Some(Language::Es)),
+            ("Sí", Some(Language::Es)),
+            ("alto", Some(Language::Es)),
+            ("HELP", Some(Language::En)),
+            ("info", Some(Language::En)),
+            ("Stop!", Some(Language::En)),
+            ("aide", None),
+            ("necesito ayuda con mi caso", None),
+            ("", None),
+        ] {
+            assert_eq!(keyword_language(text), language, "{text:?}");
         }
     }
 
