@@ -33,7 +33,10 @@ pub fn run(subcommand: &str, path: &PathBuf, args: &[&str]) -> (i32, String, Str
 }
 
 /// The Python verifier printed in docs/proof-format.md, as a reader would copy it.
-#[allow(dead_code, reason = "each test binary includes this module; not all run Python")]
+#[allow(
+    dead_code,
+    reason = "each test binary includes this module; not all run Python"
+)]
 pub fn documented_python_verifier() -> PathBuf {
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -53,7 +56,10 @@ pub fn documented_python_verifier() -> PathBuf {
 
 /// A Python with the `cryptography` package: `$PROOF_VERIFIER_PYTHON`, else the one beside
 /// `$MOTO_SERVER` (moto needs the package too), else the repository's `.venv`.
-#[allow(dead_code, reason = "each test binary includes this module; not all run Python")]
+#[allow(
+    dead_code,
+    reason = "each test binary includes this module; not all run Python"
+)]
 pub fn python() -> PathBuf {
     std::env::var_os("PROOF_VERIFIER_PYTHON")
         .map(PathBuf::from)
