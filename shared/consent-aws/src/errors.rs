@@ -11,6 +11,10 @@ const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
+    // SNS's `ThrottledException` on the wire (CheckIfPhoneNumberIsOptedOut and other SMS
+    // operations); the SDK's own classifier does not know this code, so it is not retried there.
+    "Throttled",
+    // SES v2's throttling (`SendEmail` over the account's sending rate).
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
@@ -101,6 +105,10 @@ mod tests {
         )));
         assert!(is_retryable_code(Some("RequestLimitExceeded")));
         assert!(is_retryable_code(Some("ThrottlingException")));
+        // SNS Publish over the rate, SNS's ThrottledException, SES v2 over the sending rate.
+        assert!(is_retryable_code(Some("Throttling")));
+        assert!(is_retryable_code(Some("Throttled")));
+        assert!(is_retryable_code(Some("TooManyRequestsException")));
         assert!(!is_retryable_code(Some("ValidationException")));
         assert!(!is_retryable_code(None));
         assert!(is_retryable_reason(Some("TransactionConflict")));
