@@ -205,7 +205,8 @@ impl Injected {
         }
     }
 
-    fn send_error(self) -> SendError {
+    /// The provider error, as the AWS adapters classify it (`bursts` throttles with it too).
+    pub(crate) fn send_error(self) -> SendError {
         match self.fault {
             Fault::Timeout => SendError::Unconfirmed {
                 operation: self.op.name(),

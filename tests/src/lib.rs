@@ -1,6 +1,7 @@
 //! The scenario suite's harness: a service under test (its routers, its SNS handler, its clock)
 //! and a way to read what it sent, whatever the backend.
 
+pub mod bursts;
 pub mod dynamodb_local;
 pub mod emulator;
 pub mod event_stream;

@@ -11,8 +11,11 @@ const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
-    // SNS's code for its account request rate (OptInPhoneNumber, ListPhoneNumbersOptedOut).
+    // SNS's `ThrottledException` on the wire (its account request rate: OptInPhoneNumber,
+    // ListPhoneNumbersOptedOut, CheckIfPhoneNumberIsOptedOut); the SDK's own classifier does
+    // not know this code, so it is not retried there.
     "Throttled",
+    // SES v2's throttling (`SendEmail` over the account's sending rate).
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
@@ -103,7 +106,10 @@ mod tests {
         )));
         assert!(is_retryable_code(Some("RequestLimitExceeded")));
         assert!(is_retryable_code(Some("ThrottlingException")));
+        // SNS Publish over the rate, SNS's ThrottledException, SES v2 over the sending rate.
+        assert!(is_retryable_code(Some("Throttling")));
         assert!(is_retryable_code(Some("Throttled")));
+        assert!(is_retryable_code(Some("TooManyRequestsException")));
         assert!(!is_retryable_code(Some("InvalidParameter")));
         assert!(!is_retryable_code(Some("ValidationException")));
         assert!(!is_retryable_code(None));

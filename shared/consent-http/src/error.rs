@@ -10,6 +10,11 @@ use consent::ports::StoreError;
 use serde_json::json;
 use std::sync::Arc;
 
+/// Seconds a client waits before retrying a send the provider refused for now (throttling, a
+/// 5xx): by then the SDK's own backoff has already been spent, and SNS's per-second rate has
+/// turned over.
+pub const PROVIDER_RETRY_AFTER_SECS: u64 = 2;
+
 /// An error response: status, stable code, human message, optional details.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -115,6 +120,12 @@ pub fn error_mapping(error: &FlowError) -> ErrorMapping {
         FlowError::TokenKeysNotConfigured => {
             (StatusCode::SERVICE_UNAVAILABLE, "token_keys_not_configured")
         }
+        // Refused for now (throttling, a 5xx), or no answer: the same request may succeed, and
+        // the gate gave back whatever it had claimed, so the retry sends it once.
+        FlowError::Send(e) if e.is_retryable() => {
+            (StatusCode::SERVICE_UNAVAILABLE, "provider_unavailable")
+        }
+        // Refused for good (a request the provider will never take): retrying will not help.
         FlowError::Send(_) => (StatusCode::BAD_GATEWAY, "provider_unavailable"),
         FlowError::Unhashable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     };
@@ -144,8 +155,12 @@ impl From<FlowError> for ApiError {
                 api.message = "the service is temporarily unavailable; retry".into();
                 api.retry_after = Some(1);
             }
+            FlowError::Send(e) if e.is_retryable() => {
+                api.message = "the messaging provider is busy or failed; retry".into();
+                api.retry_after = Some(PROVIDER_RETRY_AFTER_SECS);
+            }
             FlowError::Send(_) => {
-                api.message = "the messaging provider failed; retry".into();
+                api.message = "the messaging provider refused the message".into();
             }
             FlowError::Unhashable(_) => {
                 api.message = "the change could not be recorded".into();
@@ -160,13 +175,22 @@ impl From<FlowError> for ApiError {
 }
 
 impl ApiError {
-    /// The JSON body `{"error": {"code", "message", ...details}}`, written where a response (or
-    /// one result of a batch) is written: so this is where a 5xx's cause is logged.
+    /// The JSON body `{"error": {"code", "message", "retryable", ...details}}`, written where a
+    /// response (or one result of a batch) is written: so this is where a 5xx's cause is logged.
+    /// `retryable` is true exactly when the response carries `Retry-After`: a batch result has
+    /// no header of its own, so the body says whether the same message may be sent again.
     pub fn body(&self) -> serde_json::Value {
         if let Some(cause) = &self.cause {
             tracing::error!(code = self.code, error = ?cause, "request failed on the service's side");
         }
-        let mut error = json!({ "code": self.code, "message": self.message });
+        let mut error = json!({
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retry_after.is_some(),
+        });
+        if let (Some(secs), Some(map)) = (self.retry_after, error.as_object_mut()) {
+            map.insert("retry_after".into(), json!(secs));
+        }
         if let (Some(details), Some(map)) = (&self.details, error.as_object_mut())
             && let Some(fields) = details.as_object()
         {
@@ -253,5 +277,45 @@ mod tests {
             logs.is_empty(),
             "a client's mistake logged as a failure: {logs}"
         );
+    }
+
+    fn provider_failure(retryable: bool) -> FlowError {
+        FlowError::Send(consent::ports::SendError::Provider {
+            operation: "publish",
+            retryable,
+            source: Box::new(std::io::Error::other("Throttling")),
+        })
+    }
+
+    #[test]
+    fn a_throttled_send_is_a_503_with_retry_after_and_a_refused_one_a_502() {
+        let throttled = ApiError::from(provider_failure(true));
+        assert_eq!(throttled.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(throttled.code, "provider_unavailable");
+        let body = throttled.body();
+        assert_eq!(body["error"]["retryable"], true, "{body}");
+        assert_eq!(
+            body["error"]["retry_after"], PROVIDER_RETRY_AFTER_SECS,
+            "{body}"
+        );
+        let response = throttled.into_response();
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(PROVIDER_RETRY_AFTER_SECS))
+        );
+
+        let refused = ApiError::from(provider_failure(false));
+        assert_eq!(refused.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(refused.code, "provider_unavailable");
+        assert_eq!(refused.body()["error"]["retryable"], false);
+        let response = refused.into_response();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn a_clients_mistake_is_not_retryable() {
+        let body = ApiError::from(FlowError::ConsentNotFound).body();
+        assert_eq!(body["error"]["retryable"], false, "{body}");
+        assert!(body["error"].get("retry_after").is_none(), "{body}");
     }
 }
