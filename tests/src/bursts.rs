@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use consent::model::phone::PhoneNumber;
-use consent::ports::{Mailer, OutgoingEmail, OutgoingSms, SendError, SmsSender};
+use consent::ports::{
+    CarrierOptIn, Mailer, OptedOutPage, OutgoingEmail, OutgoingSms, SendError, SmsSender,
+};
 
 use crate::faults::{Fault, Injected, Op};
 
@@ -113,6 +115,14 @@ impl SmsSender for ThrottlingProvider {
 
     async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
         self.sms.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        self.sms.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        self.sms.opt_in_number(phone).await
     }
 }
 
