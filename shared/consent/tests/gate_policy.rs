@@ -627,6 +627,32 @@ fn a_texas_number_on_a_sunday_morning_waits_for_noon() {
 }
 
 #[test]
+fn a_connecticut_number_waits_for_nine_and_stops_at_eight() {
+    let r = opted_in_on("+12035550134");
+    let window = SendWindow::for_recipient(&r.phone, None, None);
+    // Monday 7 Dec 2026, 08:30 EST → 09:00 EST, named by the Connecticut rule.
+    assert_eq!(
+        firm_message_at(&r, &window, "2026-12-07T13:30:00Z"),
+        GateDecision::Defer {
+            not_before: t("2026-12-07T14:00:00Z"),
+            rule: RuleId::Connecticut,
+        }
+    );
+    // 20:30 EST, open under the TCPA, waits for 09:00 the next day.
+    assert_eq!(
+        firm_message_at(&r, &window, "2026-12-08T01:30:00Z"),
+        GateDecision::Defer {
+            not_before: t("2026-12-08T14:00:00Z"),
+            rule: RuleId::Connecticut,
+        }
+    );
+    assert_eq!(
+        firm_message_at(&r, &window, "2026-12-07T15:00:00Z"),
+        GateDecision::Allow
+    );
+}
+
+#[test]
 fn the_texas_rule_applies_from_its_effective_date() {
     let r = opted_in_on("+15125550134");
     let window = SendWindow::for_recipient(&r.phone, None, None);

@@ -38,6 +38,8 @@ pub enum RuleId {
     Maryland,
     /// Texas telephone solicitation hours, extended to texts by SB 140.
     Texas,
+    /// Connecticut telephonic sales calls, texts included by Public Act 23-98.
+    Connecticut,
     /// The firm's own sending hours.
     FirmSendWindow,
     /// The firm's own daily cap.
@@ -46,12 +48,13 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule id.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Tcpa,
         Self::Florida,
         Self::Oklahoma,
         Self::Maryland,
         Self::Texas,
+        Self::Connecticut,
         Self::FirmSendWindow,
         Self::FirmDailyCap,
     ];
@@ -64,6 +67,7 @@ impl RuleId {
             Self::Oklahoma => "ok_775c_4",
             Self::Maryland => "md_14_4502",
             Self::Texas => "tx_301_051",
+            Self::Connecticut => "ct_42_288a",
             Self::FirmSendWindow => "firm_send_window",
             Self::FirmDailyCap => "firm_daily_cap",
         }
@@ -180,7 +184,7 @@ pub const FEDERAL_DEFAULT: StateRule = StateRule {
 };
 
 /// The states whose rules are stricter than the federal default and clearly cover texts.
-pub const STATE_RULES: [StateRule; 4] = [
+pub const STATE_RULES: [StateRule; 5] = [
     StateRule {
         id: RuleId::Florida,
         state: Some("FL"),
@@ -224,6 +228,15 @@ pub const STATE_RULES: [StateRule; 4] = [
         ],
         daily_cap: None,
         source: "Mon-Sat 9:00-21:00, Sun 12:00-21:00 local; SB 140 made texts telephone solicitations",
+    },
+    StateRule {
+        id: RuleId::Connecticut,
+        state: Some("CT"),
+        statute: "Conn. Gen. Stat. 42-288a (as amended by Public Act 23-98, SB 1058)",
+        effective: date(2023, 10, 1),
+        week: every_day(9, 20),
+        daily_cap: None,
+        source: "9:00-20:00 local; a telephonic sales call includes a text or media message, and a Connecticut area code is presumed a Connecticut resident",
     },
 ];
 
@@ -313,6 +326,17 @@ mod tests {
         assert_eq!(for_state("MD").map(|r| r.effective), Some(date(2024, 1, 1)));
         assert_eq!(for_state("TX").map(|r| r.effective), Some(date(2025, 9, 1)));
         assert_eq!(for_state("CA"), None);
+        let nine_to_eight = Some(DayHours {
+            opens_hour: 9,
+            closes_hour: 20,
+        });
+        assert_eq!(hours("CT", Weekday::Sun), nine_to_eight);
+        assert_eq!(hours("CT", Weekday::Mon), nine_to_eight);
+        assert_eq!(for_state("CT").and_then(|r| r.daily_cap), None);
+        assert_eq!(
+            for_state("CT").map(|r| r.effective),
+            Some(date(2023, 10, 1))
+        );
         assert_eq!(
             FEDERAL_DEFAULT.widest_hours().map(|h| h.closes_hour),
             Some(21)
