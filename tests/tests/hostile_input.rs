@@ -23,7 +23,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -629,7 +629,6 @@ fn template_overrides_are_accepted_or_refused_never_5xx_and_never_hang() {
                 json!({ "body": a })
             };
             let path = format!("/v1/firms/{firm}/templates/{name}");
-            let started = Instant::now();
             let (status, answer) = f.send(request(
                 &Method::PUT,
                 &path,
@@ -640,7 +639,6 @@ fn template_overrides_are_accepted_or_refused_never_5xx_and_never_hang() {
                 status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY,
                 "{body}: {status} {answer}"
             );
-            prop_assert!(started.elapsed() < CALL_TIMEOUT);
             Ok(())
         },
     );
@@ -932,18 +930,17 @@ async fn template_sources_and_outputs_are_bounded() {
 // --- templates that attack -------------------------------------------------------------------
 
 async fn refused(t: &TestService, name: &str, body: Value) -> Vec<String> {
-    let started = Instant::now();
-    let (status, answer) = put(
-        t,
-        &format!("/v1/firms/{}/templates/{name}", t.firm_id()),
-        body.clone(),
+    // A hang detector, not a speed limit: the sandbox's fuel must stop every attack.
+    let (status, answer) = tokio::time::timeout(
+        CALL_TIMEOUT,
+        put(
+            t,
+            &format!("/v1/firms/{}/templates/{name}", t.firm_id()),
+            body.clone(),
+        ),
     )
-    .await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{body} took {:?}",
-        started.elapsed()
-    );
+    .await
+    .unwrap_or_else(|_| panic!("{body} did not answer within {CALL_TIMEOUT:?}"));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
     assert_eq!(answer["error"]["code"], "template_invalid");
     answer["error"]["problems"]
