@@ -15,12 +15,14 @@ pub const TEMPLATE: &str = "infra/template.yaml";
 
 /// The only IAM actions a statement may grant on `Resource: "*"`: SMS straight to a phone
 /// number (and the carrier's opt-out list for it: a number's entry, the whole list, lifting a
-/// number's opt-out) has no resource ARN, and X-Ray has no resource-level permissions.
+/// number's opt-out) has no resource ARN, and neither X-Ray nor DynamoDB's ListStreams has
+/// resource-level permissions.
 pub const STAR_RESOURCE_ACTIONS: &[&str] = &[
     "sns:Publish",
     "sns:CheckIfPhoneNumberIsOptedOut",
     "sns:ListPhoneNumbersOptedOut",
     "sns:OptInPhoneNumber",
+    "dynamodb:ListStreams",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 ];
