@@ -207,7 +207,7 @@ fn consent_events_reads_this_stream_puts_on_this_bus_and_nothing_more() {
                 "dynamodb:GetShardIterator",
             ] => target == Some(("Table".into(), "StreamArn".into())),
             // No resource-level permissions: "*" is the only resource IAM checks it against.
-            ["dynamodb:ListStreams"] => resource == Value::from("*"),
+            ["dynamodb:ListStreams"] => resource == "*",
             ["events:PutEvents"] => is_the_bus(&resource),
             ["sqs:SendMessage"] => target == Some((dead_letters.clone(), "Arn".into())),
             _ => false,
