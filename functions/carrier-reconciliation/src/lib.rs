@@ -21,7 +21,7 @@ pub enum ReconcileError {
     /// again, since recorded ones are no longer pending or opted in.
     #[error("{failed} carrier opt-outs could not be recorded")]
     Incomplete {
-        /// How many.
+        /// Drifted records whose carrier opt-out could not be written.
         failed: usize,
     },
 }

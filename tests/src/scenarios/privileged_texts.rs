@@ -21,7 +21,7 @@ pub const SHORT_TEXT: &str = "ok";
 /// that changed nothing: the default (commitments) and the firm's copy (`include=texts`).
 #[derive(Debug, Clone)]
 pub struct PrivilegedProofs {
-    /// The number.
+    /// The contact's number, E.164, whose proofs these are.
     pub phone: String,
     /// The default proof.
     pub committed: Value,

@@ -60,7 +60,7 @@ pub enum BundleProblem {
     Proof {
         /// Position in `proofs`.
         position: usize,
-        /// Its number.
+        /// The number the proof at that position is about, E.164.
         phone: String,
         /// What is wrong with it.
         problem: Problem,
@@ -70,7 +70,7 @@ pub enum BundleProblem {
     OtherFirm {
         /// Position in `proofs`.
         position: usize,
-        /// Its number.
+        /// The number the proof at that position is about, E.164.
         phone: String,
         /// The firm it names.
         firm_id: String,
@@ -78,7 +78,7 @@ pub enum BundleProblem {
     /// A number the manifest lists has no proof in the bundle.
     #[error("{phone} is listed in the manifest but the bundle has no proof of it")]
     Missing {
-        /// The number.
+        /// The number in question, E.164.
         phone: String,
     },
     /// A proof of a number the manifest does not list.
@@ -86,13 +86,13 @@ pub enum BundleProblem {
     Unlisted {
         /// Position in `proofs`.
         position: usize,
-        /// Its number.
+        /// The number the proof at that position is about, E.164.
         phone: String,
     },
     /// A number listed, or proved, twice.
     #[error("{phone} appears more than once in the {place}")]
     Repeated {
-        /// The number.
+        /// The number in question, E.164.
         phone: String,
         /// `manifest` or `proofs`.
         place: &'static str,
@@ -100,7 +100,7 @@ pub enum BundleProblem {
     /// A proof says otherwise than the manifest's entry for its number.
     #[error("{phone}: the manifest's {what} is {manifest} but its proof's is {proof}")]
     Mismatch {
-        /// The number.
+        /// The number in question, E.164.
         phone: String,
         /// `status`, `chain head` or `event count`.
         what: &'static str,
@@ -114,9 +114,9 @@ pub enum BundleProblem {
     OutsideFilter {
         /// Position in `proofs`.
         position: usize,
-        /// Its number.
+        /// The number the proof at that position is about, E.164.
         phone: String,
-        /// Its status.
+        /// The status that proof's record has.
         status: String,
         /// The manifest's `status`.
         filter: String,
@@ -128,7 +128,7 @@ pub enum BundleProblem {
     FirmChainMismatch {
         /// Position in `proofs`.
         position: usize,
-        /// Its number.
+        /// The number the proof at that position is about, E.164.
         phone: String,
         /// The head the proof's `firm_chain` has.
         proof: String,

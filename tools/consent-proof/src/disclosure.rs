@@ -10,7 +10,7 @@ use crate::verify::shown;
 /// A text and its salt, as the firm discloses them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disclosure {
-    /// The text.
+    /// The text as the firm discloses it, byte for byte as it was sent or received.
     pub text: String,
     /// Its 32-byte salt.
     pub salt: [u8; SALT_LEN],
@@ -39,11 +39,11 @@ pub enum NotDisclosed {
     /// The event's commitment is not to this text under this salt.
     #[error("{event}: the {member} commitment does not match: {reason}")]
     Mismatch {
-        /// The event.
+        /// The id of the event named by `--event`.
         event: String,
-        /// The member.
+        /// The committed member of that event (`body`, `text`).
         member: String,
-        /// Why.
+        /// How the commitment differs from this text and salt (length or digest).
         reason: Mismatch,
     },
     /// No commitment of the proof is to this text under this salt.

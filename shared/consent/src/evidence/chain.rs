@@ -41,7 +41,7 @@ use crate::model::record::ConsentRecord;
 pub struct UnhashableEvent {
     /// The event's id.
     pub event_id: String,
-    /// Its type.
+    /// The event's type name (`message_allowed`, ...).
     pub kind: &'static str,
     /// What the canonical writer refused.
     #[source]

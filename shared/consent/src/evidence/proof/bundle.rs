@@ -41,7 +41,7 @@ impl ManifestEntry {
 pub struct BundleManifest {
     /// Always [`MANIFEST_FORMAT`].
     pub format: String,
-    /// The firm.
+    /// The firm whose numbers the bundle proves.
     pub firm_id: String,
     /// When the bundle was begun.
     pub generated_at: DateTime<Utc>,

@@ -12,7 +12,7 @@ const LANGUAGE_SEPARATOR: char = '#';
 /// One template in one language: what a firm overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TemplateKey {
-    /// The template.
+    /// Which message the template is for.
     pub name: TemplateName,
     /// The language of this version of it.
     pub language: Language,

@@ -38,7 +38,7 @@ pub(super) struct Problems {
     pub help: &'static str,
     /// No rates disclosure.
     pub rates: &'static str,
-    /// No frequency.
+    /// No "message frequency varies" disclosure.
     pub frequency: &'static str,
     /// No "you are unsubscribed".
     pub unsubscribed: &'static str,
