@@ -1,5 +1,6 @@
 //! Email-link confirmation: GET shows (and changes nothing), POST confirms or declines.
 
+use super::draft::Draft;
 use super::inbound::reply_owed;
 use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::evidence::audit::{AuditKind, OptInEvidence};
@@ -137,29 +138,43 @@ impl Services {
                 .record
                 .as_ref()
                 .map_or(ConsentStatus::Pending, |r| r.status);
-            let write = ConsentWrite::new(
+            let mut draft = Draft::new(
                 &firm.firm_id,
                 phone,
                 step.expected_version,
                 step.record.clone(),
                 step.events,
             );
+            // Decided once: a failed bookkeeping write leaves no record to read it from.
+            let language = draft
+                .record
+                .as_ref()
+                .or(current.as_ref())
+                .map(|r| r.language)
+                .unwrap_or_default();
+            // The confirmation's claim rides in the opt-in's own write.
+            let folded = if step.replies.contains(&Reply::OptInConfirmation) {
+                self.fold_reply(&firm, phone, Reply::OptInConfirmation, language, &mut draft)
+                    .await?
+            } else {
+                None
+            };
+            let write = draft.seal();
             // The record as written (chain head sealed): the reply decides on it, unread.
-            let mut latest = write.record.clone().or_else(|| current.clone());
+            let written = write.record.clone();
+            let mut latest = written.clone().or_else(|| current.clone());
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(e) => return Err(FlowError::from(e).into()),
             }
-            // Decided once: a failed bookkeeping write leaves no record to read it from.
-            let language = latest.as_ref().map(|r| r.language).unwrap_or_default();
-            for reply in step.replies {
-                if reply == Reply::OptInConfirmation {
-                    latest = self
-                        .send_reply(&firm, phone, reply, language, latest)
-                        .await?
-                        .1;
-                }
+            if let Some(folded) = folded {
+                latest = self.finish_reply(&firm, folded, written).await?.1;
+            } else if step.replies.contains(&Reply::OptInConfirmation) {
+                latest = self
+                    .send_reply(&firm, phone, Reply::OptInConfirmation, language, latest)
+                    .await?
+                    .1;
             }
             // A repeat of a confirmation whose reply never went out (it failed after the
             // opt-in was written) sends it now.

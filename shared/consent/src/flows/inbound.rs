@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::send::{SendOutcome, SendRequest};
+use super::draft::Draft;
+use super::send::{Decided, SendOutcome, SendRequest};
 use super::{Attempt, FlowError, Services, firm_vars, retry_on_conflict};
 use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence, ReplyNote};
 use crate::messages::templates::{self, TemplateName};
@@ -14,7 +15,7 @@ use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, ConsentStatus};
 use crate::model::transition::{self, ConsentEvent, Effect, Reply};
-use crate::ports::{ConsentWrite, StoreError};
+use crate::ports::StoreError;
 
 /// Longest inbound text kept; carriers deliver at most a few concatenated segments.
 pub const MAX_INBOUND_TEXT: usize = 2_000;
@@ -114,20 +115,40 @@ impl Services {
                     .map(Attempt::Done);
             }
             let events = step.events.into_iter().map(keep_text_bounded).collect();
-            let mut write = ConsentWrite::new(
+            let mut draft = Draft::new(
                 &firm.firm_id,
                 &from,
                 step.expected_version,
                 step.record.clone(),
                 events,
             );
-            write.inbound_message_id = Some(message_id.clone());
+            draft.inbound_message_id = Some(message_id.clone());
             let lift_carrier_opt_out = super::carrier_opt_in::resubscribed_after_carrier_opt_out(
                 current.as_ref(),
-                write.record.as_ref(),
+                draft.record.as_ref(),
             );
+            // The record's language; a number with no record (a HELP from a stranger) is
+            // answered in the language of its keyword (AYUDA: Spanish), else English.
+            let language = draft
+                .record
+                .as_ref()
+                .or(current.as_ref())
+                .map(|r| r.language)
+                .or_else(|| keyword_language(&text))
+                .unwrap_or_default();
+            // The one reply rides in the change's write, unless the provider's own opt-out must
+            // be lifted between the two.
+            let folded = match step.replies.as_slice() {
+                [reply] if !lift_carrier_opt_out => {
+                    self.fold_reply(&firm, &from, *reply, language, &mut draft)
+                        .await?
+                }
+                _ => None,
+            };
+            let write = draft.seal();
             // The record as written (chain head sealed): the replies decide on it, unread.
-            let mut latest = write.record.clone().or(current);
+            let written = write.record.clone();
+            let mut latest = written.clone().or(current);
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
@@ -144,25 +165,26 @@ impl Services {
                 }
                 Err(e) => return Err(FlowError::from(e).into()),
             }
-            // Before any reply: the provider drops texts to the number until it lifts its opt-out.
-            if lift_carrier_opt_out {
-                latest = self.lift_carrier_opt_out(&firm, &from, latest).await?;
-            }
-            let status_written = latest.as_ref().map(|r| r.status);
-            // The record's language; a number with no record (a HELP from a stranger) is
-            // answered in the language of its keyword (AYUDA: Spanish), else English.
-            let language = latest
-                .as_ref()
-                .map(|r| r.language)
-                .or_else(|| keyword_language(&text))
-                .unwrap_or_default();
+            let mut status_written = latest.as_ref().map(|r| r.status);
             let mut replies = Vec::new();
-            for reply in &step.replies {
-                let (outcome, after) = self
-                    .send_reply(&firm, &from, *reply, language, latest)
-                    .await?;
+            if let Some(folded) = folded {
+                let (outcome, after) = self.finish_reply(&firm, folded, written).await?;
                 replies.push(outcome);
                 latest = after;
+            } else {
+                // Before any reply: the provider drops texts to the number until it lifts its
+                // opt-out.
+                if lift_carrier_opt_out {
+                    latest = self.lift_carrier_opt_out(&firm, &from, latest).await?;
+                    status_written = latest.as_ref().map(|r| r.status).or(status_written);
+                }
+                for reply in &step.replies {
+                    let (outcome, after) = self
+                        .send_reply(&firm, &from, *reply, language, latest)
+                        .await?;
+                    replies.push(outcome);
+                    latest = after;
+                }
             }
             // A reply changes no status (a carrier opt-out found while sending one does).
             let status = latest.map(|r| r.status).or(status_written);
@@ -260,37 +282,86 @@ impl Services {
         language: Language,
         record: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
-        let (name, kind) = match reply {
-            Reply::OptInConfirmation => (
-                TemplateName::SmsOptInConfirmation,
-                MessageKind::OptInConfirmation,
-            ),
-            Reply::OptOutConfirmation => (
-                TemplateName::SmsOptOutConfirmation,
-                MessageKind::OptOutConfirmation,
-            ),
-            Reply::Help => (TemplateName::SmsHelp, MessageKind::HelpReply),
-        };
-        let rendered = templates::render_sms(
-            name,
-            language,
-            firm.template(name, language),
-            &firm_vars(firm, None, ""),
-        )?;
+        let request = reply_request(firm, to, reply, language)?;
+        self.gate.send_on(firm, &request, record).await
+    }
+
+    /// Renders a reply in `language` and decides it into `draft`, the write of the change that
+    /// calls for it, so that its claim rides in that write. `None`: the draft has no record to
+    /// decide on, and the reply goes after the write with [`Self::send_reply`].
+    pub(crate) async fn fold_reply(
+        &self,
+        firm: &Firm,
+        to: &PhoneNumber,
+        reply: Reply,
+        language: Language,
+        draft: &mut Draft,
+    ) -> Result<Option<FoldedReply>, FlowError> {
+        if draft.record.is_none() {
+            return Ok(None);
+        }
+        let request = reply_request(firm, to, reply, language)?;
+        let now = self.clock.now();
+        Ok(
+            match self.gate.decide_into(firm, &request, draft, now).await? {
+                // The gate asks the carrier before an opt-in request only, never before a reply.
+                Decided::CarrierOptedOut => None,
+                decided => Some(FoldedReply { request, decided }),
+            },
+        )
+    }
+
+    /// Sends a reply folded into a committed write (`written`: the record as that write left
+    /// it) and records what happened; returns the outcome and the record as the gate left it.
+    pub(crate) async fn finish_reply(
+        &self,
+        firm: &Firm,
+        folded: FoldedReply,
+        written: Option<ConsentRecord>,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         self.gate
-            .send_on(
-                firm,
-                &SendRequest {
-                    to: to.clone(),
-                    kind,
-                    category: MessageCategory::Transactional,
-                    body: rendered.body,
-                    idempotency_key: None,
-                },
-                record,
-            )
+            .complete(firm, &folded.request, folded.decided, written)
             .await
     }
+}
+
+/// A reply decided into the write of the change that calls for it.
+pub(crate) struct FoldedReply {
+    request: SendRequest,
+    decided: Decided,
+}
+
+/// A reply rendered in `language`, as the gate takes it.
+fn reply_request(
+    firm: &Firm,
+    to: &PhoneNumber,
+    reply: Reply,
+    language: Language,
+) -> Result<SendRequest, FlowError> {
+    let (name, kind) = match reply {
+        Reply::OptInConfirmation => (
+            TemplateName::SmsOptInConfirmation,
+            MessageKind::OptInConfirmation,
+        ),
+        Reply::OptOutConfirmation => (
+            TemplateName::SmsOptOutConfirmation,
+            MessageKind::OptOutConfirmation,
+        ),
+        Reply::Help => (TemplateName::SmsHelp, MessageKind::HelpReply),
+    };
+    let rendered = templates::render_sms(
+        name,
+        language,
+        firm.template(name, language),
+        &firm_vars(firm, None, ""),
+    )?;
+    Ok(SendRequest {
+        to: to.clone(),
+        kind,
+        category: MessageCategory::Transactional,
+        body: rendered.body,
+        idempotency_key: None,
+    })
 }
 
 /// An inbound text failed: rejected for good, or a failure worth retrying.

@@ -2,23 +2,18 @@
 
 use serde::Serialize;
 
-use super::send::{SendOutcome, SendRequest};
-use super::{Attempt, FlowError, Services, firm_vars, retry_on_conflict};
-use crate::evidence::audit::{AuditEvent, AuditKind};
-use crate::evidence::token::ConfirmationClaims;
-use crate::evidence::token::withhold_token;
+use super::draft::Draft;
+use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::limits::MAX_FIELD_LEN;
-use crate::messages::templates::{self, TemplateName};
 use crate::model::consent_capture::{ConsentCapture, NewConsentCapture};
 use crate::model::contact::Contact;
 use crate::model::firm::Firm;
-use crate::model::gate::{MessageCategory, MessageKind};
 use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
-use crate::model::record::{ConsentRecord, ConsentStatus, Delivery};
+use crate::model::record::ConsentStatus;
 use crate::model::state_rules;
 use crate::model::transition::{self, ConsentEvent, Effect};
-use crate::ports::{ConsentWrite, OutgoingEmail, StoreError};
+use crate::ports::StoreError;
 
 /// A contact as the CRM sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -132,14 +127,23 @@ impl Services {
             .with_consent_capture(details.capture.clone())
             .with_resident_state(details.state)
             .with_language(details.language);
-            let mut write = ConsentWrite::new(
+            let mut draft = Draft::new(
                 &firm.firm_id,
                 &phone,
                 step.expected_version,
                 step.record.clone(),
                 step.events,
             );
-            write.contact = Some(contact.clone());
+            draft.contact = Some(contact.clone());
+            // Only the call that creates the pending record sends the requests: "once, ever".
+            // Their claims ride in the record's first write.
+            let requests = match step.effect {
+                Effect::Created(ConsentStatus::Pending) => {
+                    Some(self.fold_requests(&firm, &contact, &mut draft, now).await?)
+                }
+                _ => None,
+            };
+            let write = draft.seal();
             // The record as written (chain head sealed): the requests go out on it, unread.
             let written = write.record.clone();
             match self.store.commit(write).await {
@@ -150,12 +154,12 @@ impl Services {
             let Some(record) = written else {
                 return Err(FlowError::Contention);
             };
-            // Only the call that created the pending record sends the request: "once, ever".
-            let (status, sms, email) = match step.effect {
-                Effect::Created(ConsentStatus::Pending) => {
-                    self.finish_requests(&firm, &contact, record).await?
+            let (status, sms, email) = match requests {
+                Some(requests) => {
+                    self.send_requests(&firm, &contact, requests, record)
+                        .await?
                 }
-                _ => (
+                None => (
                     record.status,
                     RequestDelivery::Skipped,
                     RequestDelivery::Skipped,
@@ -169,211 +173,6 @@ impl Services {
                 email,
                 created: true,
             }))
-        })
-    }
-
-    /// Sends whichever opt-in request of a pending record has not been attempted yet, deciding
-    /// on `record` as just read or written; returns the status after.
-    async fn finish_requests(
-        &self,
-        firm: &Firm,
-        contact: &Contact,
-        record: ConsentRecord,
-    ) -> Result<(ConsentStatus, RequestDelivery, RequestDelivery), FlowError> {
-        let pending = record.status == ConsentStatus::Pending;
-        // Both requests speak the record's language, decided once: a failed bookkeeping write
-        // between them leaves no record to read it from.
-        let language = record.language;
-        let mut latest = Some(record.clone());
-        let sms = match &record.opt_in_sms {
-            Delivery::NotSent if pending => {
-                let (delivery, after) = self
-                    .send_sms_request(firm, contact, language, latest)
-                    .await?;
-                latest = after;
-                delivery
-            }
-            Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
-            Delivery::Deferred { .. } => RequestDelivery::Deferred,
-            Delivery::NotSent | Delivery::Skipped => RequestDelivery::Skipped,
-        };
-        let email = match (&record.opt_in_email, contact.email.as_deref()) {
-            (Delivery::NotSent, Some(address)) if pending => {
-                let (delivery, after) = self
-                    .send_email_request(firm, contact, address, language, latest)
-                    .await?;
-                latest = after;
-                delivery
-            }
-            (Delivery::Sent { .. } | Delivery::Claimed { .. }, _) => RequestDelivery::Sent,
-            _ => RequestDelivery::Skipped,
-        };
-        // `None`: a bookkeeping write failed after a send; the status is the one read.
-        let status = latest.map_or(record.status, |r| r.status);
-        Ok((status, sms, email))
-    }
-
-    async fn send_sms_request(
-        &self,
-        firm: &Firm,
-        contact: &Contact,
-        language: Language,
-        record: Option<ConsentRecord>,
-    ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
-        let vars = firm_vars(firm, contact.first_name.as_deref(), "");
-        let rendered = templates::render_sms(
-            TemplateName::SmsOptInRequest,
-            language,
-            firm.template(TemplateName::SmsOptInRequest, language),
-            &vars,
-        )?;
-        let (outcome, after) = self
-            .gate
-            .send_on(
-                firm,
-                &SendRequest {
-                    to: contact.phone.clone(),
-                    kind: MessageKind::OptInRequest,
-                    category: MessageCategory::Transactional,
-                    body: rendered.body,
-                    idempotency_key: None,
-                },
-                record,
-            )
-            .await?;
-        let delivery = match outcome {
-            SendOutcome::Sent { .. } => RequestDelivery::Sent,
-            SendOutcome::Deferred { .. } => RequestDelivery::Deferred,
-            SendOutcome::Blocked { .. } => RequestDelivery::Skipped,
-        };
-        Ok((delivery, after))
-    }
-
-    async fn send_email_request(
-        &self,
-        firm: &Firm,
-        contact: &Contact,
-        address: &str,
-        language: Language,
-        record: Option<ConsentRecord>,
-    ) -> Result<(RequestDelivery, Option<ConsentRecord>), FlowError> {
-        let now = self.clock.now();
-        let token = self.token_keys()?.sign(&ConfirmationClaims {
-            firm_id: firm.firm_id.clone(),
-            phone: contact.phone.clone(),
-            contact_id: contact.contact_id.clone(),
-            expires_at: now + self.config.token_ttl,
-        });
-        let confirm_url = format!(
-            "{}/confirm/{token}",
-            self.config.confirm_base_url.trim_end_matches('/')
-        );
-        let vars = firm_vars(firm, contact.first_name.as_deref(), &confirm_url);
-        let rendered = templates::render_email(
-            language,
-            firm.template(TemplateName::EmailOptInRequest, language),
-            &vars,
-        )?;
-        let email = OutgoingEmail {
-            to: address.to_string(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-        };
-        // The one opt-in email is claimed in the store before it goes, like the opt-in SMS, so
-        // no failure after this point sends it twice (at most once): a retry finds it claimed.
-        let (claimed, current) = self
-            .write_email_delivery(firm, &contact.phone, record, |record| {
-                (record.status == ConsentStatus::Pending
-                    && record.opt_in_email == Delivery::NotSent)
-                    .then(|| (Delivery::Claimed { at: now }, Vec::new()))
-            })
-            .await?;
-        if !claimed {
-            // Another attempt claimed it meanwhile, or the number is no longer pending.
-            let delivery = match current.opt_in_email {
-                Delivery::Sent { .. } | Delivery::Claimed { .. } => RequestDelivery::Sent,
-                _ => RequestDelivery::Skipped,
-            };
-            return Ok((delivery, Some(current)));
-        }
-        match self.mailer.send_email(&email).await {
-            Ok(message_id) => {
-                let at = self.clock.now();
-                let event = AuditEvent::new(
-                    at,
-                    AuditKind::EmailSent {
-                        to: email.to.clone(),
-                        subject: withhold_token(&email.subject, &token),
-                        text: withhold_token(&email.text, &token),
-                        html: withhold_token(&email.html, &token),
-                        provider_message_id: message_id.clone(),
-                    },
-                );
-                let sent = Delivery::Sent {
-                    provider_message_id: message_id,
-                    at,
-                };
-                let (_, after) = self
-                    .write_email_delivery(firm, &contact.phone, Some(current), |_| {
-                        Some((sent.clone(), vec![event.clone()]))
-                    })
-                    .await?;
-                Ok((RequestDelivery::Sent, Some(after)))
-            }
-            // The provider may have taken it: the claim stays, so it is never sent twice.
-            Err(error) if error.may_have_been_sent() => Err(error.into()),
-            Err(error) => {
-                // It did not go: give the claim back so that a retry sends it.
-                self.write_email_delivery(firm, &contact.phone, Some(current), |record| {
-                    matches!(record.opt_in_email, Delivery::Claimed { .. })
-                        .then(|| (Delivery::NotSent, Vec::new()))
-                })
-                .await?;
-                Err(error.into())
-            }
-        }
-    }
-
-    /// Writes the opt-in email's delivery state (with `events`) under the record's version,
-    /// starting from `known` (the record as just read or written; `None`: read it) and
-    /// re-reading after a lost race. `change` sees the record and returns `None` to write
-    /// nothing. Returns whether it wrote, and the record as read or written last.
-    async fn write_email_delivery(
-        &self,
-        firm: &Firm,
-        phone: &PhoneNumber,
-        mut known: Option<ConsentRecord>,
-        change: impl Fn(&ConsentRecord) -> Option<(Delivery, Vec<AuditEvent>)>,
-    ) -> Result<(bool, ConsentRecord), FlowError> {
-        retry_on_conflict!(async {
-            let current = match known.take() {
-                Some(record) => record,
-                None => self
-                    .store
-                    .get_consent(&firm.firm_id, phone)
-                    .await?
-                    .ok_or(FlowError::ConsentNotFound)?,
-            };
-            let Some((delivery, events)) = change(&current) else {
-                return Ok(Attempt::Done((false, current)));
-            };
-            let mut next = current.next_version(self.clock.now());
-            next.opt_in_email = delivery;
-            let write = ConsentWrite::new(
-                &firm.firm_id,
-                phone,
-                Some(current.version),
-                Some(next.clone()),
-                events,
-            );
-            // The record as written, its chain head sealed.
-            let written = write.record.clone().unwrap_or(next);
-            match self.store.commit(write).await {
-                Ok(()) => Ok(Attempt::Done((true, written))),
-                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
-                Err(e) => Err(e.into()),
-            }
         })
     }
 }

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Claimed, SendGate, SendOutcome, SendRequest, Step};
+use super::{Claimed, SendGate, SendOutcome, SendRequest};
 use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::flows::draft::Draft;
 use crate::flows::{Attempt, FlowError, retry_on_conflict};
 use crate::model::firm::Firm;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
@@ -12,202 +13,200 @@ use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, Delivery};
 use crate::ports::{ConsentWrite, OutgoingSms, SendError, StoreError};
 
-impl SendGate {
-    /// Records the allow decision (and marks the one-time messages as claimed) before sending.
-    pub(super) async fn claim(
-        &self,
-        firm: &Firm,
-        request: &SendRequest,
-        record: Option<&ConsentRecord>,
-        now: DateTime<Utc>,
-    ) -> Result<Step, StoreError> {
-        let allowed = AuditEvent::new(
-            now,
-            AuditKind::MessageAllowed {
-                kind: request.kind,
-                category: request.category,
-                body: request.body.clone(),
-                from: firm.sms_number.to_string(),
-                double_opt_in: firm.double_opt_in,
-                idempotency_key: request.idempotency_key.clone(),
-            },
-        );
-        let Some(current) = record else {
-            if request.kind == MessageKind::HelpReply {
-                // HELP from a number with no record: the decision is kept in its trail, on the
-                // condition that no record appeared meanwhile.
-                let allowed_event_id = allowed.id.clone();
-                let write =
-                    ConsentWrite::new(&firm.firm_id, &request.to, None, None, vec![allowed]);
-                self.store.commit(write).await?;
-                return Ok(Step::Claimed(Claimed {
-                    allowed_event_id,
-                    record: None,
-                    counted_at: None,
-                }));
-            }
-            // The policy allows nothing else to an unknown number.
-            return self
-                .block(
-                    firm,
-                    request,
-                    None,
-                    BlockReason::UnknownRecipient,
-                    None,
-                    now,
-                )
-                .await
-                .map(|r| {
-                    Step::Done(
-                        SendOutcome::Blocked {
-                            reason: BlockReason::UnknownRecipient,
-                            rule: None,
-                        },
-                        r,
-                    )
-                });
-        };
-        let mut next = current.next_version(now);
+/// Adds the allow decision to `draft` (and marks the one-time messages as claimed): committed
+/// before the provider gets the message, it orders the send against a concurrent STOP and
+/// counts it toward the caps.
+pub(super) fn claim(
+    draft: &mut Draft,
+    firm: &Firm,
+    request: &SendRequest,
+    now: DateTime<Utc>,
+) -> Claimed {
+    let allowed = AuditEvent::new(
+        now,
+        AuditKind::MessageAllowed {
+            kind: request.kind,
+            category: request.category,
+            body: request.body.clone(),
+            from: firm.sms_number.to_string(),
+            double_opt_in: firm.double_opt_in,
+            idempotency_key: request.idempotency_key.clone(),
+        },
+    );
+    let mut counted_at = None;
+    // No record: a HELP from a number the firm never had, kept in its trail on the condition
+    // that no record appeared meanwhile.
+    if let Some(next) = draft.record.as_mut() {
         match request.kind {
             MessageKind::OptInRequest => next.opt_in_sms = Delivery::Claimed { at: now },
             MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
+            MessageKind::FirmMessage => {
+                next.count_send(now, request.category == MessageCategory::Marketing);
+                counted_at = Some(now);
+            }
             _ => {}
         }
-        let counted_at = (request.kind == MessageKind::FirmMessage).then(|| {
-            next.count_send(now, request.category == MessageCategory::Marketing);
-            now
-        });
-        let allowed_event_id = allowed.id.clone();
-        let write = ConsentWrite::new(
-            &firm.firm_id,
-            &request.to,
-            Some(current.version),
-            Some(next),
-            vec![allowed],
-        );
-        // The record as written (with its new chain head) is the base of the next write.
-        let next = write.record.clone();
-        self.store.commit(write).await?;
-        Ok(Step::Claimed(Claimed {
-            allowed_event_id,
-            record: next,
-            counted_at,
-        }))
+    }
+    let allowed_event_id = allowed.id.clone();
+    draft.events.push(allowed);
+    Claimed {
+        allowed_event_id,
+        counted_at,
+    }
+}
+
+/// What the provider said of a claimed message, to be recorded by the number's next write.
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    kind: MessageKind,
+    allowed_event_id: String,
+    counted_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+    result: Result<String, SendError>,
+}
+
+impl Delivered {
+    /// Records the outcome on `record` (the number's next version) and returns its event: the
+    /// provider's id, or the failure with the claim given back when the message did not go.
+    pub(crate) fn apply(&self, record: Option<&mut ConsentRecord>) -> AuditEvent {
+        let allowed_event_id = self.allowed_event_id.clone();
+        let error = match &self.result {
+            Ok(id) => {
+                if let Some(record) = record.filter(|_| self.kind == MessageKind::OptInRequest) {
+                    record.opt_in_sms = Delivery::Sent {
+                        provider_message_id: id.clone(),
+                        at: self.at,
+                    };
+                }
+                return AuditEvent::new(
+                    self.at,
+                    AuditKind::MessageSent {
+                        allowed_event_id,
+                        provider_message_id: id.clone(),
+                    },
+                );
+            }
+            Err(error) => error,
+        };
+        // After a timeout the provider may have taken it: a one-time message keeps its claim so
+        // that no retry sends it twice (at most once), and the trail says "unconfirmed". After
+        // a definite failure it did not go: the claim is given back so that a retry sends it.
+        let unconfirmed = error.may_have_been_sent();
+        match (unconfirmed, self.kind, record) {
+            (false, MessageKind::OptInRequest, Some(record)) => {
+                record.opt_in_sms = Delivery::NotSent
+            }
+            (false, MessageKind::OptOutConfirmation, Some(record)) => {
+                record.opt_out_confirmation_sent = false
+            }
+            (false, MessageKind::FirmMessage, Some(record)) => {
+                if let Some(at) = self.counted_at {
+                    record.uncount_send(at);
+                }
+            }
+            _ => {}
+        }
+        let error = error.to_string();
+        let outcome = if unconfirmed {
+            AuditKind::MessageUnconfirmed {
+                allowed_event_id,
+                error,
+            }
+        } else {
+            AuditKind::MessageFailed {
+                allowed_event_id,
+                error,
+            }
+        };
+        AuditEvent::new(self.at, outcome)
     }
 
-    /// Hands a claimed message to the provider and records what happened.
-    pub(super) async fn hand_over(
+    /// What the caller is told: sent, or the provider's failure.
+    pub(crate) fn into_outcome(self) -> Result<SendOutcome, FlowError> {
+        match self.result {
+            Ok(message_id) => Ok(SendOutcome::Sent { message_id }),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// A claimed message's hand-over: delivered (or failed), or refused because the carrier holds
+/// an opt-out we did not know of.
+pub(crate) enum HandedOver {
+    /// The provider's answer, to record.
+    Delivered(Delivered),
+    /// The carrier refused: the number is opted out.
+    CarrierOptedOut,
+}
+
+impl SendGate {
+    /// Hands a claimed message to the provider, recording nothing yet.
+    pub(crate) async fn deliver(
         &self,
         firm: &Firm,
         request: &SendRequest,
-        claimed: Claimed,
-    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        claimed: &Claimed,
+    ) -> HandedOver {
         let sms = OutgoingSms {
             from: firm.sms_number.clone(),
             to: request.to.clone(),
             body: request.body.clone(),
         };
-        let sent = self.sms.send_sms(&sms).await;
-        let now = self.clock.now();
-        let allowed_event_id = claimed.allowed_event_id;
-        let kind = request.kind;
-        match sent {
-            Ok(message_id) => {
-                let id = message_id.clone();
-                let written = self
-                    .update(firm, &request.to, claimed.record, |record| {
-                        if let Some(record) = record.filter(|_| kind == MessageKind::OptInRequest) {
-                            record.opt_in_sms = Delivery::Sent {
-                                provider_message_id: id.clone(),
-                                at: now,
-                            };
-                        }
-                        vec![AuditEvent::new(
-                            now,
-                            AuditKind::MessageSent {
-                                allowed_event_id: allowed_event_id.clone(),
-                                provider_message_id: id.clone(),
-                            },
-                        )]
-                    })
-                    .await;
-                // The provider has the message: answer "sent" even if its id could not be
-                // recorded, or the caller's retry would send it a second time. The trail keeps
-                // the allow decision; the provider id is in this log line.
-                let record = match written {
-                    Ok(record) => record,
-                    Err(error) => {
-                        tracing::error!(
-                            error = %error,
-                            allowed_event_id = %allowed_event_id,
-                            provider_message_id = %message_id,
-                            "sent, but recording the provider id failed"
-                        );
-                        None
-                    }
-                };
-                Ok((SendOutcome::Sent { message_id }, record))
-            }
-            Err(SendError::RecipientOptedOut) => {
+        let result = self.sms.send_sms(&sms).await;
+        if let Err(SendError::RecipientOptedOut) = result {
+            return HandedOver::CarrierOptedOut;
+        }
+        HandedOver::Delivered(Delivered {
+            kind: request.kind,
+            allowed_event_id: claimed.allowed_event_id.clone(),
+            counted_at: claimed.counted_at,
+            at: self.clock.now(),
+            result,
+        })
+    }
+
+    /// Hands a claimed message to the provider and records what happened; `written` is the
+    /// record as the claim's write left it (`None`: read it again).
+    pub(super) async fn hand_over(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        claimed: Claimed,
+        written: Option<ConsentRecord>,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        let delivered = match self.deliver(firm, request, &claimed).await {
+            HandedOver::Delivered(delivered) => delivered,
+            HandedOver::CarrierOptedOut => {
                 // The carrier knows of an opt-out we did not: record it so our record never
                 // says opted in while the carrier says opted out.
                 let record = self
-                    .carrier_opt_out(firm, &request.to, Some(&allowed_event_id))
+                    .carrier_opt_out(firm, &request.to, Some(&claimed.allowed_event_id))
                     .await?;
-                Ok((
-                    SendOutcome::Blocked {
-                        reason: BlockReason::OptedOut,
-                        rule: None,
-                    },
-                    record,
-                ))
+                return Ok((carrier_blocked(), record));
             }
-            Err(error) => {
-                let reason = error.to_string();
-                // After a timeout the provider may have taken it: a one-time message keeps its
-                // claim so that no retry sends it twice (at most once), and the trail says
-                // "unconfirmed". After a definite failure it did not go: the claim is given
-                // back so that a retry sends it.
-                let unconfirmed = error.may_have_been_sent();
-                let counted_at = claimed.counted_at;
-                self.update(firm, &request.to, claimed.record, |record| {
-                    match (unconfirmed, kind, record) {
-                        (false, MessageKind::OptInRequest, Some(record)) => {
-                            record.opt_in_sms = Delivery::NotSent
-                        }
-                        (false, MessageKind::OptOutConfirmation, Some(record)) => {
-                            record.opt_out_confirmation_sent = false
-                        }
-                        (false, MessageKind::FirmMessage, Some(record)) => {
-                            if let Some(at) = counted_at {
-                                record.uncount_send(at);
-                            }
-                        }
-                        _ => {}
-                    }
-                    let (allowed_event_id, error) = (allowed_event_id.clone(), reason.clone());
-                    let outcome = if unconfirmed {
-                        AuditKind::MessageUnconfirmed {
-                            allowed_event_id,
-                            error,
-                        }
-                    } else {
-                        AuditKind::MessageFailed {
-                            allowed_event_id,
-                            error,
-                        }
-                    };
-                    vec![AuditEvent::new(now, outcome)]
-                })
-                .await?;
-                Err(error.into())
-            }
+        };
+        let written = self
+            .update(firm, &request.to, written, |record| {
+                vec![delivered.apply(record)]
+            })
+            .await;
+        if let Err(error) = &written {
+            log_unrecorded(error, &delivered);
+        }
+        match (delivered.into_outcome(), written) {
+            (Ok(sent), Ok(record)) => Ok((sent, record)),
+            // The provider has the message: answer "sent" even if its id could not be
+            // recorded, or the caller's retry would send it a second time. The trail keeps the
+            // allow decision; the provider id is in the log line.
+            (Ok(sent), Err(_)) => Ok((sent, None)),
+            (Err(failed), Ok(_)) => Err(failed),
+            (Err(_), Err(error)) => Err(error),
         }
     }
 
     /// Re-reads (unless a fresh copy is given) and writes a bookkeeping change with its events,
     /// retrying on lost races.
-    pub(super) async fn update(
+    pub(crate) async fn update(
         &self,
         firm: &Firm,
         phone: &PhoneNumber,
@@ -231,5 +230,25 @@ impl SendGate {
                 Err(e) => Err(e.into()),
             }
         })
+    }
+}
+
+/// The outcome of a message the carrier refused for an opt-out we did not know of.
+pub(crate) fn carrier_blocked() -> SendOutcome {
+    SendOutcome::Blocked {
+        reason: BlockReason::OptedOut,
+        rule: None,
+    }
+}
+
+/// Logs a sent message whose provider id could not be recorded.
+pub(crate) fn log_unrecorded(error: &FlowError, delivered: &Delivered) {
+    if let Ok(id) = &delivered.result {
+        tracing::error!(
+            error = %error,
+            allowed_event_id = %delivered.allowed_event_id,
+            provider_message_id = %id,
+            "sent, but recording the provider id failed"
+        );
     }
 }

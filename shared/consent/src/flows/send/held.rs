@@ -1,10 +1,11 @@
-//! Decisions that send nothing: a message held for the recipient's window, a block, and an
-//! opt-out the carrier reports at send time; each recorded under the record's version.
+//! Decisions that send nothing: a message held for the recipient's window and a block, each
+//! added to the write it rides in, and an opt-out the carrier reports at send time.
 
 use chrono::{DateTime, Utc};
 
 use super::{SendGate, SendRequest};
 use crate::evidence::audit::{AuditEvent, AuditKind};
+use crate::flows::draft::Draft;
 use crate::flows::{Attempt, FlowError, retry_on_conflict};
 use crate::model::deferred::DeferredSend;
 use crate::model::firm::Firm;
@@ -15,99 +16,73 @@ use crate::model::state_rules::RuleId;
 use crate::model::transition::{self, ConsentEvent};
 use crate::ports::{ConsentWrite, SendError, StoreError};
 
-impl SendGate {
-    /// Records the deferral and stores the message for release when the window opens.
-    pub(super) async fn defer(
-        &self,
-        firm: &Firm,
-        request: &SendRequest,
-        record: Option<&ConsentRecord>,
-        not_before: DateTime<Utc>,
-        rule: Option<RuleId>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ConsentRecord>, StoreError> {
-        let next = record.map(|current| {
-            let mut next = current.next_version(now);
-            if request.kind == MessageKind::OptInRequest {
-                next.opt_in_sms = Delivery::Deferred { not_before };
-            }
-            next
-        });
-        let event = AuditEvent::new(
-            now,
-            AuditKind::MessageDeferred {
-                kind: request.kind,
-                category: request.category,
-                body: request.body.clone(),
-                not_before,
-                idempotency_key: request.idempotency_key.clone(),
-                rule,
-            },
-        );
-        let mut write = ConsentWrite::new(
-            &firm.firm_id,
-            &request.to,
-            record.map(|r| r.version),
-            next,
-            vec![event],
-        );
-        let next = write.record.clone();
-        write.deferred = Some(DeferredSend {
-            id: ulid::Ulid::new().to_string(),
-            firm_id: firm.firm_id.clone(),
-            to: request.to.clone(),
+/// Adds a deferral to `draft`: its event, and the message stored for release when the window
+/// opens (or the cap has room again).
+pub(super) fn defer(
+    draft: &mut Draft,
+    request: &SendRequest,
+    not_before: DateTime<Utc>,
+    rule: Option<RuleId>,
+    now: DateTime<Utc>,
+) {
+    if let Some(next) = draft.record.as_mut()
+        && request.kind == MessageKind::OptInRequest
+    {
+        next.opt_in_sms = Delivery::Deferred { not_before };
+    }
+    draft.events.push(AuditEvent::new(
+        now,
+        AuditKind::MessageDeferred {
             kind: request.kind,
             category: request.category,
             body: request.body.clone(),
             not_before,
             idempotency_key: request.idempotency_key.clone(),
-        });
-        self.store.commit(write).await?;
-        Ok(next)
-    }
+            rule,
+        },
+    ));
+    draft.deferred = Some(DeferredSend {
+        id: ulid::Ulid::new().to_string(),
+        firm_id: draft.firm_id.clone(),
+        to: request.to.clone(),
+        kind: request.kind,
+        category: request.category,
+        body: request.body.clone(),
+        not_before,
+        idempotency_key: request.idempotency_key.clone(),
+    });
+}
 
-    /// Records the block; the message never goes.
-    pub(super) async fn block(
-        &self,
-        firm: &Firm,
-        request: &SendRequest,
-        record: Option<&ConsentRecord>,
-        reason: BlockReason,
-        rule: Option<RuleId>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<ConsentRecord>, StoreError> {
-        let next = record.map(|current| current.next_version(now));
-        let kind = if reason == BlockReason::ConfirmationWindowPassed {
-            // Its own event: a carrier reading the trail sees why the one owed text is missing.
-            AuditKind::OptOutConfirmationSkipped {
-                body: request.body.clone(),
-                reason,
-            }
-        } else {
-            AuditKind::MessageBlocked {
-                kind: request.kind,
-                category: request.category,
-                body: request.body.clone(),
-                reason,
-                idempotency_key: request.idempotency_key.clone(),
-                rule,
-            }
-        };
-        let event = AuditEvent::new(now, kind);
-        let write = ConsentWrite::new(
-            &firm.firm_id,
-            &request.to,
-            record.map(|r| r.version),
-            next,
-            vec![event],
-        );
-        let next = write.record.clone();
-        self.store.commit(write).await?;
-        Ok(next)
-    }
+/// Adds a block to `draft`: the message never goes.
+pub(super) fn block(
+    draft: &mut Draft,
+    request: &SendRequest,
+    reason: BlockReason,
+    rule: Option<RuleId>,
+    now: DateTime<Utc>,
+) {
+    let kind = if reason == BlockReason::ConfirmationWindowPassed {
+        // Its own event: a carrier reading the trail sees why the one owed text is missing.
+        AuditKind::OptOutConfirmationSkipped {
+            body: request.body.clone(),
+            reason,
+        }
+    } else {
+        AuditKind::MessageBlocked {
+            kind: request.kind,
+            category: request.category,
+            body: request.body.clone(),
+            reason,
+            idempotency_key: request.idempotency_key.clone(),
+            rule,
+        }
+    };
+    draft.events.push(AuditEvent::new(now, kind));
+}
 
+impl SendGate {
     /// Records an opt-out the carrier reports when asked before a send.
-    pub(super) async fn carrier_opt_out(
+    pub(crate) async fn carrier_opt_out(
         &self,
         firm: &Firm,
         phone: &PhoneNumber,

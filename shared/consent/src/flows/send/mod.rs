@@ -10,9 +10,11 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 mod allow;
+pub(crate) use allow::{HandedOver, log_unrecorded};
 mod carrier;
 mod held;
 
+use super::draft::Draft;
 use super::{Attempt, FlowError, retry_on_conflict};
 use crate::model::firm::Firm;
 use crate::model::gate::{
@@ -86,10 +88,9 @@ impl std::fmt::Debug for SendGate {
 }
 
 /// A gate decision claimed in the store, ready to hand over.
-struct Claimed {
-    allowed_event_id: String,
-    /// The record as the claim wrote it (`None`: read it again).
-    record: Option<ConsentRecord>,
+pub(crate) struct Claimed {
+    /// The id of the `message_allowed` event that claimed it.
+    pub(crate) allowed_event_id: String,
     /// When the claim counted a firm message toward the caps: a definite failure gives it back,
     /// since only a message the provider accepted counts.
     counted_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -196,9 +197,10 @@ impl SendGate {
             .collect())
     }
 
-    /// The gate's loop: decide on the record known (or read), claim the decision under the
-    /// record's version, and on a lost race re-read and re-decide. `known` is left holding the
-    /// record as the gate wrote it, or [`KnownRecord::Unread`] when it must be read again.
+    /// The gate's loop: decide on the record known (or read), commit the decision under the
+    /// record's version, hand an allowed message over, and on a lost race re-read and
+    /// re-decide. `known` is left holding the record as the gate wrote it, or
+    /// [`KnownRecord::Unread`] when it must be read again.
     async fn send_with(
         &self,
         firm: &Firm,
@@ -211,68 +213,117 @@ impl SendGate {
                 KnownRecord::Unread => self.store.get_consent(&firm.firm_id, &request.to).await?,
             };
             let now = self.clock.now();
-            let window = recipient_window(firm, &request.to, record.as_ref());
-            let decision = gate::decide(GateQuestion {
-                record: record.as_ref(),
-                double_opt_in: firm.double_opt_in,
-                kind: request.kind,
-                window: &window,
-                now,
-                category: request.category,
-                limits: firm.limits,
-            });
-            // The opt-in request goes to a number we have never texted: ask the carrier first
-            // whether it holds an opt-out, so we never solicit a number that said STOP to it.
-            if decision == GateDecision::Allow
-                && request.kind == MessageKind::OptInRequest
-                && self.sms.is_opted_out(&request.to).await?
-            {
-                let record = self.carrier_opt_out(firm, &request.to, None).await?;
+            let mut draft = Draft::over(&firm.firm_id, &request.to, record.as_ref(), now);
+            let decided = self.decide_into(firm, request, &mut draft, now).await?;
+            // Nothing to commit: the carrier's opt-out is recorded on its own.
+            if let Decided::CarrierOptedOut = decided {
+                let (outcome, record) = self.complete(firm, request, decided, None).await?;
                 *known = KnownRecord::Seen(record);
-                return Ok(Attempt::Done(SendOutcome::Blocked {
-                    reason: BlockReason::OptedOut,
-                    rule: None,
-                }));
+                return Ok(Attempt::Done(outcome));
             }
-            let attempt = match decision {
-                GateDecision::Allow => self.claim(firm, request, record.as_ref(), now).await,
-                GateDecision::Defer { not_before, rule } => self
-                    .defer(firm, request, record.as_ref(), not_before, Some(rule), now)
-                    .await
-                    .map(|record| {
-                        let rule = Some(rule);
-                        Step::Done(SendOutcome::Deferred { not_before, rule }, record)
-                    }),
-                GateDecision::Block { reason, rule } => self
-                    .block(firm, request, record.as_ref(), reason, rule, now)
-                    .await
-                    .map(|record| Step::Done(SendOutcome::Blocked { reason, rule }, record)),
+            let write = draft.seal();
+            let written = write.record.clone();
+            match self.store.commit(write).await {
+                Ok(()) => {}
+                Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
+                Err(other) => return Err(other.into()),
+            }
+            let (outcome, record) = self.complete(firm, request, decided, written).await?;
+            // `None` after a claim: its last write failed; read the record again.
+            *known = match (record, &outcome) {
+                (Some(record), _) => KnownRecord::Seen(Some(record)),
+                (None, SendOutcome::Sent { .. }) => KnownRecord::Unread,
+                (None, _) => KnownRecord::Seen(None),
             };
-            match attempt {
-                Ok(Step::Done(outcome, record)) => {
-                    log_decision(firm, request, &outcome);
-                    *known = KnownRecord::Seen(record);
-                    Ok(Attempt::Done(outcome))
+            Ok(Attempt::Done(outcome))
+        })
+    }
+
+    /// Decides `request` on the record `draft` leaves (the state a flow is about to commit, or
+    /// the record as read) and adds the decision's bookkeeping to the draft, so that it is
+    /// committed with it: the claim of an allowed message, the deferral or the block. A
+    /// message the gate allows to a number the carrier holds as opted out adds nothing
+    /// ([`Decided::CarrierOptedOut`]).
+    pub(crate) async fn decide_into(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        draft: &mut Draft,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, FlowError> {
+        let record = draft.record.as_ref();
+        let window = recipient_window(firm, &request.to, record);
+        let decision = gate::decide(GateQuestion {
+            record,
+            double_opt_in: firm.double_opt_in,
+            kind: request.kind,
+            window: &window,
+            now,
+            category: request.category,
+            limits: firm.limits,
+        });
+        Ok(match decision {
+            // The policy allows nothing but HELP to a number with no record.
+            GateDecision::Allow if record.is_none() && request.kind != MessageKind::HelpReply => {
+                let reason = BlockReason::UnknownRecipient;
+                held::block(draft, request, reason, None, now);
+                Decided::Done(SendOutcome::Blocked { reason, rule: None })
+            }
+            GateDecision::Allow => {
+                // The opt-in request goes to a number we have never texted: ask the carrier
+                // first whether it holds an opt-out, so we never solicit a number that said
+                // STOP to it.
+                if request.kind == MessageKind::OptInRequest
+                    && self.sms.is_opted_out(&request.to).await?
+                {
+                    return Ok(Decided::CarrierOptedOut);
                 }
-                Ok(Step::Claimed(claimed)) => {
-                    let (outcome, record) = self.hand_over(firm, request, claimed).await?;
-                    log_decision(firm, request, &outcome);
-                    // A claimed message had a record: `None` here means its last write failed.
-                    *known = record.map_or(KnownRecord::Unread, |r| KnownRecord::Seen(Some(r)));
-                    Ok(Attempt::Done(outcome))
-                }
-                Err(StoreError::VersionConflict { .. }) => Ok(Attempt::Conflict),
-                Err(other) => Err(other.into()),
+                Decided::Claimed(allow::claim(draft, firm, request, now))
+            }
+            GateDecision::Defer { not_before, rule } => {
+                held::defer(draft, request, not_before, Some(rule), now);
+                let rule = Some(rule);
+                Decided::Done(SendOutcome::Deferred { not_before, rule })
+            }
+            GateDecision::Block { reason, rule } => {
+                held::block(draft, request, reason, rule, now);
+                Decided::Done(SendOutcome::Blocked { reason, rule })
             }
         })
     }
+
+    /// Finishes a decision whose draft was committed (`written`: the record as that write left
+    /// it): hands an allowed message over and records what happened. Returns the outcome and
+    /// the record as the gate left it (`None`: unknown, read it again).
+    pub(crate) async fn complete(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        decided: Decided,
+        written: Option<ConsentRecord>,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        let (outcome, record) = match decided {
+            Decided::Done(outcome) => (outcome, written),
+            Decided::Claimed(claimed) => self.hand_over(firm, request, claimed, written).await?,
+            Decided::CarrierOptedOut => {
+                let record = self.carrier_opt_out(firm, &request.to, None).await?;
+                (allow::carrier_blocked(), record)
+            }
+        };
+        log_decision(firm, request, &outcome);
+        Ok((outcome, record))
+    }
 }
 
-/// What one attempt of the gate's loop came to: done (the outcome and the record as left), or
-/// claimed and ready to hand over.
-enum Step {
-    Done(SendOutcome, Option<ConsentRecord>),
+/// What the gate added to a draft for one message.
+pub(crate) enum Decided {
+    /// Allowed: the claim is in the draft; once it is committed, the message is handed over.
     Claimed(Claimed),
+    /// Deferred or blocked: the decision is in the draft; nothing goes out.
+    Done(SendOutcome),
+    /// Allowed, but the carrier holds an opt-out for the number: nothing was added; the
+    /// carrier's opt-out is to be recorded, and nothing goes out.
+    CarrierOptedOut,
 }
 
 /// The recipient's sending window: the contact's zone if the record has one, the area code's,
