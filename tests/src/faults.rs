@@ -78,6 +78,8 @@ pub enum Op {
     GetConsents,
     /// `ConsentStore::commit`.
     Commit,
+    /// `ConsentStore::commit_all`.
+    CommitAll,
     /// `ConsentStore::events`.
     Events,
     /// `ConsentStore::get_contact`.
@@ -117,6 +119,7 @@ impl Op {
             Op::GetConsent => "get_consent",
             Op::GetConsents => "get_consents",
             Op::Commit => "commit",
+            Op::CommitAll => "commit_all",
             Op::Events => "events",
             Op::GetContact => "get_contact",
             Op::Feed => "feed",
@@ -531,6 +534,36 @@ impl ConsentStore for FaultyStore {
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push(copy),
+                    Err(StoreError::VersionConflict { .. }) => {
+                        self.conflicts
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(_) => {}
+                }
+                result
+            },
+        )
+        .await
+    }
+
+    async fn commit_all(&self, writes: Vec<ConsentWrite>) -> Result<(), StoreError> {
+        let detail = writes
+            .iter()
+            .map(describe_write)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let copies = writes.clone();
+        self.run(
+            Op::CommitAll,
+            || detail,
+            || async move {
+                let result = self.inner.commit_all(writes).await;
+                match &result {
+                    Ok(()) => self
+                        .journal
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend(copies),
                     Err(StoreError::VersionConflict { .. }) => {
                         self.conflicts
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

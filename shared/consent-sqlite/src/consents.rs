@@ -10,7 +10,7 @@ use consent::model::feed::{self, FeedEvent};
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentRecord, ConsentStatus};
 use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::codec::{from_doc, micros, to_doc};
 use crate::database::SqliteStore;
@@ -26,9 +26,11 @@ struct EncodedWrite {
     deferred: Option<String>,
 }
 
+/// The operation name of a consent write, in errors.
+const OPERATION: &str = "commit";
+
 impl EncodedWrite {
     fn new(write: ConsentWrite) -> Result<Self, StoreError> {
-        const OPERATION: &str = "commit";
         let doc = |value: Option<Result<String, StoreError>>| value.transpose();
         Ok(Self {
             record: doc(write.record.as_ref().map(|r| to_doc(OPERATION, r)))?,
@@ -84,100 +86,26 @@ impl ConsentStore for SqliteStore {
     }
 
     async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
-        const OPERATION: &str = "commit";
         let encoded = EncodedWrite::new(write)?;
         self.db
+            .write(OPERATION, move |tx| apply_write(tx, encoded))
+            .await
+    }
+
+    async fn commit_all(&self, writes: Vec<ConsentWrite>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let encoded = writes
+            .into_iter()
+            .map(EncodedWrite::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        // One savepoint for all of them: a failed condition rolls every one back.
+        self.db
             .write(OPERATION, move |tx| {
-                let sql = |e| store_error(OPERATION, e);
-                let EncodedWrite {
-                    write,
-                    record,
-                    events,
-                    contact,
-                    deferred,
-                } = encoded;
-                let firm_id = write.firm_id.as_str();
-                let phone = write.phone.as_str();
-                let stored: Option<(u64, Option<String>, String)> = tx
-                    .prepare_cached(
-                        "SELECT version, audit_head, status FROM consents WHERE firm_id = ?1 AND phone = ?2",
-                    )
-                    .and_then(|mut s| {
-                        s.query_row([firm_id, phone], |row| {
-                            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                        })
-                        .optional()
-                    })
-                    .map_err(sql)?;
-                let head_moved = write.checks_head()
-                    && stored.as_ref().and_then(|(_, head, _)| head.as_deref())
-                        != write.chained_onto.as_deref();
-                if stored.as_ref().map(|(version, _, _)| *version) != write.expected_version
-                    || head_moved
-                {
-                    return Err(StoreError::VersionConflict {
-                        operation: OPERATION,
-                    });
-                }
-                if let Some(message_id) = &write.inbound_message_id {
-                    let marked = tx
-                        .prepare_cached(
-                            "INSERT INTO inbound_messages (firm_id, message_id) VALUES (?1, ?2)
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .and_then(|mut s| s.execute([firm_id, message_id.as_str()]))
-                        .map_err(sql)?;
-                    if marked == 0 {
-                        return Err(StoreError::DuplicateInbound);
-                    }
-                }
-                if let (Some(record), Some(doc)) = (&write.record, &record) {
-                    write_record(tx, (firm_id, phone), record, doc, stored.map(|(_, _, s)| s))
-                        .map_err(sql)?;
-                }
-                let mut insert = tx
-                    .prepare_cached(
-                        "INSERT INTO consent_events (firm_id, phone, event_id, type, doc)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )
-                    .map_err(sql)?;
-                for row in &events {
-                    insert
-                        .execute(params![firm_id, phone, row.id, row.kind, row.doc])
-                        .map_err(sql)?;
-                }
-                if let (Some(contact), Some(doc)) = (&write.contact, &contact) {
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO contacts (firm_id, contact_id, phone, doc)
-                         VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
-                            contact.firm_id,
-                            contact.contact_id,
-                            contact.phone.as_str(),
-                            doc
-                        ])
-                    })
-                    .map_err(sql)?;
-                }
-                if let (Some(send), Some(doc)) = (&write.deferred, &deferred) {
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO deferred_sends (id, not_before, doc) VALUES (?1, ?2, ?3)",
-                    )
-                    .and_then(|mut s| s.execute(params![send.id, micros(send.not_before), doc]))
-                    .map_err(sql)?;
-                }
-                if !write.feed.is_empty() {
-                    let mut events = write.feed;
-                    let latest: Option<String> = tx
-                        .prepare_cached("SELECT max(event_id) FROM feed_events WHERE firm_id = ?1")
-                        .and_then(|mut s| s.query_row([firm_id], |row| row.get(0)))
-                        .map_err(sql)?;
-                    feed::order_after(latest.as_deref(), &mut events);
-                    insert_feed(tx, &events)?;
-                }
-                Ok(())
+                encoded
+                    .into_iter()
+                    .try_for_each(|write| apply_write(tx, write))
             })
             .await
     }
@@ -364,6 +292,97 @@ pub(crate) fn insert_feed(
                 to_doc(OPERATION, event)?
             ])
             .map_err(|e| store_error(OPERATION, e))?;
+    }
+    Ok(())
+}
+
+/// Checks a write's conditions against the stored record and writes its rows.
+fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreError> {
+    let sql = |e| store_error(OPERATION, e);
+    let EncodedWrite {
+        write,
+        record,
+        events,
+        contact,
+        deferred,
+    } = encoded;
+    let firm_id = write.firm_id.as_str();
+    let phone = write.phone.as_str();
+    let stored: Option<(u64, Option<String>, String)> = tx
+        .prepare_cached(
+            "SELECT version, audit_head, status FROM consents WHERE firm_id = ?1 AND phone = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row([firm_id, phone], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()
+        })
+        .map_err(sql)?;
+    let head_moved = write.checks_head()
+        && stored.as_ref().and_then(|(_, head, _)| head.as_deref())
+            != write.chained_onto.as_deref();
+    if stored.as_ref().map(|(version, _, _)| *version) != write.expected_version || head_moved {
+        return Err(StoreError::VersionConflict {
+            operation: OPERATION,
+        });
+    }
+    if let Some(message_id) = &write.inbound_message_id {
+        let marked = tx
+            .prepare_cached(
+                "INSERT INTO inbound_messages (firm_id, message_id) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| s.execute([firm_id, message_id.as_str()]))
+            .map_err(sql)?;
+        if marked == 0 {
+            return Err(StoreError::DuplicateInbound);
+        }
+    }
+    if let (Some(record), Some(doc)) = (&write.record, &record) {
+        write_record(tx, (firm_id, phone), record, doc, stored.map(|(_, _, s)| s)).map_err(sql)?;
+    }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO consent_events (firm_id, phone, event_id, type, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sql)?;
+    for row in &events {
+        insert
+            .execute(params![firm_id, phone, row.id, row.kind, row.doc])
+            .map_err(sql)?;
+    }
+    if let (Some(contact), Some(doc)) = (&write.contact, &contact) {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO contacts (firm_id, contact_id, phone, doc)
+                 VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                contact.firm_id,
+                contact.contact_id,
+                contact.phone.as_str(),
+                doc
+            ])
+        })
+        .map_err(sql)?;
+    }
+    if let (Some(send), Some(doc)) = (&write.deferred, &deferred) {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO deferred_sends (id, not_before, doc) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![send.id, micros(send.not_before), doc]))
+        .map_err(sql)?;
+    }
+    if !write.feed.is_empty() {
+        let mut events = write.feed;
+        let latest: Option<String> = tx
+            .prepare_cached("SELECT max(event_id) FROM feed_events WHERE firm_id = ?1")
+            .and_then(|mut s| s.query_row([firm_id], |row| row.get(0)))
+            .map_err(sql)?;
+        feed::order_after(latest.as_deref(), &mut events);
+        insert_feed(tx, &events)?;
     }
     Ok(())
 }

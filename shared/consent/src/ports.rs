@@ -192,6 +192,9 @@ pub trait ConsentStore: Send + Sync {
     ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError>;
     /// Applies a write atomically, or fails with `VersionConflict` / `DuplicateInbound`.
     async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError>;
+    /// Commits writes to distinct numbers together: all of them or none, each under its own
+    /// conditions (a batch's outcomes, recorded in one request). Empty: nothing to do.
+    async fn commit_all(&self, writes: Vec<ConsentWrite>) -> Result<(), StoreError>;
     /// A number's audit events, oldest first.
     async fn events(
         &self,

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{Duration, Utc};
 
 use consent::evidence::audit::AuditEvent;
@@ -20,55 +21,16 @@ use super::limits::BATCH_GET_KEYS;
 use super::{DynamoStore, Item};
 use crate::keys::{self, Key};
 
-#[async_trait]
-impl ConsentStore for DynamoStore {
-    async fn get_consent(
-        &self,
-        firm_id: &str,
-        phone: &PhoneNumber,
-    ) -> Result<Option<ConsentRecord>, StoreError> {
-        const OP: &str = "get_consent";
-        self.get_item(OP, &keys::consent(firm_id, phone))
-            .await?
-            .map(|item| parse_doc(OP, "consent", &item))
-            .transpose()
-    }
+/// The operation name of a consent write, in errors.
+const OP: &str = "commit";
 
-    async fn get_consents(
+impl DynamoStore {
+    /// The transaction items of one consent write, each with the conflict its failed
+    /// condition means.
+    fn write_items(
         &self,
-        firm_id: &str,
-        phones: &[PhoneNumber],
-    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
-        const OP: &str = "get_consents";
-        // BatchGetItem refuses a request that names one key twice.
-        let mut by_pk: HashMap<String, PhoneNumber> = HashMap::new();
-        let mut unique: Vec<&PhoneNumber> = Vec::new();
-        let mut seen = HashSet::new();
-        for phone in phones {
-            if seen.insert(phone.as_str()) {
-                by_pk.insert(keys::consent_partition(firm_id, phone), phone.clone());
-                unique.push(phone);
-            }
-        }
-        let mut found = HashMap::new();
-        for chunk in unique.chunks(BATCH_GET_KEYS) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|phone| key_item(&keys::consent(firm_id, phone)))
-                .collect();
-            for item in self.batch_get(OP, keys).await? {
-                let pk = string_attr(OP, "consent", &item, keys::PK)?;
-                let record: ConsentRecord = parse_doc(OP, "consent", &item)?;
-                if let Some(phone) = by_pk.get(&pk) {
-                    found.insert(phone.clone(), record);
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
-        const OP: &str = "commit";
+        write: &ConsentWrite,
+    ) -> Result<Vec<(TransactWriteItem, Conflict)>, StoreError> {
         let firm_id = write.firm_id.as_str();
         let record_key = keys::consent(firm_id, &write.phone);
         let mut condition = Condition::version(write.expected_version);
@@ -122,6 +84,71 @@ impl ConsentStore for DynamoStore {
                 Conflict::DuplicateInbound,
             ));
         }
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl ConsentStore for DynamoStore {
+    async fn get_consent(
+        &self,
+        firm_id: &str,
+        phone: &PhoneNumber,
+    ) -> Result<Option<ConsentRecord>, StoreError> {
+        const OP: &str = "get_consent";
+        self.get_item(OP, &keys::consent(firm_id, phone))
+            .await?
+            .map(|item| parse_doc(OP, "consent", &item))
+            .transpose()
+    }
+
+    async fn get_consents(
+        &self,
+        firm_id: &str,
+        phones: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
+        const OP: &str = "get_consents";
+        // BatchGetItem refuses a request that names one key twice.
+        let mut by_pk: HashMap<String, PhoneNumber> = HashMap::new();
+        let mut unique: Vec<&PhoneNumber> = Vec::new();
+        let mut seen = HashSet::new();
+        for phone in phones {
+            if seen.insert(phone.as_str()) {
+                by_pk.insert(keys::consent_partition(firm_id, phone), phone.clone());
+                unique.push(phone);
+            }
+        }
+        let mut found = HashMap::new();
+        for chunk in unique.chunks(BATCH_GET_KEYS) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|phone| key_item(&keys::consent(firm_id, phone)))
+                .collect();
+            for item in self.batch_get(OP, keys).await? {
+                let pk = string_attr(OP, "consent", &item, keys::PK)?;
+                let record: ConsentRecord = parse_doc(OP, "consent", &item)?;
+                if let Some(phone) = by_pk.get(&pk) {
+                    found.insert(phone.clone(), record);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
+        let items = self.write_items(&write)?;
+        self.transact(OP, items).await
+    }
+
+    async fn commit_all(&self, writes: Vec<ConsentWrite>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::new();
+        for write in &writes {
+            items.extend(self.write_items(write)?);
+        }
+        // One transaction (at most MAX_TRANSACTION_ITEMS items): all of them or none.
         self.transact(OP, items).await
     }
 

@@ -106,10 +106,12 @@ impl Services {
         };
         let (handed, mailed) = futures_util::future::join(handing, mailing).await;
         let at = self.clock.now();
-        let (delivered, carrier_refused) = match handed {
-            Some(HandedOver::Delivered(delivered)) => (Some(delivered), false),
-            Some(HandedOver::CarrierOptedOut) => (None, true),
-            None => (None, false),
+        let (delivered, sms_failure, carrier_refused) = match handed {
+            Some(HandedOver::Delivered(delivered, outcome)) => {
+                (Some(delivered), outcome.err(), false)
+            }
+            Some(HandedOver::CarrierOptedOut) => (None, None, true),
+            None => (None, None, false),
         };
         // What to record of the email: sent (with the provider's id), or its claim given back
         // because it did not go. After a failure that may have sent it, the claim stays, so it
@@ -167,8 +169,8 @@ impl Services {
             }
             sms_delivery = RequestDelivery::Skipped;
         }
-        if let Some(delivered) = delivered {
-            delivered.into_outcome()?;
+        if let Some(error) = sms_failure {
+            return Err(error.into());
         }
         if let Some(Err(error)) = mailed {
             return Err(error.into());

@@ -203,47 +203,18 @@ impl ConsentStore for MemoryStore {
 
     async fn commit(&self, write: ConsentWrite) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let key = consent_key(&write.firm_id, &write.phone);
-        let stored = state.consents.get(&key);
-        let head_moved = write.checks_head()
-            && stored.and_then(|r| r.audit_head.as_deref()) != write.chained_onto.as_deref();
-        if stored.map(|r| r.version) != write.expected_version || head_moved {
-            return Err(StoreError::VersionConflict {
-                operation: "commit",
-            });
+        check(&state, &write)?;
+        apply(&mut state, write);
+        Ok(())
+    }
+
+    async fn commit_all(&self, writes: Vec<ConsentWrite>) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        for write in &writes {
+            check(&state, write)?;
         }
-        let inbound_key = write
-            .inbound_message_id
-            .as_ref()
-            .map(|id| format!("{}#{id}", write.firm_id));
-        if inbound_key
-            .as_ref()
-            .is_some_and(|k| state.inbound_ids.contains(k))
-        {
-            return Err(StoreError::DuplicateInbound);
-        }
-        // All conditions hold: apply everything.
-        if let Some(k) = inbound_key {
-            state.inbound_ids.insert(k);
-        }
-        if let Some(record) = write.record {
-            state.consents.insert(key.clone(), record);
-        }
-        state.events.entry(key).or_default().extend(write.events);
-        if let Some(contact) = write.contact {
-            state.contacts.insert(
-                format!("{}#{}", contact.firm_id, contact.contact_id),
-                contact,
-            );
-        }
-        if let Some(deferred) = write.deferred {
-            state.deferred.insert(deferred.id.clone(), deferred);
-        }
-        if !write.feed.is_empty() {
-            let mut events = write.feed;
-            let firm_feed = state.feed.entry(write.firm_id).or_default();
-            feed::order_after(firm_feed.last().map(|e| e.id.as_str()), &mut events);
-            firm_feed.extend(events);
+        for write in writes {
+            apply(&mut state, write);
         }
         Ok(())
     }
@@ -404,4 +375,56 @@ impl DeferredStore for MemoryStore {
         let mut state = self.lock();
         Ok(state.deferred.remove(&send.id).is_some())
     }
+}
+
+/// Whether `write`'s conditions hold on `state`: the record's version and chain head, and an
+/// inbound message not applied before.
+fn check(state: &StoreState, write: &ConsentWrite) -> Result<(), StoreError> {
+    let stored = state
+        .consents
+        .get(&consent_key(&write.firm_id, &write.phone));
+    let head_moved = write.checks_head()
+        && stored.and_then(|r| r.audit_head.as_deref()) != write.chained_onto.as_deref();
+    if stored.map(|r| r.version) != write.expected_version || head_moved {
+        return Err(StoreError::VersionConflict {
+            operation: "commit",
+        });
+    }
+    if let Some(id) = &write.inbound_message_id
+        && state.inbound_ids.contains(&inbound_key(&write.firm_id, id))
+    {
+        return Err(StoreError::DuplicateInbound);
+    }
+    Ok(())
+}
+
+/// Applies a checked write to `state`.
+fn apply(state: &mut StoreState, write: ConsentWrite) {
+    let key = consent_key(&write.firm_id, &write.phone);
+    if let Some(id) = &write.inbound_message_id {
+        state.inbound_ids.insert(inbound_key(&write.firm_id, id));
+    }
+    if let Some(record) = write.record {
+        state.consents.insert(key.clone(), record);
+    }
+    state.events.entry(key).or_default().extend(write.events);
+    if let Some(contact) = write.contact {
+        state.contacts.insert(
+            format!("{}#{}", contact.firm_id, contact.contact_id),
+            contact,
+        );
+    }
+    if let Some(deferred) = write.deferred {
+        state.deferred.insert(deferred.id.clone(), deferred);
+    }
+    if !write.feed.is_empty() {
+        let mut events = write.feed;
+        let firm_feed = state.feed.entry(write.firm_id).or_default();
+        feed::order_after(firm_feed.last().map(|e| e.id.as_str()), &mut events);
+        firm_feed.extend(events);
+    }
+}
+
+fn inbound_key(firm_id: &str, message_id: &str) -> String {
+    format!("{firm_id}#{message_id}")
 }

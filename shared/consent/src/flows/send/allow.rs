@@ -62,7 +62,17 @@ pub(crate) struct Delivered {
     allowed_event_id: String,
     counted_at: Option<DateTime<Utc>>,
     at: DateTime<Utc>,
-    result: Result<String, SendError>,
+    /// The provider's message id, or the failure as the trail keeps it.
+    result: Result<String, Failure>,
+}
+
+/// A provider failure as the trail keeps it.
+#[derive(Debug, Clone)]
+struct Failure {
+    /// The provider may have taken the message (a timeout): it is "unconfirmed".
+    unconfirmed: bool,
+    /// What the provider said.
+    error: String,
 }
 
 impl Delivered {
@@ -86,12 +96,12 @@ impl Delivered {
                     },
                 );
             }
-            Err(error) => error,
+            Err(failure) => failure.clone(),
         };
         // After a timeout the provider may have taken it: a one-time message keeps its claim so
         // that no retry sends it twice (at most once), and the trail says "unconfirmed". After
         // a definite failure it did not go: the claim is given back so that a retry sends it.
-        let unconfirmed = error.may_have_been_sent();
+        let Failure { unconfirmed, error } = error;
         match (unconfirmed, self.kind, record) {
             (false, MessageKind::OptInRequest, Some(record)) => {
                 record.opt_in_sms = Delivery::NotSent
@@ -106,7 +116,6 @@ impl Delivered {
             }
             _ => {}
         }
-        let error = error.to_string();
         let outcome = if unconfirmed {
             AuditKind::MessageUnconfirmed {
                 allowed_event_id,
@@ -120,21 +129,14 @@ impl Delivered {
         };
         AuditEvent::new(self.at, outcome)
     }
-
-    /// What the caller is told: sent, or the provider's failure.
-    pub(crate) fn into_outcome(self) -> Result<SendOutcome, FlowError> {
-        match self.result {
-            Ok(message_id) => Ok(SendOutcome::Sent { message_id }),
-            Err(error) => Err(error.into()),
-        }
-    }
 }
 
 /// A claimed message's hand-over: delivered (or failed), or refused because the carrier holds
 /// an opt-out we did not know of.
 pub(crate) enum HandedOver {
-    /// The provider's answer, to record.
-    Delivered(Delivered),
+    /// The provider answered: what to record, and what to tell the caller (sent, or the
+    /// provider's failure).
+    Delivered(Delivered, Result<SendOutcome, SendError>),
     /// The carrier refused: the number is opted out.
     CarrierOptedOut,
 }
@@ -152,17 +154,25 @@ impl SendGate {
             to: request.to.clone(),
             body: request.body.clone(),
         };
-        let result = self.sms.send_sms(&sms).await;
-        if let Err(SendError::RecipientOptedOut) = result {
-            return HandedOver::CarrierOptedOut;
-        }
-        HandedOver::Delivered(Delivered {
+        let (result, outcome) = match self.sms.send_sms(&sms).await {
+            Err(SendError::RecipientOptedOut) => return HandedOver::CarrierOptedOut,
+            Ok(id) => (Ok(id.clone()), Ok(SendOutcome::Sent { message_id: id })),
+            Err(error) => {
+                let failure = Failure {
+                    unconfirmed: error.may_have_been_sent(),
+                    error: error.to_string(),
+                };
+                (Err(failure), Err(error))
+            }
+        };
+        let delivered = Delivered {
             kind: request.kind,
             allowed_event_id: claimed.allowed_event_id.clone(),
             counted_at: claimed.counted_at,
             at: self.clock.now(),
             result,
-        })
+        };
+        HandedOver::Delivered(delivered, outcome)
     }
 
     /// Hands a claimed message to the provider and records what happened; `written` is the
@@ -174,8 +184,8 @@ impl SendGate {
         claimed: Claimed,
         written: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
-        let delivered = match self.deliver(firm, request, &claimed).await {
-            HandedOver::Delivered(delivered) => delivered,
+        let (delivered, outcome) = match self.deliver(firm, request, &claimed).await {
+            HandedOver::Delivered(delivered, outcome) => (delivered, outcome),
             HandedOver::CarrierOptedOut => {
                 // The carrier knows of an opt-out we did not: record it so our record never
                 // says opted in while the carrier says opted out.
@@ -190,16 +200,16 @@ impl SendGate {
                 vec![delivered.apply(record)]
             })
             .await;
-        if let Err(error) = &written {
-            log_unrecorded(error, &delivered);
-        }
-        match (delivered.into_outcome(), written) {
+        match (outcome, written) {
             (Ok(sent), Ok(record)) => Ok((sent, record)),
             // The provider has the message: answer "sent" even if its id could not be
             // recorded, or the caller's retry would send it a second time. The trail keeps the
             // allow decision; the provider id is in the log line.
-            (Ok(sent), Err(_)) => Ok((sent, None)),
-            (Err(failed), Ok(_)) => Err(failed),
+            (Ok(sent), Err(error)) => {
+                log_unrecorded(&error, &delivered);
+                Ok((sent, None))
+            }
+            (Err(failed), Ok(_)) => Err(failed.into()),
             (Err(_), Err(error)) => Err(error),
         }
     }
@@ -241,14 +251,21 @@ pub(crate) fn carrier_blocked() -> SendOutcome {
     }
 }
 
-/// Logs a sent message whose provider id could not be recorded.
-pub(crate) fn log_unrecorded(error: &FlowError, delivered: &Delivered) {
-    if let Ok(id) = &delivered.result {
-        tracing::error!(
+/// Logs a message whose outcome could not be recorded: a sent one's provider id, or a failed
+/// one's claim that stays (it counts toward the caps until the record is written again).
+pub(crate) fn log_unrecorded(error: &dyn std::fmt::Display, delivered: &Delivered) {
+    match &delivered.result {
+        Ok(id) => tracing::error!(
             error = %error,
             allowed_event_id = %delivered.allowed_event_id,
             provider_message_id = %id,
             "sent, but recording the provider id failed"
-        );
+        ),
+        Err(failure) => tracing::error!(
+            error = %error,
+            allowed_event_id = %delivered.allowed_event_id,
+            send_error = %failure.error,
+            "not sent, and recording the failure failed"
+        ),
     }
 }

@@ -2,15 +2,14 @@
 //! policy, claims the decision in the store (so a concurrent STOP is ordered before or after it),
 //! hands the message to the provider, and records the outcome.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 mod allow;
-pub(crate) use allow::{HandedOver, log_unrecorded};
+mod batch;
+pub(crate) use allow::{Delivered, HandedOver, log_unrecorded};
 mod carrier;
 mod held;
 
@@ -127,7 +126,7 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        self.send_with(firm, request, &mut KnownRecord::Unread)
+        self.send_with(firm, request, &mut KnownRecord::Unread, None)
             .await
     }
 
@@ -142,70 +141,22 @@ impl SendGate {
         record: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let mut known = KnownRecord::Seen(record);
-        let outcome = self.send_with(firm, request, &mut known).await?;
+        let outcome = self.send_with(firm, request, &mut known, None).await?;
         Ok((outcome, known.into_record()))
-    }
-
-    /// Sends many messages, reading all their records in one batch; results in order. A
-    /// failure of one message is reported in its place and does not stop the others. Messages
-    /// to one number go in order, one after another; different numbers go concurrently, at
-    /// most [`BATCH_CONCURRENCY`] at once (one after another, a batch of 1,000 would wait on
-    /// 3,000 round trips: longer than a Lambda invocation or an HTTP API request may last).
-    pub async fn send_batch(
-        &self,
-        firm: &Firm,
-        requests: &[SendRequest],
-    ) -> Result<Vec<Result<SendOutcome, FlowError>>, FlowError> {
-        // Each number's messages, by position, in the order given.
-        let mut by_number: Vec<(PhoneNumber, Vec<usize>)> = Vec::new();
-        let mut slot: HashMap<&PhoneNumber, usize> = HashMap::new();
-        for (index, request) in requests.iter().enumerate() {
-            let at = *slot.entry(&request.to).or_insert_with(|| {
-                by_number.push((request.to.clone(), Vec::new()));
-                by_number.len() - 1
-            });
-            by_number[at].1.push(index);
-        }
-        let phones: Vec<PhoneNumber> = by_number.iter().map(|(p, _)| p.clone()).collect();
-        let mut found: HashMap<PhoneNumber, ConsentRecord> =
-            self.store.get_consents(&firm.firm_id, &phones).await?;
-        let lanes = by_number.into_iter().map(|(phone, indices)| {
-            let mut known = KnownRecord::Seen(found.remove(&phone));
-            async move {
-                let mut results = Vec::with_capacity(indices.len());
-                for index in indices {
-                    let result = self.send_with(firm, &requests[index], &mut known).await;
-                    results.push((index, result));
-                }
-                results
-            }
-        });
-        let mut results: Vec<Option<Result<SendOutcome, FlowError>>> =
-            std::iter::repeat_with(|| None)
-                .take(requests.len())
-                .collect();
-        let mut done = stream::iter(lanes).buffer_unordered(BATCH_CONCURRENCY);
-        while let Some(lane) = done.next().await {
-            for (index, result) in lane {
-                results[index] = Some(result);
-            }
-        }
-        // Every position was filled by its number's lane.
-        Ok(results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(FlowError::Contention)))
-            .collect())
     }
 
     /// The gate's loop: decide on the record known (or read), commit the decision under the
     /// record's version, hand an allowed message over, and on a lost race re-read and
     /// re-decide. `known` is left holding the record as the gate wrote it, or
-    /// [`KnownRecord::Unread`] when it must be read again.
+    /// [`KnownRecord::Unread`] when it must be read again. With `unrecorded` (a batch lane),
+    /// the outcome of the lane's previous message rides in this message's write, and this
+    /// message's outcome is left there for the next write instead of being written now.
     async fn send_with(
         &self,
         firm: &Firm,
         request: &SendRequest,
         known: &mut KnownRecord,
+        mut unrecorded: Option<&mut Option<Delivered>>,
     ) -> Result<SendOutcome, FlowError> {
         retry_on_conflict!(async {
             let record = match std::mem::take(known) {
@@ -214,6 +165,9 @@ impl SendGate {
             };
             let now = self.clock.now();
             let mut draft = Draft::over(&firm.firm_id, &request.to, record.as_ref(), now);
+            if let Some(Some(previous)) = unrecorded.as_deref() {
+                draft.events.push(previous.apply(draft.record.as_mut()));
+            }
             let decided = self.decide_into(firm, request, &mut draft, now).await?;
             // Nothing to commit: the carrier's opt-out is recorded on its own.
             if let Decided::CarrierOptedOut = decided {
@@ -228,7 +182,33 @@ impl SendGate {
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(other) => return Err(other.into()),
             }
-            let (outcome, record) = self.complete(firm, request, decided, written).await?;
+            let (outcome, record) = match (decided, unrecorded.as_deref_mut()) {
+                (Decided::Claimed(claimed), Some(slot)) => {
+                    *slot = None;
+                    match self.deliver(firm, request, &claimed).await {
+                        HandedOver::Delivered(delivered, outcome) => {
+                            *slot = Some(delivered);
+                            *known = KnownRecord::Seen(written);
+                            let outcome = outcome?;
+                            log_decision(firm, request, &outcome);
+                            return Ok(Attempt::Done(outcome));
+                        }
+                        HandedOver::CarrierOptedOut => {
+                            let allowed = Some(claimed.allowed_event_id.as_str());
+                            let record = self.carrier_opt_out(firm, &request.to, allowed).await?;
+                            let outcome = allow::carrier_blocked();
+                            log_decision(firm, request, &outcome);
+                            (outcome, record)
+                        }
+                    }
+                }
+                (decided, slot) => {
+                    if let Some(slot) = slot {
+                        *slot = None;
+                    }
+                    self.complete(firm, request, decided, written).await?
+                }
+            };
             // `None` after a claim: its last write failed; read the record again.
             *known = match (record, &outcome) {
                 (Some(record), _) => KnownRecord::Seen(Some(record)),
