@@ -41,6 +41,9 @@ macro_rules! on_emulator {
     )*};
 }
 
+// Not here: batch_outcomes_written_together (27 numbers and their batch take over 7 minutes on
+// moto, which copies the table for every transaction); it runs on DynamoDB Local, whose
+// transactions are DynamoDB's, in tests/tests/dynamodb_local.rs.
 on_emulator!(
     1 => full_lifecycle,
     2 => email_confirmation,

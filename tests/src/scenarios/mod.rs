@@ -24,7 +24,7 @@ pub use email_confirmation::{email_after_stop, email_confirmation, email_decline
 pub use exports::exports;
 pub use feed::event_feed;
 pub use firm_admin::{contact_by_id, double_opt_in_off, templates};
-pub use gate::{batch, idempotent_repeats};
+pub use gate::{batch, batch_outcomes_written_together, idempotent_repeats};
 pub use languages::{spanish_speaking_contact, templates_per_language};
 pub use lifecycle::{
     carrier_opt_out, full_lifecycle, help_and_other_replies, help_from_a_stranger, late_stop,
@@ -49,6 +49,7 @@ macro_rules! every_scenario {
             double_opt_in_off,
             templates,
             batch,
+            batch_outcomes_written_together,
             idempotent_repeats,
             bad_input,
             quiet_hours,

@@ -10,6 +10,7 @@ use serde::Serialize;
 mod allow;
 mod batch;
 pub(crate) use allow::{Delivered, HandedOver, log_unrecorded};
+pub use batch::OUTCOMES_PER_WRITE;
 mod carrier;
 mod held;
 
