@@ -14,9 +14,9 @@ use crate::ports::ConsentWrite;
 /// it is committed together or not at all.
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
-    /// The firm.
+    /// The firm whose consent partition is written.
     pub firm_id: String,
-    /// The number.
+    /// The number whose record and trail are written.
     pub phone: PhoneNumber,
     /// The version the stored record must have (`None`: it must not exist).
     pub expected_version: Option<u64>,
