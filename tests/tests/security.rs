@@ -457,15 +457,16 @@ async fn no_phone_number_email_token_or_secret_in_any_log_line() {
     let phone = s.t.phone(1);
     let contacts = format!("/v1/firms/{}/contacts", s.t.firm_id());
     let contact = json!({ "contact_id": "c1", "phone": phone, "email": "c1@client.example" });
-    for (op, fault) in [
-        (Op::Commit, Fault::ServerError),
-        (Op::SendSms, Fault::Throttle),
-        (Op::SendEmail, Fault::Timeout),
+    // The SMS and the email of one contact go out together, so the email's fault gets a
+    // contact of its own (after the throttled SMS, the first contact's email has gone).
+    let other = json!({ "contact_id": "c2", "phone": s.t.phone(2), "email": "c2@client.example" });
+    for (op, fault, body) in [
+        (Op::Commit, Fault::ServerError, &contact),
+        (Op::SendSms, Fault::Throttle, &contact),
+        (Op::SendEmail, Fault::Timeout, &other),
     ] {
         s.plan.arm(Target::Op(op, 0), fault);
-        let (status, _) =
-            s.t.call(Method::POST, &contacts, Some(contact.clone()))
-                .await;
+        let (status, _) = s.t.call(Method::POST, &contacts, Some(body.clone())).await;
         assert!(status.is_server_error(), "{op:?}: {status}");
     }
     s.plan.disarm();
