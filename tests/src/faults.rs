@@ -427,6 +427,22 @@ impl FaultyStore {
             .clone()
     }
 
+    /// Journals the writes of an accepted commit, or counts a lost race.
+    fn note_commit(&self, result: &Result<(), StoreError>, writes: Vec<ConsentWrite>) {
+        match result {
+            Ok(()) => self
+                .journal
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(writes),
+            Err(StoreError::VersionConflict { .. }) => {
+                self.conflicts
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
+
     async fn run<T, Fut>(
         &self,
         op: Op,
@@ -528,18 +544,7 @@ impl ConsentStore for FaultyStore {
             || detail,
             || async move {
                 let result = self.inner.commit(write).await;
-                match &result {
-                    Ok(()) => self
-                        .journal
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(copy),
-                    Err(StoreError::VersionConflict { .. }) => {
-                        self.conflicts
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Err(_) => {}
-                }
+                self.note_commit(&result, vec![copy]);
                 result
             },
         )
@@ -558,18 +563,7 @@ impl ConsentStore for FaultyStore {
             || detail,
             || async move {
                 let result = self.inner.commit_all(writes).await;
-                match &result {
-                    Ok(()) => self
-                        .journal
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .extend(copies),
-                    Err(StoreError::VersionConflict { .. }) => {
-                        self.conflicts
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    Err(_) => {}
-                }
+                self.note_commit(&result, copies);
                 result
             },
         )

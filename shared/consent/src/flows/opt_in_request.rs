@@ -162,10 +162,7 @@ impl Services {
         }
         if carrier_refused {
             if let Some(claimed) = &claimed {
-                latest = self
-                    .gate
-                    .carrier_opt_out(firm, &contact.phone, Some(&claimed.allowed_event_id))
-                    .await?;
+                latest = self.gate.carrier_refused(firm, &sms, claimed).await?.1;
             }
             sms_delivery = RequestDelivery::Skipped;
         }

@@ -187,12 +187,7 @@ impl SendGate {
         let (delivered, outcome) = match self.deliver(firm, request, &claimed).await {
             HandedOver::Delivered(delivered, outcome) => (delivered, outcome),
             HandedOver::CarrierOptedOut => {
-                // The carrier knows of an opt-out we did not: record it so our record never
-                // says opted in while the carrier says opted out.
-                let record = self
-                    .carrier_opt_out(firm, &request.to, Some(&claimed.allowed_event_id))
-                    .await?;
-                return Ok((carrier_blocked(), record));
+                return self.carrier_refused(firm, request, &claimed).await;
             }
         };
         let written = self
@@ -212,6 +207,20 @@ impl SendGate {
             (Err(failed), Ok(_)) => Err(failed.into()),
             (Err(_), Err(error)) => Err(error),
         }
+    }
+
+    /// Records that the carrier refused a claimed message for an opt-out we did not know of,
+    /// so our record never says opted in while the carrier says opted out; the message is
+    /// blocked.
+    pub(crate) async fn carrier_refused(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        claimed: &Claimed,
+    ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
+        let allowed = Some(claimed.allowed_event_id.as_str());
+        let record = self.carrier_opt_out(firm, &request.to, allowed).await?;
+        Ok((carrier_blocked(), record))
     }
 
     /// Re-reads (unless a fresh copy is given) and writes a bookkeeping change with its events,

@@ -82,7 +82,7 @@ pub(super) fn block(
 
 impl SendGate {
     /// Records an opt-out the carrier reports when asked before a send.
-    pub(crate) async fn carrier_opt_out(
+    pub(super) async fn carrier_opt_out(
         &self,
         firm: &Firm,
         phone: &PhoneNumber,

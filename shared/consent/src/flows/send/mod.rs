@@ -183,9 +183,14 @@ impl SendGate {
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(other) => return Err(other.into()),
             }
-            let (outcome, record) = match (decided, unrecorded.as_deref_mut()) {
+            // The previous message's outcome is written now.
+            let slot = unrecorded.as_deref_mut().map(|slot| {
+                *slot = None;
+                slot
+            });
+            let (outcome, record) = match (decided, slot) {
+                // In a batch lane the answer waits for the number's next write.
                 (Decided::Claimed(claimed), Some(slot)) => {
-                    *slot = None;
                     match self.deliver(firm, request, &claimed).await {
                         HandedOver::Delivered(delivered, outcome) => {
                             *slot = Some(delivered);
@@ -195,20 +200,13 @@ impl SendGate {
                             return Ok(Attempt::Done(outcome));
                         }
                         HandedOver::CarrierOptedOut => {
-                            let allowed = Some(claimed.allowed_event_id.as_str());
-                            let record = self.carrier_opt_out(firm, &request.to, allowed).await?;
-                            let outcome = allow::carrier_blocked();
-                            log_decision(firm, request, &outcome);
-                            (outcome, record)
+                            let refused = self.carrier_refused(firm, request, &claimed).await?;
+                            log_decision(firm, request, &refused.0);
+                            refused
                         }
                     }
                 }
-                (decided, slot) => {
-                    if let Some(slot) = slot {
-                        *slot = None;
-                    }
-                    self.complete(firm, request, decided, written).await?
-                }
+                (decided, _) => self.complete(firm, request, decided, written).await?,
             };
             // `None` after a claim: its last write failed; read the record again.
             *known = match (record, &outcome) {
