@@ -1,54 +1,120 @@
-//! The local-only routes: play the carrier, read the outbox, move the clock, and a page that
-//! ties them together for a person trying the service.
+//! The local-only routes: play the carrier, read the outbox, move the clock, the page's forms,
+//! and the local server's OpenAPI document.
 
+use axum::Form;
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use consent::adapters::memory::OutboxContents;
+use consent::flows::inbound::InboundOutcome;
 use consent::flows::onboarding::NewContact;
 use consent::ports::Clock;
-use consent_http::{ApiError, ApiJson, escape};
+use consent_http::openapi::{ErrorBody, JsonBodyRejections, Unavailable};
+use consent_http::{ApiError, ApiJson};
 use inbound_sms::TwoWaySms;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::{DEMO_FIRM_ID, DEMO_SMS_NUMBER, Local};
 
-/// The `/dev` routes, `/` and `/health`.
+/// What `router` serves, as (method, path), beside the HTTP functions' routes.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("POST", "/dev/inbound-sms"),
+    ("GET", "/dev/outbox"),
+    ("POST", "/dev/clock"),
+    ("GET", "/dev/clock"),
+    ("POST", "/dev/ui/contact"),
+    ("POST", "/dev/ui/reply"),
+];
+
+/// The local-only routes, each registered with its documentation.
+fn routes() -> OpenApiRouter<Local> {
+    OpenApiRouter::new()
+        .routes(routes!(crate::home::home))
+        .routes(routes!(health))
+        .routes(routes!(crate::openapi::get_local_openapi))
+        .routes(routes!(inbound))
+        .routes(routes!(outbox))
+        .routes(routes!(set_clock, get_clock))
+        .routes(routes!(ui_contact))
+        .routes(routes!(ui_reply))
+}
+
+/// The `/dev` routes, `/`, `/health` and `/openapi.json`.
 pub fn router(local: Local) -> axum::Router {
-    Router::new()
-        .route("/", get(home))
-        .route(
-            "/health",
-            get(|| async { axum::Json(json!({ "status": "ok" })) }),
-        )
-        .route("/dev/inbound-sms", post(inbound))
-        .route("/dev/outbox", get(outbox))
-        .route("/dev/clock", post(set_clock).get(get_clock))
-        .route("/dev/ui/contact", post(ui_contact))
-        .route("/dev/ui/reply", post(ui_reply))
-        .layer(consent_http::body_limit())
-        .with_state(local)
+    let (router, _) = routes().split_for_parts();
+    router.layer(consent_http::body_limit()).with_state(local)
+}
+
+/// The OpenAPI operations of [`router`] and the schemas they use.
+pub fn operations() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// Whether the server is up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    status: String,
+}
+
+/// Answers while the server runs.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "local server",
+    operation_id = "health",
+    responses((status = 200, description = "Up.", body = Health))
+)]
+async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".to_string(),
+    })
 }
 
 /// `POST /dev/inbound-sms`: the two-way payload, with an optional receive time.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct InboundBody {
     #[serde(flatten)]
     sms: TwoWaySms,
+    /// When the carrier received it (now when absent): an older text is recorded but does not
+    /// override a newer one.
     #[serde(default)]
     timestamp: Option<DateTime<Utc>>,
 }
 
+/// A text from a contact, as the carrier would deliver it (the SNS payload, unwrapped).
+#[utoipa::path(
+    post,
+    path = "/dev/inbound-sms",
+    tag = "local server",
+    operation_id = "devInboundSms",
+    request_body = InboundBody,
+    responses(
+        (status = 200, description = "What the text did.", body = InboundOutcome),
+        (status = 422, description = "`inbound_rejected` (no firm sends from \\
+            `destinationNumber`, a number that is not one, a bad message id) or \\
+            `invalid_request`.", body = ErrorBody),
+        (status = 502, description = "`provider_unavailable`: a reply was refused for good.",
+            body = ErrorBody),
+        JsonBodyRejections,
+        Unavailable,
+    )
+)]
 async fn inbound(
     State(local): State<Local>,
     ApiJson(body): ApiJson<InboundBody>,
-) -> Result<Response, ApiError> {
+) -> Result<axum::Json<InboundOutcome>, ApiError> {
     let received_at = body.timestamp.unwrap_or_else(|| local.clock.now());
     match inbound_sms::receive(&local.services, body.sms, received_at).await {
-        Ok(outcome) => Ok(axum::Json(json!(outcome)).into_response()),
+        Ok(outcome) => Ok(axum::Json(outcome)),
         Err(consent::flows::inbound::InboundError::Rejected(reason)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "inbound_rejected",
@@ -59,58 +125,144 @@ async fn inbound(
 }
 
 /// What was sent, or why it cannot be read.
-fn sent(local: &Local) -> Result<consent::adapters::memory::OutboxContents, ApiError> {
+pub(crate) fn sent(local: &Local) -> Result<OutboxContents, ApiError> {
     local
         .outbox
         .contents()
         .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))
 }
 
-async fn outbox(State(local): State<Local>) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let contents = sent(&local)?;
-    Ok(axum::Json(json!({
-        "sms": contents.sms,
-        "email": contents.email.iter().map(|e| json!({
-            "to": e.to, "subject": e.subject, "text": e.text, "html": e.html,
-            "message_id": e.message_id, "sent_at": e.sent_at,
-        })).collect::<Vec<_>>(),
-    })))
+/// Every SMS and email the service sent, oldest first.
+#[utoipa::path(
+    get,
+    path = "/dev/outbox",
+    tag = "local server",
+    operation_id = "devOutbox",
+    responses(
+        (status = 200, description = "The outbox.", body = OutboxContents),
+        Unavailable,
+    )
+)]
+async fn outbox(State(local): State<Local>) -> Result<axum::Json<OutboxContents>, ApiError> {
+    Ok(axum::Json(sent(&local)?))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /dev/clock`: the time to set, or `null` for real time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"now": "2025-03-04T15:00:00Z"}))]
 struct ClockBody {
+    /// The time the clock jumps to and runs on from; `null` returns to real time.
     now: Option<DateTime<Utc>>,
 }
 
+/// The service's clock.
+#[derive(Debug, Serialize, ToSchema)]
+struct ClockView {
+    /// What the service takes for now.
+    now: DateTime<Utc>,
+}
+
+/// Sets the clock (kept across restarts) and releases what became due.
+#[utoipa::path(
+    post,
+    path = "/dev/clock",
+    tag = "local server",
+    operation_id = "devSetClock",
+    request_body = ClockBody,
+    responses(
+        (status = 200, description = "The clock as set.", body = ClockView),
+        (status = 422, description = "`invalid_request`: `now` missing or not an RFC 3339 time.",
+            body = ErrorBody),
+        JsonBodyRejections,
+        Unavailable,
+    )
+)]
 async fn set_clock(
     State(local): State<Local>,
     ApiJson(body): ApiJson<ClockBody>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<ClockView>, ApiError> {
     local
         .set_clock(body.now)
         .await
         .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))?;
     // Moving time may make deferred sends due: release them now rather than on the next tick.
     local.services.release_due().await?;
-    Ok(axum::Json(json!({ "now": local.clock.now() })))
+    Ok(axum::Json(ClockView {
+        now: local.clock.now(),
+    }))
 }
 
-async fn get_clock(State(local): State<Local>) -> axum::Json<serde_json::Value> {
-    axum::Json(json!({ "now": local.clock.now() }))
+/// What the service takes for now.
+#[utoipa::path(
+    get,
+    path = "/dev/clock",
+    tag = "local server",
+    operation_id = "devGetClock",
+    responses((status = 200, description = "The clock.", body = ClockView))
+)]
+async fn get_clock(State(local): State<Local>) -> axum::Json<ClockView> {
+    axum::Json(ClockView {
+        now: local.clock.now(),
+    })
 }
 
-#[derive(Debug, Deserialize)]
+/// A form body, or our error for one the service cannot read.
+fn form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, ApiError> {
+    match form {
+        Ok(Form(value)) => Ok(value),
+        Err(FormRejection::InvalidFormContentType(_)) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the form as application/x-www-form-urlencoded",
+        )),
+        Err(rejection) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            rejection.body_text(),
+        )),
+    }
+}
+
+/// The page's "create a contact" form.
+#[derive(Debug, Deserialize, ToSchema)]
 struct ContactForm {
+    /// The CRM's id for the contact.
     contact_id: String,
+    /// The contact's number.
     phone: String,
+    /// Where the opt-in email goes (none when empty).
     #[serde(default)]
     email: String,
+    /// The contact's first name.
     #[serde(default)]
     first_name: String,
 }
 
-async fn ui_contact(State(local): State<Local>, Form(form): Form<ContactForm>) -> Response {
-    let result = local
+/// The page's "create a contact" form: a contact of the demo firm, then back to the page.
+#[utoipa::path(
+    post,
+    path = "/dev/ui/contact",
+    tag = "local server",
+    operation_id = "devUiContact",
+    request_body(content = ContactForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Created: back to the page.",
+            headers(("Location" = String, description = "`/`"))),
+        (status = 404, description = "`firm_not_found`: the server runs without `--demo`.",
+            body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not a form.", body = ErrorBody),
+        (status = 422, description = "`invalid_phone`, `invalid_request` or another field's \\
+            code.", body = ErrorBody),
+        (status = 502, description = "`provider_unavailable`.", body = ErrorBody),
+        Unavailable,
+    )
+)]
+async fn ui_contact(
+    State(local): State<Local>,
+    body: Result<Form<ContactForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let form = form(body)?;
+    local
         .services
         .create_contact(
             DEMO_FIRM_ID,
@@ -123,20 +275,40 @@ async fn ui_contact(State(local): State<Local>, Form(form): Form<ContactForm>) -
                 ..NewContact::default()
             },
         )
-        .await;
-    match result {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+        .await?;
+    Ok(Redirect::to("/").into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// The page's "reply as the contact" form.
+#[derive(Debug, Deserialize, ToSchema)]
 struct ReplyForm {
+    /// The contact's number.
     from: String,
+    /// The text.
     body: String,
 }
 
-async fn ui_reply(State(local): State<Local>, Form(form): Form<ReplyForm>) -> Response {
+/// The page's "reply as the contact" form: a text to the demo firm, then back to the page.
+#[utoipa::path(
+    post,
+    path = "/dev/ui/reply",
+    tag = "local server",
+    operation_id = "devUiReply",
+    request_body(content = ReplyForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Received: back to the page.",
+            headers(("Location" = String, description = "`/`"))),
+        (status = 415, description = "`unsupported_media_type`: not a form.", body = ErrorBody),
+        (status = 422, description = "`inbound_rejected` or `invalid_request`.", body = ErrorBody),
+        (status = 502, description = "`provider_unavailable`.", body = ErrorBody),
+        Unavailable,
+    )
+)]
+async fn ui_reply(
+    State(local): State<Local>,
+    body: Result<Form<ReplyForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let form = form(body)?;
     let sms = TwoWaySms {
         origination_number: form.from,
         destination_number: DEMO_SMS_NUMBER.to_string(),
@@ -146,109 +318,12 @@ async fn ui_reply(State(local): State<Local>, Form(form): Form<ReplyForm>) -> Re
         previous_published_message_id: None,
     };
     match inbound_sms::receive(&local.services, sms, local.clock.now()).await {
-        Ok(_) => Redirect::to("/").into_response(),
-        Err(e) => ApiError::new(
+        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(consent::flows::inbound::InboundError::Rejected(reason)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "inbound_rejected",
-            e.to_string(),
-        )
-        .into_response(),
+            reason.to_string(),
+        )),
+        Err(consent::flows::inbound::InboundError::Flow(e)) => Err(e.into()),
     }
-}
-
-async fn home(State(local): State<Local>) -> Result<Html<String>, ApiError> {
-    let contents = sent(&local)?;
-    let sms_rows: String = contents
-        .sms
-        .iter()
-        .rev()
-        .map(|s| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&s.sent_at.format("%Y-%m-%d %H:%M:%S").to_string()),
-                escape(&s.to),
-                escape(&s.body)
-            )
-        })
-        .collect();
-    let email_rows: String = contents
-        .email
-        .iter()
-        .rev()
-        .map(|e| {
-            let link = e
-                .text
-                .split_whitespace()
-                .find(|w| w.contains("/confirm/"))
-                .unwrap_or_default();
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">confirmation link</a></td></tr>",
-                escape(&e.sent_at.format("%Y-%m-%d %H:%M:%S").to_string()),
-                escape(&e.to),
-                escape(&e.subject),
-                escape(link)
-            )
-        })
-        .collect();
-    let events = local
-        .latest_events(DEMO_FIRM_ID, LATEST_EVENTS)
-        .map_err(|e| ApiError::from(consent::flows::FlowError::Store(e)))?;
-    let event_rows: String = events.iter().map(event_row).collect();
-    Ok(Html(format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Consent service (local)</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}}
-form{{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0 1.5rem}}input{{padding:.4rem}}</style></head><body>
-<h1>SMS consent service — local</h1>
-<p>Clock: {now} · demo firm <code>{firm}</code> texts from <code>{number}</code>.</p>
-<h2>Create a contact</h2>
-<form method="post" action="/dev/ui/contact">
-<input name="contact_id" placeholder="contact id" required><input name="phone" placeholder="phone, e.g. (415) 555-0134" required>
-<input name="email" placeholder="email (optional)"><input name="first_name" placeholder="first name (optional)"><button>Create</button></form>
-<h2>Reply as the contact</h2>
-<form method="post" action="/dev/ui/reply">
-<input name="from" placeholder="contact's phone" required><input name="body" placeholder="YES, STOP, HELP, ..." required><button>Send reply</button></form>
-<h2>Latest events for the CRM</h2><p>The newest {latest} of <code>GET /v1/firms/{firm}/events</code>.</p>
-<table><tr><th>when</th><th>number</th><th>event</th><th>contacts</th></tr>{event_rows}</table>
-<h2>SMS outbox</h2><table><tr><th>sent</th><th>to</th><th>text</th></tr>{sms_rows}</table>
-<h2>Email outbox</h2><table><tr><th>sent</th><th>to</th><th>subject</th><th></th></tr>{email_rows}</table>
-</body></html>"#,
-        now = escape(&local.clock.now().to_rfc3339()),
-        firm = DEMO_FIRM_ID,
-        number = DEMO_SMS_NUMBER,
-        latest = LATEST_EVENTS,
-    )))
-}
-
-/// Feed events the page shows.
-const LATEST_EVENTS: usize = 20;
-
-/// One feed event as a row of the page.
-fn event_row(event: &consent::model::feed::FeedEvent) -> String {
-    use consent::model::feed::FeedChange;
-    let what = match &event.change {
-        FeedChange::ConsentChanged {
-            status,
-            previous_status,
-            channel,
-            ..
-        } => format!(
-            "{} → {} ({})",
-            previous_status.map_or("new", |s| s.as_str()),
-            status.as_str(),
-            serde_json::to_value(channel)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        ),
-        FeedChange::ReplyReceived { text, .. } => format!("replied “{text}”"),
-    };
-    format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        escape(&event.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()),
-        escape(event.phone.as_str()),
-        escape(&what),
-        escape(&event.contact_ids.join(", "))
-    )
 }

@@ -3,6 +3,8 @@
 
 pub mod data_dir;
 pub mod dev;
+mod home;
+pub mod openapi;
 pub mod recording;
 
 use std::path::Path;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use consent_local::Local;
 use consent_sqlite::Durability;
 
@@ -22,6 +22,9 @@ enum Sync {
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on (loopback only by default).
     #[arg(long, default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
@@ -41,6 +44,17 @@ struct Args {
     /// The DynamoDB table in `--aws` mode (created if missing).
     #[arg(long, default_value = "consent-local")]
     table: String,
+}
+
+/// Commands other than serving.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prints the API's OpenAPI 3.1 document (docs/openapi.json) and exits.
+    Openapi {
+        /// The local server's document instead: the API's and the local-only routes.
+        #[arg(long)]
+        local: bool,
+    },
 }
 
 #[tokio::main]
@@ -63,6 +77,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Openapi { local }) = args.command {
+        let json = if local {
+            consent_local::openapi::document_json()
+        } else {
+            firm_admin::openapi::document_json()
+        };
+        print!("{json}");
+        return Ok(());
+    }
     let base_url = format!("http://{}", args.addr);
     let local = if args.aws {
         Local::open_aws(&args.data_dir, &base_url, &args.table).await?

@@ -6,9 +6,9 @@ mod form;
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::get;
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView, DeclineResult};
@@ -16,6 +16,10 @@ use consent::limits::{MAX_TOKEN_LEN, MAX_USER_AGENT_LEN};
 use consent::model::record::ConsentStatus;
 use consent_http::{MAX_BODY_BYTES, Page, escape, html_page};
 use form::{Action, action_of};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The keys this function reads at cold start: the token keys, which verify the confirmation links.
 pub const KEYS_USED: KeysUsed = KeysUsed::TOKENS;
@@ -27,12 +31,47 @@ pub struct ClientIp(pub String);
 /// What `router` serves, as (method, path): the SAM template must route exactly these here.
 pub const ROUTES: &[(&str, &str)] = &[("GET", "/confirm/{token}"), ("POST", "/confirm/{token}")];
 
+/// The email-confirm routes, each registered with its documentation.
+fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(show, confirm))
+}
+
 /// The email-confirm routes.
 pub fn router(services: Services) -> Router {
-    Router::new()
-        .route("/confirm/{token}", get(show).post(confirm))
+    let (router, _) = routes().split_for_parts();
+    router
         .layer(consent_http::body_limit())
         .with_state(services)
+}
+
+/// The OpenAPI operations of [`router`] and the schemas they use.
+pub fn operations() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// The page's form, as its buttons post it (documentation: the handler reads the body itself,
+/// whatever type the client claims).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConfirmForm {
+    /// The button pressed: `confirm` (also when absent) or `decline`.
+    pub action: Option<FormAction>,
+}
+
+/// The two buttons of the page.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormAction {
+    /// "Yes, text me".
+    Confirm,
+    /// "This isn't me / No thanks".
+    Decline,
+}
+
+/// The token in the link, or `None` for a path segment that is not text: a link no one sent.
+fn token_of(path: Result<Path<String>, PathRejection>) -> Option<String> {
+    path.ok()
+        .map(|Path(token)| token)
+        .filter(|token| token.len() <= MAX_TOKEN_LEN)
 }
 
 fn invalid_page() -> Page {
@@ -68,10 +107,29 @@ fn error_page(error: ConfirmError) -> Page {
     }
 }
 
-async fn show(State(services): State<Services>, Path(token): Path<String>) -> Page {
-    if token.len() > MAX_TOKEN_LEN {
+/// The page behind the email link: it names the firm, the masked number and what the texts
+/// are, and offers the two buttons. It changes nothing (mail scanners fetch links).
+#[utoipa::path(
+    get,
+    path = "/confirm/{token}",
+    tag = "confirmation page",
+    operation_id = "showConfirmationPage",
+    params(("token" = String, Path, description = "The opaque signed token from the email link.")),
+    responses(
+        (status = 200, description = "The page: confirm and decline buttons (or, for a number \
+            already answered, where it stands).", body = String, content_type = "text/html"),
+        (status = 400, description = "A tampered, malformed or unknown link.", body = String,
+            content_type = "text/html"),
+        (status = 410, description = "An expired link (they last 14 days).", body = String,
+            content_type = "text/html"),
+        (status = 503, description = "The service cannot answer now; try again.", body = String,
+            content_type = "text/html"),
+    )
+)]
+async fn show(State(services): State<Services>, path: Result<Path<String>, PathRejection>) -> Page {
+    let Some(token) = token_of(path) else {
         return invalid_page();
-    }
+    };
     match services.view_confirmation(&token).await {
         Ok(view) => confirm_form(&view),
         Err(error) => error_page(error),
@@ -155,14 +213,38 @@ fn unknown_choice_page() -> Page {
     )
 }
 
+/// The page's buttons: confirm (opted in, a confirmation SMS sent) or decline (opted out,
+/// nothing sent). Pressing again answers "already confirmed" or "already declined".
+#[utoipa::path(
+    post,
+    path = "/confirm/{token}",
+    tag = "confirmation page",
+    operation_id = "answerConfirmationPage",
+    params(("token" = String, Path, description = "The opaque signed token from the email link.")),
+    request_body(content = inline(ConfirmForm), content_type = "application/x-www-form-urlencoded",
+        description = "The button pressed; no body at all is a confirm."),
+    responses(
+        (status = 200, description = "Confirmed, declined, already so, or (after a STOP) \
+            unsubscribed: a text re-subscribes.", body = String, content_type = "text/html"),
+        (status = 400, description = "A tampered, malformed or unknown link.", body = String,
+            content_type = "text/html"),
+        (status = 410, description = "An expired link.", body = String, content_type = "text/html"),
+        (status = 413, description = "A body larger than the form ever sends.", body = String,
+            content_type = "text/html"),
+        (status = 422, description = "An `action` other than `confirm` or `decline`: nothing \
+            changed.", body = String, content_type = "text/html"),
+        (status = 503, description = "The service cannot answer now; try again.", body = String,
+            content_type = "text/html"),
+    )
+)]
 async fn confirm(
     State(services): State<Services>,
-    Path(token): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Page {
-    if token.len() > MAX_TOKEN_LEN {
+    let Some(token) = token_of(path) else {
         return invalid_page();
-    }
+    };
     let ip = client_ip(&request);
     let user_agent = user_agent(request.headers());
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {

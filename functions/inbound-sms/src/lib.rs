@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 pub const KEYS_USED: KeysUsed = KeysUsed::NONE;
 
 /// The two-way SMS payload inside the SNS envelope's `Message` string.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"originationNumber": "+14155550134", "destinationNumber": "+12025550100",
+    "messageBody": "YES", "inboundMessageId": "in-0001"}))]
 pub struct TwoWaySms {
     /// The contact's number.
     pub origination_number: String,

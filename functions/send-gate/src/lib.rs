@@ -1,19 +1,22 @@
 //! send-gate: every outbound SMS from the CRM passes here, one at a time or in batches.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use consent::evidence::keys_used::KeysUsed;
-use consent::flows::send::SendRequest;
+use consent::flows::send::{SendOutcome, SendRequest};
 use consent::flows::{FlowError, Services};
 use consent::limits::{MAX_BATCH, MAX_FIELD_LEN, MAX_SMS_CHARS};
 use consent::model::gate::{MessageCategory, MessageKind};
 use consent::model::phone::PhoneNumber;
-use consent_http::{ApiError, ApiJson};
+use consent_http::openapi::{ErrorBody, FirmPath, JsonBodyRejections, Unavailable};
+use consent_http::{ApiError, ApiJson, ApiPath};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The keys this function reads at cold start: none (it signs no link and no proof).
 pub const KEYS_USED: KeysUsed = KeysUsed::NONE;
@@ -24,30 +27,69 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/firms/{firm_id}/messages/batch"),
 ];
 
+/// The send-gate routes, each registered with its documentation.
+fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(send_one))
+        .routes(routes!(send_batch))
+}
+
 /// The send-gate routes.
 pub fn router(services: Services) -> Router {
-    Router::new()
-        .route("/v1/firms/{firm_id}/messages", post(send_one))
-        .route("/v1/firms/{firm_id}/messages/batch", post(send_batch))
+    let (router, _) = routes().split_for_parts();
+    router
         .layer(consent_http::body_limit())
         .with_state(services)
 }
 
+/// The OpenAPI operations of [`router`] and the schemas they use.
+pub fn operations() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
 /// One message as the CRM sends it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"to": "+14155550134", "body": "Your appointment is Tuesday at 10:00.",
+    "idempotency_key": "crm-msg-8812", "category": "transactional"}))]
 pub struct MessageBody {
+    /// The recipient, E.164 or a US national format.
     to: String,
+    /// The text, at most 1,530 characters.
     body: String,
+    /// Makes a retry safe: the same key and message again answers the first decision and sends
+    /// nothing (1 to 256 characters; the same key with another message is 422).
     #[serde(default)]
     idempotency_key: Option<String>,
+    /// `marketing` (the default, the stricter reading) or `transactional`.
     #[serde(default)]
     category: MessageCategory,
 }
 
-/// A batch.
-#[derive(Debug, Deserialize)]
+/// A batch: up to 1,000 messages, each as `POST .../messages` takes it.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchBody {
+    /// The messages, each decided in order; an invalid one gets its error in its place.
+    #[schema(value_type = Vec<MessageBody>, max_items = 1000)]
     messages: Vec<Value>,
+}
+
+/// The answer to a batch: one result per message, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResults {
+    /// Each message's decision, or its error body (`{"error": ...}`); resend exactly those
+    /// whose `error.retryable` is true.
+    #[schema(value_type = Vec<BatchResult>)]
+    results: Vec<Value>,
+}
+
+/// One message's result in a batch: its decision or its error.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchResult {
+    /// The gate's decision.
+    Decision(SendOutcome),
+    /// Why the message was not taken, as an error response's body.
+    Error(ErrorBody),
 }
 
 fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
@@ -78,9 +120,43 @@ fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
     })
 }
 
+/// One outbound SMS through the gate: sent, deferred to the recipient's calling window, or
+/// blocked, and the decision recorded with the rule that made it.
+#[utoipa::path(
+    post,
+    path = "/v1/firms/{firm_id}/messages",
+    tag = "messages",
+    operation_id = "sendMessage",
+    params(FirmPath),
+    request_body = MessageBody,
+    responses(
+        (status = 202, description = "`sent` (handed to the carrier) or `deferred` (held until \
+            `not_before`, then released through the gate again).", body = SendOutcome,
+            examples(
+                ("sent" = (value = json!({"decision": "sent", "message_id": "msg-01J8Z"}))),
+                ("deferred" = (value = json!({"decision": "deferred",
+                    "not_before": "2025-03-04T13:00:00Z", "rule": "fl_501_616"})))
+            )),
+        (status = 403, description = "`blocked`: the gate refused it; it never goes out. \
+            `reason` says why (`unknown_recipient`, `opted_out`, `not_opted_in`, \
+            `frequency_cap`, ...).", body = SendOutcome,
+            example = json!({"decision": "blocked", "reason": "not_opted_in"})),
+        (status = 404, description = "`firm_not_found`.", body = ErrorBody),
+        (status = 409, description = "`request_in_progress`: the same `idempotency_key` is being \
+            worked on; retry after `Retry-After`.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 422, description = "`invalid_phone`, `idempotency_key_reused` or \
+            `invalid_request` (a missing, empty or too long field, named in `message`).",
+            body = ErrorBody),
+        (status = 502, description = "`provider_unavailable`: the provider refused the message \
+            for good; not retryable.", body = ErrorBody),
+        JsonBodyRejections,
+        Unavailable,
+    )
+)]
 async fn send_one(
     State(services): State<Services>,
-    Path(firm_id): Path<String>,
+    ApiPath(firm_id): ApiPath<String>,
     ApiJson(message): ApiJson<MessageBody>,
 ) -> Result<Response, ApiError> {
     let firm = services.firm(&firm_id).await?;
@@ -90,9 +166,32 @@ async fn send_one(
     Ok((status, axum::Json(response.body)).into_response())
 }
 
+/// Up to 1,000 outbound SMS through the gate, decided in order.
+#[utoipa::path(
+    post,
+    path = "/v1/firms/{firm_id}/messages/batch",
+    tag = "messages",
+    operation_id = "sendBatch",
+    params(FirmPath),
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "One result per message, in order: its decision or its \
+            error.", body = BatchResults,
+            example = json!({"results": [
+                {"decision": "sent", "message_id": "msg-01J8Z"},
+                {"decision": "blocked", "reason": "opted_out"},
+                {"error": {"code": "provider_unavailable", "message": "the messaging provider is busy or failed; retry",
+                    "retryable": true, "retry_after": 2}}]})),
+        (status = 404, description = "`firm_not_found`.", body = ErrorBody),
+        (status = 422, description = "`batch_too_large` (more than 1,000 messages) or \
+            `invalid_request` (no `messages` list).", body = ErrorBody),
+        JsonBodyRejections,
+        Unavailable,
+    )
+)]
 async fn send_batch(
     State(services): State<Services>,
-    Path(firm_id): Path<String>,
+    ApiPath(firm_id): ApiPath<String>,
     ApiJson(batch): ApiJson<BatchBody>,
 ) -> Result<Response, ApiError> {
     if batch.messages.len() > MAX_BATCH {

@@ -47,6 +47,7 @@ pub struct FirmSettings {
 
 /// A template as a firm sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateView {
     /// The wire name.
     pub name: &'static str,

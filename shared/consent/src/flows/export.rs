@@ -17,6 +17,7 @@ pub const MAX_EXPORT_LIMIT: usize = 1000;
 
 /// One number in an export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportRow {
     /// The number, E.164.
     pub phone: String,
@@ -30,6 +31,7 @@ pub struct ExportRow {
 
 /// One page of an export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExportPage {
     /// The records, ordered by status name, then number.
     pub consents: Vec<ExportRow>,

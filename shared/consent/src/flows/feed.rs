@@ -8,6 +8,7 @@ use crate::model::feed::FeedEvent;
 
 /// A page of the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedPage {
     /// The events after the cursor, oldest first.
     pub events: Vec<FeedEvent>,

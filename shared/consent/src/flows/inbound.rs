@@ -37,6 +37,7 @@ pub struct InboundSms {
 
 /// What an inbound text did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboundOutcome {
     /// The firm it was routed to.
     pub firm_id: String,

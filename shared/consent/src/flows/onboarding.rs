@@ -43,6 +43,7 @@ pub struct NewContact {
 
 /// What became of one channel of the opt-in request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestDelivery {
     /// Went out now.

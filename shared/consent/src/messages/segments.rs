@@ -15,6 +15,7 @@ const UCS2_PART: u32 = 67;
 
 /// The encoding a text needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SmsEncoding {
     /// The GSM 03.38 alphabet (with its extension table).

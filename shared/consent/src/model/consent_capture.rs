@@ -15,6 +15,7 @@ pub const CAPTURE_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
 /// How the number was collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CaptureMethod {
     /// A form on a website.
@@ -78,6 +79,7 @@ pub struct ConsentCapture {
 /// The capture as a caller sends it (`consent_capture` on contact-created): every field as
 /// text, checked by [`ConsentCapture::check`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewConsentCapture {
     /// `web_form`, `paper_form`, `verbal`, `text_in` or `other` (required).

@@ -13,6 +13,7 @@ use crate::model::record::{ConsentBasis, ConsentStatus};
 
 /// One event of a firm's feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedEvent {
     /// A ULID: the feed's order and its cursor.
     pub id: String,
@@ -21,6 +22,7 @@ pub struct FeedEvent {
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
     /// The number whose consent or reply this is.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "+14155550134"))]
     pub phone: PhoneNumber,
     /// The firm's contacts on that number, as the CRM named them.
     pub contact_ids: Vec<String>,
@@ -31,6 +33,7 @@ pub struct FeedEvent {
 
 /// What a feed event reports, with its `type` and `data`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data")]
 pub enum FeedChange {
     /// The status or its basis changed (including a new number's first `pending`).
@@ -67,6 +70,7 @@ impl FeedChange {
 
 /// Who or what made a consent change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedChannel {
     /// The contact, by text.
@@ -96,6 +100,7 @@ impl FeedChannel {
 
 /// How a reply that changed nothing was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReplyKind {
     /// A request for help.

@@ -30,6 +30,7 @@ pub fn validate_firm_id(firm_id: &str) -> Result<(), InvalidFirmId> {
 
 /// Local hours between which a firm sends (it may only narrow the legal 8:00 to 21:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendHours {
     /// First hour allowed.
     pub opens_hour: u32,
@@ -39,6 +40,7 @@ pub struct SendHours {
 
 /// Who last switched double opt-in, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DoubleOptInChange {
     /// Who turned the switch (the free-text name the caller gave).
     pub changed_by: String,

@@ -38,6 +38,7 @@ impl MessageKind {
 
 /// Marketing or transactional, as the caller declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageCategory {
     /// Promotional or general (the default: the stricter reading).
@@ -49,6 +50,7 @@ pub enum MessageCategory {
 
 /// Why the gate refused a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlockReason {
     /// The firm has no record of this number.

@@ -9,6 +9,7 @@ use crate::model::phone::PhoneNumber;
 
 /// Where a number stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentStatus {
     /// The opt-in request went out (or is due); no answer yet.
@@ -32,6 +33,7 @@ impl ConsentStatus {
 
 /// Why the record is in its state: the evidence behind the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentBasis {
     /// Pending: the opt-in request was issued for a new contact.
@@ -53,6 +55,7 @@ pub enum ConsentBasis {
 
 /// How a contact told the firm's staff to stop, for a revocation staff record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StaffChannel {
     /// A phone call.

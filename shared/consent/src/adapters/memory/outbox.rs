@@ -20,6 +20,7 @@ pub const CARRIER_OPT_IN_INTERVAL_DAYS: i64 = 30;
 
 /// An SMS the outbox took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentSms {
     /// The recipient, E.164.
     pub to: String,
@@ -35,6 +36,7 @@ pub struct SentSms {
 
 /// An email the outbox took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentEmail {
     /// The recipient's address.
     pub to: String,
@@ -52,6 +54,7 @@ pub struct SentEmail {
 
 /// What the outbox holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxContents {
     /// SMS, oldest first.
     pub sms: Vec<SentSms>,

@@ -48,6 +48,7 @@ pub struct SendRequest {
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum SendOutcome {
     /// Handed to the provider.
@@ -61,6 +62,7 @@ pub enum SendOutcome {
         not_before: DateTime<Utc>,
         /// The calling rule or cap that held it.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "fl_501_616"))]
         rule: Option<RuleId>,
     },
     /// The gate refused it: it never goes out.
@@ -69,6 +71,7 @@ pub enum SendOutcome {
         reason: BlockReason,
         /// The calling rule or cap behind the block, where one is (a frequency cap).
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "fl_501_616"))]
         rule: Option<RuleId>,
     },
 }

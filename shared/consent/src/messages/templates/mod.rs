@@ -70,6 +70,7 @@ impl TemplateName {
 
 /// A template's source text, as a firm writes it or as it ships.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum TemplateOverride {
     /// An email: subject, plain text and HTML.

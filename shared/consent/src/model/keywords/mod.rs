@@ -34,6 +34,7 @@ const MAX_KEYWORD_WORDS: usize = 8;
 
 /// How an inbound text is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Classification {
     /// An unambiguous opt-in word (YES, START, ...).
