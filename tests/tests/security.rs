@@ -629,6 +629,12 @@ fn assert_secure_page(what: &str, headers: &HeaderMap, html: &str) {
         !csp.contains("script-src"),
         "{what}: no scripts at all: {csp}"
     );
+    // The one stylesheet is allowed by its hash (consent-http's pages.rs); 'unsafe-inline' would
+    // let markup slipped into a page style it.
+    assert!(
+        !csp.contains("unsafe-inline") && csp.contains("style-src 'sha256-"),
+        "{what}: styles by hash only: {csp}"
+    );
     assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
     assert_eq!(header("x-frame-options"), "DENY", "{what}");
     assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
