@@ -119,6 +119,13 @@ fn told_to_retry(error: &Value) -> i64 {
     error["retry_after"].as_i64().unwrap_or_default()
 }
 
+/// The wait a batch result marked `failed` and retryable asks for.
+fn told_to_resend(result: &Value) -> i64 {
+    assert_eq!(result["decision"], "failed", "{result}");
+    assert_eq!(result["retryable"], true, "{result}");
+    told_to_retry(&result["error"])
+}
+
 /// A firm without double opt-in and `NUMBERS` contacts, opted in by the firm's attestation (no
 /// email, so nothing is sent).
 async fn opted_in_numbers(b: &Burst) {
@@ -188,7 +195,7 @@ async fn send_until_done(b: &Burst) -> usize {
             if result["decision"] == "sent" {
                 continue;
             }
-            wait = wait.max(told_to_retry(&result["error"]));
+            wait = wait.max(told_to_resend(result));
             refused.push(n);
         }
         b.wait(wait);

@@ -331,9 +331,10 @@ async fn batch_attempt(s: &FaultyService, ctx: &Ctx) -> Attempt {
     let mut retry = None;
     let mut still_pending = Vec::new();
     for (position, result) in results.iter().enumerate() {
-        if result.get("decision").is_some() {
+        if result["decision"] != "failed" {
             continue;
         }
+        assert_eq!(result["retryable"], true, "{body}");
         let code = result["error"]["code"].as_str().unwrap_or_default();
         let after = match code {
             "request_in_progress" => 31,

@@ -508,6 +508,7 @@ async fn no_phone_number_email_token_or_secret_in_any_log_line() {
         .await;
     s.plan.disarm();
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["decision"], "failed", "{body}");
     assert_eq!(
         body["results"][0]["error"]["code"], "service_unavailable",
         "{body}"

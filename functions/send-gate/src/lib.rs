@@ -10,7 +10,7 @@ use consent::flows::{FlowError, Services};
 use consent::limits::{MAX_BATCH, MAX_FIELD_LEN, MAX_SMS_CHARS};
 use consent::model::gate::{MessageCategory, MessageKind};
 use consent::model::phone::PhoneNumber;
-use consent_http::openapi::{ErrorBody, FirmPath, JsonBodyRejections, Unavailable};
+use consent_http::openapi::{ErrorBody, ErrorDetail, FirmPath, JsonBodyRejections, Unavailable};
 use consent_http::{ApiError, ApiJson, ApiPath};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -76,20 +76,53 @@ pub struct BatchBody {
 /// The answer to a batch: one result per message, in order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResults {
-    /// Each message's decision, or its error body (`{"error": ...}`); resend exactly those
-    /// whose `error.retryable` is true.
+    /// Each message's `decision`: `sent`, `deferred`, `blocked`, or `failed`; resend exactly
+    /// the `failed` ones whose `retryable` is true.
     #[schema(value_type = Vec<BatchResult>)]
     results: Vec<Value>,
 }
 
-/// One message's result in a batch: its decision or its error.
+/// One message's result in a batch: the gate's decision, or why it could not decide.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum BatchResult {
     /// The gate's decision.
     Decision(SendOutcome),
-    /// Why the message was not taken, as an error response's body.
-    Error(ErrorBody),
+    /// The message was not decided.
+    Failed(BatchFailure),
+}
+
+/// A message of a batch the gate did not decide: invalid, or the provider or the store failed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"decision": "failed", "retryable": true, "error": {
+    "code": "provider_unavailable", "message": "the messaging provider is busy or failed; retry",
+    "retryable": true, "retry_after": 2}}))]
+pub struct BatchFailure {
+    /// Always `failed`.
+    decision: Failed,
+    /// True exactly when the same message may go through later (after `error.retry_after`
+    /// seconds): its claim was handed back, so the resend goes out once.
+    retryable: bool,
+    /// What went wrong, as the same message's error response would say it.
+    error: ErrorDetail,
+}
+
+/// The `decision` of a message the gate did not decide.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Failed {
+    /// The message was not decided.
+    Failed,
+}
+
+/// A batch result for a message that was not decided: its error, and whether to resend it.
+fn failed(error: &ApiError) -> Value {
+    let body = error.body();
+    json!({
+        "decision": Failed::Failed,
+        "retryable": error.retry_after.is_some(),
+        "error": body["error"],
+    })
 }
 
 fn validate(message: &MessageBody) -> Result<SendRequest, ApiError> {
@@ -175,13 +208,18 @@ async fn send_one(
     params(FirmPath),
     request_body = BatchBody,
     responses(
-        (status = 200, description = "One result per message, in order: its decision or its \
-            error.", body = BatchResults,
+        (status = 200, description = "One result per message, in order: its decision, or \
+            `failed` with its error and whether to resend it.", body = BatchResults,
             example = json!({"results": [
                 {"decision": "sent", "message_id": "msg-01J8Z"},
                 {"decision": "blocked", "reason": "opted_out"},
-                {"error": {"code": "provider_unavailable", "message": "the messaging provider is busy or failed; retry",
-                    "retryable": true, "retry_after": 2}}]})),
+                {"decision": "failed", "retryable": true, "error": {
+                    "code": "provider_unavailable",
+                    "message": "the messaging provider is busy or failed; retry",
+                    "retryable": true, "retry_after": 2}},
+                {"decision": "failed", "retryable": false, "error": {
+                    "code": "invalid_phone", "message": "'not a phone' is not a phone number",
+                    "retryable": false}}]})),
         (status = 404, description = "`firm_not_found`.", body = ErrorBody),
         (status = 422, description = "`batch_too_large` (more than 1,000 messages) or \
             `invalid_request` (no `messages` list).", body = ErrorBody),
@@ -214,7 +252,7 @@ async fn send_batch(
         });
         match parsed.and_then(|m| validate(&m)) {
             Ok(request) => valid.push((index, request)),
-            Err(error) => results[index] = Some(error.body()),
+            Err(error) => results[index] = Some(failed(&error)),
         }
     }
     let (indexes, requests): (Vec<usize>, Vec<SendRequest>) = valid.into_iter().unzip();
@@ -222,7 +260,7 @@ async fn send_batch(
     for (index, outcome) in indexes.into_iter().zip(outcomes) {
         results[index] = Some(match outcome {
             Ok(response) => response.body,
-            Err(error) => ApiError::from(error).body(),
+            Err(error) => failed(&ApiError::from(error)),
         });
     }
     let results: Vec<Value> = results.into_iter().map(Option::unwrap_or_default).collect();

@@ -42,9 +42,15 @@ pub async fn batch(t: &TestService) {
         results[2],
         json!({ "decision": "blocked", "reason": "unknown_recipient" })
     );
-    assert_eq!(results[3]["error"]["code"], "invalid_phone");
+    // An invalid message is `failed` and not to be resent as it is.
+    for (position, code) in [(3, "invalid_phone"), (5, "invalid_request")] {
+        let result = &results[position];
+        assert_eq!(result["decision"], "failed", "{result}");
+        assert_eq!(result["retryable"], false, "{result}");
+        assert_eq!(result["error"]["code"], code, "{result}");
+        assert_eq!(result["error"]["retryable"], false, "{result}");
+    }
     assert_eq!(results[4]["decision"], "sent");
-    assert_eq!(results[5]["error"]["code"], "invalid_request");
     let sms = t.sms_to(&opted_in).await;
     assert_eq!(
         sms[sms.len() - 2..],
