@@ -206,7 +206,8 @@ impl TokenKey {
 
     fn mac(&self) -> HmacSha256 {
         // HMAC takes keys of any length (long ones are hashed), so this cannot fail.
-        <HmacSha256 as Mac>::new_from_slice(&self.secret).expect("HMAC accepts keys of any length")
+        <HmacSha256 as KeyInit>::new_from_slice(&self.secret)
+            .expect("HMAC accepts keys of any length")
     }
 
     /// A 32-byte key for one use, derived from the secret: the secret itself is never used
@@ -218,15 +219,14 @@ impl TokenKey {
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(Key::from_slice(
-            &self.derived(b"consent-token/v2 encryption"),
-        ))
+        XChaCha20Poly1305::new(&Key::from(self.derived(b"consent-token/v2 encryption")))
     }
 
     /// The synthetic nonce of a plaintext: a MAC of it under a key of its own.
     fn nonce_for(&self, plaintext: &[u8]) -> [u8; NONCE_LEN] {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.derived(b"consent-token/v2 nonce"))
-            .expect("HMAC accepts keys of any length");
+        let mut mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&self.derived(b"consent-token/v2 nonce"))
+                .expect("HMAC accepts keys of any length");
         mac.update(plaintext);
         let digest = mac.finalize().into_bytes();
         let mut nonce = [0u8; NONCE_LEN];
@@ -312,7 +312,7 @@ impl TokenKeyring {
         let sealed = key
             .cipher()
             .encrypt(
-                XNonce::from_slice(&nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: json,
                     aad: header.as_bytes(),
@@ -403,11 +403,14 @@ impl TokenKeyring {
         if body.len() < NONCE_LEN + TAG_LEN {
             return Err(TokenError::Malformed);
         }
-        let (nonce, sealed) = body.split_at(NONCE_LEN);
+        // The length was checked above, so the split always finds a whole nonce.
+        let Some((nonce, sealed)) = body.split_first_chunk::<NONCE_LEN>() else {
+            return Err(TokenError::Malformed);
+        };
         let header = &token[..token.len() - body_b64.len() - 1];
         key.cipher()
             .decrypt(
-                XNonce::from_slice(nonce),
+                &XNonce::from(*nonce),
                 Payload {
                     msg: sealed,
                     aad: header.as_bytes(),
