@@ -81,7 +81,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let json = if local {
             consent_local::openapi::document_json()
         } else {
-            firm_admin::openapi::document_json()
+            consent_openapi::document_json()
         };
         print!("{json}");
         return Ok(());

@@ -1,4 +1,4 @@
-//! The local server's OpenAPI document: the API's (firm-admin's) and the local-only routes,
+//! The local server's OpenAPI document: the API's (`consent-openapi`) and the local-only routes,
 //! served at `GET /openapi.json`; the schemathesis run fuzzes the server from it.
 
 use std::sync::LazyLock;
@@ -12,7 +12,7 @@ local-only routes (tag `local server`) that stand in for the carrier, the outbox
 
 /// The API's document with the local-only routes.
 pub fn document() -> OpenApi {
-    let mut doc = firm_admin::openapi::document();
+    let mut doc = consent_openapi::document();
     doc.merge(crate::dev::operations());
     if let Some(description) = &mut doc.info.description {
         description.push_str(LOCAL_NOTE);

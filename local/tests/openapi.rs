@@ -34,7 +34,7 @@ fn local_routes() -> Routes {
 
 #[test]
 fn the_local_document_is_the_apis_and_the_local_routes() {
-    let api: Routes = operations(&firm_admin::openapi::document())
+    let api: Routes = operations(&consent_openapi::document())
         .into_iter()
         .collect();
     let local: Routes = operations(&consent_local::openapi::document())
@@ -130,7 +130,7 @@ async fn the_documents_are_served() {
     assert_eq!(body, consent_local::openapi::document_json());
     let (status, body) = call(&router, Method::GET, "/v1/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, firm_admin::openapi::document_json());
+    assert_eq!(body, consent_openapi::document_json());
     drop(local);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -82,7 +82,7 @@ fn the_document_is_exactly_the_routers_route_tables() {
         problems.extend(differences(name, &table, &documented));
         every_table.extend(table);
     }
-    let whole = owned(operations(&firm_admin::openapi::document()));
+    let whole = owned(operations(&consent_openapi::document()));
     problems.extend(differences("*", &every_table, &whole));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(whole.len() >= 20, "{whole:?}");
@@ -155,7 +155,7 @@ fn the_template_routes_exactly_the_documented_operations() {
             deployed.insert((property("Method").to_uppercase(), property("Path")));
         }
     }
-    let documented = owned(operations(&firm_admin::openapi::document()));
+    let documented = owned(operations(&consent_openapi::document()));
     let missing: Vec<_> = documented.difference(&deployed).collect();
     let extra: Vec<_> = deployed.difference(&documented).collect();
     assert!(
@@ -189,7 +189,7 @@ fn readme_api_table() -> Routes {
 #[test]
 fn the_readme_api_table_lists_exactly_the_documented_operations() {
     let table = readme_api_table();
-    let documented = owned(operations(&firm_admin::openapi::document()));
+    let documented = owned(operations(&consent_openapi::document()));
     let missing: Vec<_> = documented.difference(&table).collect();
     let extra: Vec<_> = table.difference(&documented).collect();
     assert!(
@@ -216,7 +216,7 @@ fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
 #[test]
 fn every_reference_in_the_document_resolves() {
     let doc: Value =
-        serde_json::from_str(&firm_admin::openapi::document_json()).expect("the document is JSON");
+        serde_json::from_str(&consent_openapi::document_json()).expect("the document is JSON");
     let mut targets = Vec::new();
     refs(&doc, &mut targets);
     assert!(!targets.is_empty());
@@ -244,7 +244,7 @@ fn each_operation(doc: &Value) -> Vec<(String, String, &Value)> {
 #[test]
 fn every_operation_says_who_may_call_it_and_what_it_answers() {
     let doc: Value =
-        serde_json::from_str(&firm_admin::openapi::document_json()).expect("the document is JSON");
+        serde_json::from_str(&consent_openapi::document_json()).expect("the document is JSON");
     assert_eq!(doc["openapi"], "3.1.0");
     let scheme = &doc["components"]["securitySchemes"]["sigv4"];
     assert_eq!(scheme["type"], "apiKey", "{scheme}");

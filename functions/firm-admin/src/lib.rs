@@ -66,7 +66,7 @@ pub fn router(services: Services) -> Router {
 }
 
 /// The OpenAPI operations of [`router`] alone and the schemas they use (the whole API's
-/// document is [`openapi::document`]).
+/// document is put together by the `consent-openapi` crate).
 pub fn operations() -> utoipa::openapi::OpenApi {
     routes().into_openapi()
 }

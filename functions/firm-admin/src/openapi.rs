@@ -1,56 +1,12 @@
-//! The API's OpenAPI 3.1 document: every HTTP function's routes, as their handlers document
-//! them, with the shared error responses and the SigV4 scheme on `/v1`. firm-admin serves it at
-//! `GET /v1/openapi.json`; `docs/openapi.json` is the same document, checked in.
+//! firm-admin's part of the API's OpenAPI document: the route that serves the whole document
+//! and the schemas of its proof responses. The document itself is put together from every
+//! function's routes by the `consent-openapi` crate and checked in as `docs/openapi.json`, which
+//! this function serves as it is, so its binary links none of the other functions' handlers.
 
-use std::sync::LazyLock;
+use utoipa::ToSchema;
 
-use utoipa::openapi::OpenApi;
-use utoipa::{PartialSchema, ToSchema};
-
-use crate::params::{Include, ProofFormat, TemplateNameParam};
-
-/// What the document says of the API as a whole.
-const DESCRIPTION: &str = "SMS double opt-in consent for law-firm CRMs: contacts, the send \
-gate, consent records and their signed proofs, the event feed, and the confirmation page behind \
-the email link. Every `/v1` call is signed with AWS Signature Version 4 (IAM); the confirmation \
-page is public. Errors are `{\"error\": {\"code\", \"message\", \"retryable\"}}`: a client's \
-mistake is a 4xx with a stable code, and `retryable: true` (with `Retry-After`) marks exactly the \
-requests that may succeed if sent again. docs/integrating.md is the guide.";
-
-/// The whole API's document.
-pub fn document() -> OpenApi {
-    let mut doc = consent_http::openapi::base_document("SMS consent service", DESCRIPTION);
-    for part in [
-        contact_created::operations(),
-        send_gate::operations(),
-        crate::operations(),
-        email_confirm::operations(),
-    ] {
-        doc.merge(part);
-    }
-    // The parameters' own schemas: utoipa registers those of bodies, not of parameters.
-    let components = doc.components.get_or_insert_with(Default::default);
-    for (name, schema) in [
-        (Include::name(), Include::schema()),
-        (ProofFormat::name(), ProofFormat::schema()),
-        (TemplateNameParam::name(), TemplateNameParam::schema()),
-    ] {
-        components.schemas.insert(name.into_owned(), schema);
-    }
-    consent_http::openapi::require_sigv4_on_v1(&mut doc);
-    doc
-}
-
-/// The document as the file and the route give it: pretty JSON with a final newline.
-pub fn document_json() -> String {
-    let mut json = document()
-        .to_pretty_json()
-        // Serializing the document's own types cannot fail; were it to, an empty document
-        // would fail every test that reads it.
-        .unwrap_or_default();
-    json.push('\n');
-    json
-}
+/// The whole API's document, as `docs/openapi.json` holds it (the tests keep the two equal).
+pub const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
 
 /// This API's OpenAPI 3.1 document, to generate a client from.
 #[utoipa::path(
@@ -64,9 +20,7 @@ pub fn document_json() -> String {
     )
 )]
 pub async fn get_openapi() -> axum::response::Response {
-    // Made once per process: it depends on the code alone.
-    static DOCUMENT: LazyLock<String> = LazyLock::new(document_json);
-    json_response(DOCUMENT.clone())
+    json_response(DOCUMENT.to_string())
 }
 
 /// `json` as an `application/json` response.
