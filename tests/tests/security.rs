@@ -799,3 +799,67 @@ async fn no_route_answers_with_a_usable_confirmation_link() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_link_sent_before_opaque_links_is_withheld_by_every_route_and_the_proof_verifies() {
+    let t = TestService::in_memory();
+    scenarios::register_firm(&t).await;
+    let (firm, phone) = (t.firm_id(), t.phone(1));
+    create(&t, &firm, "a1", &phone, "a1@client.example").await;
+    // An opt-in email as stored before v2 links: the v1 link in clear, its hash covering it.
+    let v1 = "v1.test1.eyJmaXJtX2lkIjoiZGVtbyJ9.c2lnbmF0dXJlLW9mLXRoZS1saW5r";
+    let link = format!("https://confirm.example/confirm/{v1}");
+    let number = consent::model::phone::PhoneNumber::parse(&phone).expect("a test number");
+    let store = &t.services.store;
+    let Ok(Some(record)) = store.get_consent(&firm, &number).await else {
+        panic!("a1 has a record");
+    };
+    let email = consent::evidence::audit::AuditEvent::new(
+        t.clock.now(),
+        consent::evidence::audit::AuditKind::EmailSent {
+            to: "a1@client.example".into(),
+            subject: "Please confirm".into(),
+            text: format!("Confirm: {link}"),
+            html: format!("<a href=\"{link}\">Confirm</a>"),
+            provider_message_id: "ses-legacy".into(),
+        },
+    );
+    let write = consent::ports::ConsentWrite::new(
+        &firm,
+        &number,
+        Some(record.version),
+        Some(record.next_version(t.clock.now())),
+        vec![email],
+    );
+    assert!(store.commit(write).await.is_ok());
+
+    let mut withheld = 0;
+    for (path, headers) in &readable_paths(&firm, &phone) {
+        let (status, _, body) = t.call_text(Method::GET, path, headers).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        assert!(
+            !body.contains(v1),
+            "{path} answers with the live v1 link: {body}"
+        );
+        withheld += usize::from(body.contains("legacy_confirmation_link"));
+    }
+    assert!(
+        withheld >= 2,
+        "the record view and the proof mark it: {withheld}"
+    );
+    let (status, proof) = t
+        .call(
+            Method::GET,
+            &format!("/v1/firms/{firm}/consents/{phone}/proof"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+    let checked = consent_proof::verify::verify(&proof, None).expect("a proof document");
+    assert!(checked.is_valid(), "{:?}", checked.problems);
+    assert!(
+        checked.warnings.iter().any(|w| w.contains("is withheld")),
+        "{:?}",
+        checked.warnings
+    );
+}

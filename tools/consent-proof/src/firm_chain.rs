@@ -62,10 +62,17 @@ pub(crate) fn check_firm_chain(
         found.push(Problem::FirmGenesisMismatch);
     }
     let events = list(firm_chain, "events", &mut found);
-    check_chain(events, &genesis, &mut found);
+    // A firm's own events never hold a confirmation link: nothing in its chain may be withheld.
+    let mut withheld = Vec::new();
+    check_chain(events, &genesis, &mut found, &mut withheld);
     check_head(Some(firm_chain), "length", events, &mut found);
     let legacy = list(firm_chain, "unchained_events", &mut found);
-    let hashless = check_unchained(legacy, &mut found).len();
+    let hashless = check_unchained(legacy, &mut found, &mut withheld).len();
+    found.extend(
+        withheld
+            .into_iter()
+            .map(|event| Problem::Withholding { event }),
+    );
     if hashless > 0 {
         warnings.push(format!(
             "the firm's chain: {hashless} event{} recorded before the firm's trail was \

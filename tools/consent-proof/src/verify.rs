@@ -12,6 +12,13 @@ use serde_json::Value;
 use crate::chain;
 use crate::commitment::{Mismatch, check_disclosed};
 
+/// The member marking an event shown with part of its content withheld.
+pub const WITHHELD: &str = "withheld";
+
+/// The one reason content may be withheld: an `email_sent` event's confirmation link from
+/// before v2 links, live until it expires, which the event's hash covers.
+pub const LEGACY_CONFIRMATION_LINK: &str = "legacy_confirmation_link";
+
 /// The input is not a proof document at all (as opposed to a proof that does not verify).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotAProof {
@@ -132,6 +139,15 @@ pub enum Problem {
         /// Why it does not match.
         reason: Mismatch,
     },
+    /// An event is marked `withheld` where nothing may be: only an `email_sent` event's
+    /// confirmation link from before v2 links is.
+    #[error(
+        "{event}: marked withheld, which only an email_sent event's legacy confirmation link may be: its content cannot go unchecked"
+    )]
+    Withholding {
+        /// The event, as `event 3 (01K…)`.
+        event: String,
+    },
     /// No signature or no signer.
     #[error("the document is not signed")]
     Unsigned,
@@ -240,15 +256,23 @@ pub fn verify(document: &Value, pinned: Option<&[u8; 32]>) -> Result<Verificatio
         problems.push(Problem::GenesisMismatch);
     }
 
+    let mut withheld = Vec::new();
     let events = list(document, "events", &mut problems);
-    check_chain(events, &genesis, &mut problems);
+    check_chain(events, &genesis, &mut problems, &mut withheld);
     check_head(document.get("chain"), "chain.length", events, &mut problems);
 
     let unchained = list(document, "unchained_events", &mut problems);
-    for (position, id) in check_unchained(unchained, &mut problems) {
+    for (position, id) in check_unchained(unchained, &mut problems, &mut withheld) {
         warnings.push(format!(
             "unchained event {position} ({id}) has no hash: it was recorded before the \
              trail was hash-chained, so nothing but the signature shows it unchanged"
+        ));
+    }
+    for event in withheld {
+        warnings.push(format!(
+            "{event}: its confirmation link, sent before links were opaque, is withheld (shown \
+             as its SHA-256); the event's hash was computed over the link, so nothing but the \
+             links around it and the signature show it unchanged"
         ));
     }
     let firm_chain =
@@ -297,6 +321,7 @@ pub(super) fn check_head(
 pub(super) fn check_unchained(
     unchained: &[Value],
     problems: &mut Vec<Problem>,
+    withheld: &mut Vec<String>,
 ) -> Vec<(usize, String)> {
     let mut hashless = Vec::new();
     for (i, event) in unchained.iter().enumerate() {
@@ -313,17 +338,39 @@ pub(super) fn check_unchained(
             || format!("unchained event {position} ({id})"),
             problems,
         );
-        match event.get("hash").and_then(Value::as_str) {
-            Some(hash) if hash == chain::event_hash(event) => {}
-            Some(_) => problems.push(Problem::UnchainedHashMismatch { position, id }),
-            None => hashless.push((position, id)),
+        let name = || format!("unchained event {position} ({id})");
+        match (
+            event.get("hash").and_then(Value::as_str),
+            withholding(event),
+        ) {
+            (Some(_), Some(true)) => withheld.push(name()),
+            (_, Some(false)) => problems.push(Problem::Withholding { event: name() }),
+            (Some(hash), None) if hash == chain::event_hash(event) => {}
+            (Some(_), None) => problems.push(Problem::UnchainedHashMismatch { position, id }),
+            (None, _) => hashless.push((position, id)),
         }
     }
     hashless
 }
 
-/// Checks every chained event's hash and its link to the one before.
-pub(super) fn check_chain(events: &[Value], genesis: &str, problems: &mut Vec<Problem>) {
+/// Whether `event` is shown with content withheld (`Some`), and if so whether that is the one
+/// allowed case: an `email_sent` event holding a confirmation link from before v2 links.
+fn withholding(event: &Value) -> Option<bool> {
+    let reason = event.get(WITHHELD)?;
+    Some(
+        reason.as_str() == Some(LEGACY_CONFIRMATION_LINK)
+            && event.get("type").and_then(Value::as_str) == Some("email_sent"),
+    )
+}
+
+/// Checks every chained event's hash and its link to the one before; the events shown with a
+/// legacy link withheld, whose hash cannot be recomputed, are named in `withheld`.
+pub(super) fn check_chain(
+    events: &[Value],
+    genesis: &str,
+    problems: &mut Vec<Problem>,
+    withheld: &mut Vec<String>,
+) {
     let hashes: Vec<Option<&str>> = events
         .iter()
         .map(|e| e.get("hash").and_then(Value::as_str))
@@ -332,18 +379,22 @@ pub(super) fn check_chain(events: &[Value], genesis: &str, problems: &mut Vec<Pr
         let position = i + 1;
         let id = event_id(event);
         disclosures(event, || format!("event {position} ({id})"), problems);
-        match hashes[i] {
-            None => problems.push(Problem::MissingHash {
+        match (hashes[i], withholding(event)) {
+            (None, _) => problems.push(Problem::MissingHash {
                 position,
                 id: id.clone(),
             }),
-            Some(hash) if hash != chain::event_hash(event) => {
+            (Some(_), Some(true)) => withheld.push(format!("event {position} ({id})")),
+            (Some(_), Some(false)) => problems.push(Problem::Withholding {
+                event: format!("event {position} ({id})"),
+            }),
+            (Some(hash), None) if hash != chain::event_hash(event) => {
                 problems.push(Problem::HashMismatch {
                     position,
                     id: id.clone(),
                 });
             }
-            Some(_) => {}
+            (Some(_), None) => {}
         }
         let Some(prev) = event.get("prev_hash").and_then(Value::as_str) else {
             problems.push(Problem::MissingLink { position, id });

@@ -2,7 +2,8 @@
 //! proof verifies with its texts as commitments and with them disclosed; `verify --disclose
 //! TEXT --salt SALT [--event ID]` accepts the right text and salt and refuses a wrong salt,
 //! another text or an altered commitment (exit 1, with the reason); an unreadable salt exits 2;
-//! a proof from before commitments (texts hashed in clear) still verifies.
+//! a proof from before commitments (texts hashed in clear) still verifies; a confirmation link
+//! sent before opaque links is withheld from the proof, which still verifies with a note.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -259,4 +260,116 @@ fn a_proof_from_before_commitments_still_verifies_with_its_texts_in_clear() {
     let (code, out, _) = verify(&path, &args);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("none of the proof's 0 commitments"), "{out}");
+}
+
+/// A trail whose opt-in email was sent before opaque links: its `email_sent` event holds a live
+/// v1 link in clear, and its hash covers it, as stored then; a reply follows it in the chain.
+fn proof_with_a_v1_link(link: &str) -> Value {
+    let now = Utc::now();
+    let firm: Firm = serde_json::from_value(json!({
+        "firm_id": "f1", "name": "Hartwell & Pine", "sms_number": "+12025550100",
+        "support_email": "help@example.com", "support_phone": "1",
+        "website": "https://example.com", "double_opt_in": true,
+        "double_opt_in_changed": null, "time_zone": null,
+        "created_at": now, "updated_at": now, "version": 1,
+    }))
+    .expect("a firm");
+    let email = AuditEvent::new(
+        now,
+        AuditKind::EmailSent {
+            to: "client@example.com".into(),
+            subject: "Please confirm".into(),
+            text: format!("Confirm here: {link}"),
+            html: format!("<a href=\"{link}\">Confirm</a>"),
+            provider_message_id: "ses-1".into(),
+        },
+    );
+    let mut reply = AuditEvent::new(
+        now,
+        AuditKind::MessageAllowed {
+            kind: MessageKind::FirmMessage,
+            category: MessageCategory::Transactional,
+            body: "Your hearing is Monday.".into(),
+            from: "+12025550100".into(),
+            double_opt_in: true,
+            idempotency_key: None,
+        },
+    );
+    reply.salt = None;
+    let mut events = vec![email, reply];
+    let head = chain::seal("f1", "+14155550100", None, &mut events).expect("sealed");
+    let record: ConsentRecord = serde_json::from_value(json!({
+        "firm_id": "f1", "phone": "+14155550100", "status": "pending",
+        "basis": "opt_in_requested", "version": 2, "created_at": now,
+        "status_changed_at": now, "updated_at": now, "audit_head": head,
+    }))
+    .expect("a record");
+    test_proof_key()
+        .sign(build_proof(&firm, &record, events, now))
+        .to_json()
+}
+
+#[test]
+fn a_v1_link_is_withheld_from_the_proof_which_still_verifies_with_a_note() {
+    let token = "v1.k1.eyJmaXJtX2lkIjoiZjEifQ.c2lnbmF0dXJl";
+    let link = format!("https://confirm.example/confirm/{token}");
+    let proof = proof_with_a_v1_link(&link);
+    let text = proof.to_string();
+    assert!(
+        !text.contains(token),
+        "the live link is in the proof: {text}"
+    );
+    let email = &proof["events"][0];
+    assert_eq!(email["withheld"], "legacy_confirmation_link", "{email}");
+    let marker = consent::evidence::token::withheld_marker(token);
+    assert_eq!(
+        email["text"],
+        format!("Confirm here: https://confirm.example/confirm/{marker}")
+    );
+
+    let path = file("withheld.json", &text);
+    let (code, out, err) = verify(&path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("event 1 ("), "{out}");
+    assert!(out.contains("is withheld"), "{out}");
+    let (code, out) = python_verifies("withheld.json", &proof);
+    assert_eq!((code, out.trim()), (0, "valid"), "{out}");
+}
+
+#[test]
+fn withholding_anything_but_a_legacy_link_or_relinking_around_it_is_refused() {
+    let link = "https://confirm.example/confirm/v1.k1.eyJmIjoxfQ.c2ln";
+    // The firm's message marked withheld: its hash would go unchecked.
+    let mut proof = proof_with_a_v1_link(link);
+    proof["events"][1]["withheld"] = json!("legacy_confirmation_link");
+    let path = file("withheld-message.json", &proof.to_string());
+    let (code, out, _) = verify(&path, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("event 2 (") && out.contains("marked withheld"),
+        "{out}"
+    );
+    let (code, out) = python_verifies("withheld-message.json", &proof);
+    assert_eq!(code, 1, "{out}");
+
+    // Another reason on the email itself.
+    let mut proof = proof_with_a_v1_link(link);
+    proof["events"][0]["withheld"] = json!("inconvenient");
+    let path = file("withheld-reason.json", &proof.to_string());
+    let (code, out, _) = verify(&path, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("event 1 (") && out.contains("marked withheld"),
+        "{out}"
+    );
+
+    // The withheld event's stored hash swapped: the next event no longer links to it.
+    let mut proof = proof_with_a_v1_link(link);
+    proof["events"][0]["hash"] = json!("0".repeat(64));
+    let path = file("withheld-relinked.json", &proof.to_string());
+    let (code, out, _) = verify(&path, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("event 2 ("), "{out}");
+    let (code, out) = python_verifies("withheld-relinked.json", &proof);
+    assert_eq!(code, 1, "{out}");
 }

@@ -6,6 +6,7 @@ use consent::evidence::audit::{
     AuditEvent, AuditKind, CarrierOptInOutcome, OptInEvidence, OptOutEvidence, ReplyNote,
 };
 use consent::evidence::shown::ShownTexts;
+use consent::evidence::token::withhold_legacy_links;
 use consent::model::consent_capture::CaptureMethod;
 use consent::model::language::Language;
 use consent::model::record::{ConsentBasis, ConsentStatus, StaffChannel};
@@ -58,15 +59,26 @@ pub(super) fn describe(
             text,
             provider_message_id,
             ..
-        } => (
-            "Opt-in request sent by email".to_string(),
-            vec![
+        } => {
+            // A link written before v2 is live and its event's hash covers it: shown withheld.
+            let (subject, text) = (withheld(subject), withheld(text));
+            let mut details = vec![
                 ("To", to.clone()),
-                ("Subject", subject.clone()),
-                ("Text", text.clone()),
+                ("Subject", subject.0),
+                ("Text", text.0),
                 ("Email provider's message id", provider_message_id.clone()),
-            ],
-        ),
+            ];
+            if subject.1 || text.1 {
+                details.push((
+                    "Withheld",
+                    "the confirmation link, sent before links were opaque: it could still be \
+                     used, so it is shown as its SHA-256; this event's hash was computed over \
+                     the link itself, so it cannot be re-checked from what is shown"
+                        .to_string(),
+                ));
+            }
+            ("Opt-in request sent by email".to_string(), details)
+        }
         AuditKind::EmailSkipped { reason } => (
             "Opt-in request email not sent".to_string(),
             vec![("Why", reason.clone())],
@@ -387,6 +399,14 @@ pub(super) fn describe(
 /// The authenticated caller behind a change, when one was recorded.
 fn signed_in_as(actor: &Option<String>) -> Option<(&'static str, String)> {
     actor.as_ref().map(|actor| ("Signed in as", actor.clone()))
+}
+
+/// `text` with a legacy confirmation link withheld, and whether one was.
+fn withheld(text: &str) -> (String, bool) {
+    match withhold_legacy_links(text) {
+        Some(redacted) => (redacted, true),
+        None => (text.to_string(), false),
+    }
 }
 
 /// A text of `event` as the page shows it: in full, unless it is the event's privileged

@@ -31,7 +31,7 @@ pub use consent_proof::chain::{
 
 use crate::evidence::audit::AuditEvent;
 use crate::evidence::canonical::CanonicalError;
-use crate::evidence::shown::{self, ShownTexts};
+use crate::evidence::shown;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
 
@@ -67,10 +67,11 @@ pub fn hash_of(event: &AuditEvent) -> Result<String, UnhashableEvent> {
     }
 }
 
-/// An event as JSON in the form the chain hashes and a default proof shows: its text that is
-/// not a consent message as its commitment, no salt ([`crate::evidence::shown`]).
+/// An event as JSON in the form the chain hashes: its text that is not a consent message as its
+/// commitment, no salt ([`crate::evidence::shown`]; a default proof shows the same, a legacy
+/// confirmation link withheld).
 pub fn event_json(event: &AuditEvent) -> Value {
-    shown::event_json(event, ShownTexts::Committed)
+    shown::hashed_json(event)
 }
 
 /// Chains `events` onto `head` (the trail's genesis when `None`) in order, setting each one's

@@ -3,12 +3,18 @@
 //! is left out; with `?include=texts` (the firm's own copy) the text and its salt are added
 //! beside it, under `disclosed`, which the event's hash leaves out: both forms hash the same.
 //! Events written before commitments (no salt) are shown as they were hashed, text in full.
+//! An `email_sent` event written before v2 links holds a live v1 link that its hash covers: it
+//! is shown with the link withheld and marked [`WITHHELD`], its stored hash kept, so the chain
+//! still links through it though its content can no longer be rehashed.
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
-use crate::evidence::audit::AuditEvent;
+use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::evidence::commitment::DISCLOSED;
+use crate::evidence::token::withhold_legacy_links;
+
+pub use consent_proof::verify::{LEGACY_CONFIRMATION_LINK, WITHHELD};
 
 /// Whether privileged texts are shown, or only their commitments.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,8 +42,37 @@ impl ShownTexts {
     }
 }
 
-/// `event` as JSON in the form `texts` asks for (never with its stored `salt` member alone).
+/// `event` as JSON in the form `texts` asks for (never with its stored `salt` member alone, nor
+/// with a live confirmation link).
 pub fn event_json(event: &AuditEvent, texts: ShownTexts) -> Value {
+    let mut json = shown_json(event, texts);
+    if let (AuditKind::EmailSent { .. }, Value::Object(members)) = (&event.kind, &mut json) {
+        let mut withheld = false;
+        for member in ["subject", "text", "html"] {
+            let redacted = members
+                .get(member)
+                .and_then(Value::as_str)
+                .and_then(withhold_legacy_links);
+            if let Some(redacted) = redacted {
+                members.insert(member.to_string(), Value::String(redacted));
+                withheld = true;
+            }
+        }
+        if withheld {
+            members.insert(WITHHELD.to_string(), json!(LEGACY_CONFIRMATION_LINK));
+        }
+    }
+    json
+}
+
+/// `event` as JSON in the form the chain hashes: [`ShownTexts::Committed`], and its content
+/// whole, whatever it holds.
+pub(crate) fn hashed_json(event: &AuditEvent) -> Value {
+    shown_json(event, ShownTexts::Committed)
+}
+
+/// `event` with its committed texts in the form `texts` asks for, and no salt.
+fn shown_json(event: &AuditEvent, texts: ShownTexts) -> Value {
     // Serializing an event cannot fail: every map key is a string and no field has a custom
     // serializer that can fail (the tests serialize every kind).
     let mut json = serde_json::to_value(event).unwrap_or(Value::Null);

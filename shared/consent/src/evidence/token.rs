@@ -59,6 +59,45 @@ pub fn withhold_token(text: &str, token: &str) -> String {
     text.replace(token, &withheld_marker(token))
 }
 
+/// What a confirmation link's path is followed by, the token.
+const CONFIRM_PATH: &str = "/confirm/";
+
+/// `text` with every v1 confirmation link's token replaced by its marker, as v2 emails are
+/// kept; `None` when it holds none. `email_sent` events written before v2 hold their v1 link in
+/// clear and their hash covers it, so they cannot be redacted in the store: every view, proof
+/// and page withholds the link on the way out instead (docs/proof-format.md, "Withheld").
+pub fn withhold_legacy_links(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut found = false;
+    while let Some(at) = rest.find(CONFIRM_PATH) {
+        let start = at + CONFIRM_PATH.len();
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(tail.len());
+        let token = &tail[..len];
+        if is_legacy_token(token) {
+            out.push_str(&withheld_marker(token));
+            found = true;
+        } else {
+            out.push_str(token);
+        }
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    found.then_some(out)
+}
+
+/// Whether `token` has the v1 shape: `v1.<key id>.<payload>.<signature>`, none of them empty.
+fn is_legacy_token(token: &str) -> bool {
+    let mut parts = token.split('.');
+    parts.next() == Some(LEGACY_VERSION)
+        && parts.by_ref().take(3).filter(|p| !p.is_empty()).count() == 3
+        && parts.next().is_none()
+}
+
 /// The marker a withheld token leaves in the trail: `[token sha256:<hex>]`.
 pub fn withheld_marker(token: &str) -> String {
     format!(
@@ -498,6 +537,25 @@ mod tests {
     }
 
     // --- v2: sealed, opaque ------------------------------------------------------------------
+
+    #[test]
+    fn a_v1_link_in_an_email_is_withheld_on_the_way_out_and_a_v2_link_is_not_touched() {
+        let ring = keyring();
+        let v1 = ring.sign_v1(&claims());
+        let v2 = ring.sign(&claims());
+        let text = format!(
+            "Confirm: https://x.example/confirm/{v1}\n<a href=\"https://x.example/confirm/{v1}\">yes</a>"
+        );
+        let withheld = withhold_legacy_links(&text).expect("a v1 link");
+        assert!(!withheld.contains(&v1), "{withheld}");
+        assert_eq!(withheld.matches(&withheld_marker(&v1)).count(), 2);
+        assert!(withheld.ends_with("\">yes</a>"), "{withheld}");
+        // A v2 link, or text that only looks like a path, is left as it is.
+        assert_eq!(withhold_legacy_links(&format!("/confirm/{v2}")), None);
+        assert_eq!(withhold_legacy_links("/confirm/v1.k1.only-three"), None);
+        assert_eq!(withhold_legacy_links("/confirm/v1.k1.a.b.c"), None);
+        assert_eq!(withhold_legacy_links("no link at all"), None);
+    }
 
     #[test]
     fn sealed_tokens_round_trip() {
