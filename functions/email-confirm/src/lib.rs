@@ -266,6 +266,7 @@ async fn confirm(
 fn decline_page(view: &ConfirmationView, result: DeclineResult) -> Page {
     let firm = escape(&view.firm_name);
     let phone = escape(&view.phone_masked);
+    let firm_number = escape(&view.sms_number);
     let (title, first) = match result {
         DeclineResult::Declined => (
             "You won't get texts",
@@ -284,8 +285,8 @@ fn decline_page(view: &ConfirmationView, result: DeclineResult) -> Page {
         StatusCode::OK,
         title,
         &format!(
-            "{first}<p class=\"muted\">If you change your mind, text <strong>START</strong> to the \
-             firm's number.</p>"
+            "{first}<p class=\"muted\">If you change your mind, text <strong>START</strong> to \
+             {firm_number}.</p>"
         ),
     )
 }

@@ -210,6 +210,12 @@ pub async fn email_decline(t: &TestService) {
     let (status, html) = press(t, &path, "action=decline").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("will not text"), "{html}");
+    // The way back names the number to text START to.
+    let firm_number = t.firm_number();
+    assert!(
+        html.contains(&format!("<strong>START</strong> to {firm_number}.")),
+        "{html}"
+    );
     let (_, record) = consent(t, &phone).await;
     assert_eq!(record["status"], "opted_out");
     assert_eq!(record["basis"], "email_decline");

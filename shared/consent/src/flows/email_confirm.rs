@@ -25,6 +25,8 @@ pub struct ConfirmationView {
     pub support_email: String,
     /// Where the contact can call for help.
     pub support_phone: String,
+    /// The number the firm texts from, E.164: where a contact who declined texts START.
+    pub sms_number: String,
     /// The firm's privacy policy (https), if it gave one.
     pub privacy_url: Option<String>,
     /// The firm's messaging terms (https), if it gave them.
@@ -39,6 +41,7 @@ impl ConfirmationView {
             status,
             support_email: firm.support_email.clone(),
             support_phone: firm.support_phone.clone(),
+            sms_number: firm.sms_number.as_str().to_string(),
             privacy_url: firm.privacy_url.clone(),
             terms_url: firm.terms_url.clone(),
         }
