@@ -20,11 +20,11 @@ pub const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
     )
 )]
 pub async fn get_openapi() -> axum::response::Response {
-    json_response(DOCUMENT.to_string())
+    json_response(DOCUMENT)
 }
 
 /// `json` as an `application/json` response.
-pub fn json_response(json: String) -> axum::response::Response {
+pub fn json_response(json: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -118,9 +118,10 @@ pub enum Failed {
 /// A batch result for a message that was not decided: its error, and whether to resend it.
 fn failed(error: &ApiError) -> Value {
     let body = error.body();
+    // The error body already says whether to retry; the result repeats it at the top.
     json!({
         "decision": Failed::Failed,
-        "retryable": error.retry_after.is_some(),
+        "retryable": body["error"]["retryable"],
         "error": body["error"],
     })
 }

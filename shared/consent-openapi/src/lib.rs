@@ -41,7 +41,12 @@ pub fn document() -> OpenApi {
 
 /// The document as the file and the route give it: pretty JSON with a final newline.
 pub fn document_json() -> String {
-    let mut json = document()
+    file_json(&document())
+}
+
+/// An OpenAPI document written as `docs/openapi.json` is: pretty JSON with a final newline.
+pub fn file_json(doc: &OpenApi) -> String {
+    let mut json = doc
         .to_pretty_json()
         // Serializing the document's own types cannot fail; were it to, an empty document
         // would fail every test that reads it.
