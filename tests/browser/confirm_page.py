@@ -31,6 +31,7 @@ import traceback
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 # No Selenium Manager: it would try to download a driver; the test uses Debian's.
 os.environ.setdefault("SE_OFFLINE", "true")
@@ -342,6 +343,59 @@ def press(driver, value: str, title: str) -> None:
 # --- the test -----------------------------------------------------------------------------------
 
 
+class Choice(NamedTuple):
+    """What pressing one button of the form leads to."""
+
+    action: str  # the button's value
+    form_shot: str  # the screenshot of the form
+    form_what: str  # how the form's checks are named
+    title: str  # the title of the page after
+    done_shot: str  # the screenshot of the page after
+    done: str  # how the checks of the page after are named
+    words: tuple  # what that page says besides the firm and the masked number
+    said: str  # how that check is named
+    expected: tuple  # the record's status and basis after
+
+
+CONFIRM = Choice("confirm", "1-confirm-form", "form", "You're confirmed", "2-confirmed",
+                 "confirmed", (), "names the firm and the masked number",
+                 ("opted_in", "email_confirmation"))
+DECLINE = Choice("decline", "3-decline-form", "form (second contact)", "You won't get texts",
+                 "4-declined", "declined", ("START",),
+                 "names the firm, the masked number and how to start again",
+                 ("opted_out", "email_decline"))
+
+
+def choose(checks: Checks, driver, base: str, out: Path, axe_source: str, person: tuple,
+           choice: Choice) -> str:
+    """Opens `person`'s link from the outbox, checks the form, presses `choice`'s button and
+    checks the page after it and the record; returns the person's phone."""
+    _, _, phone, email, _ = person
+    link = confirmation_link(base, email)
+    print(f"\n{choice.action}: {link[: len(base) + 20]}...")
+    open_link(checks, driver, base, link, phone, choice.action)
+    print(f"  screenshot {screenshot(driver, out, choice.form_shot)}")
+    check_form(checks, driver, person, link, choice.form_what)
+    check_page_quality(checks, driver, axe_source, choice.form_what)
+    press(driver, choice.action, choice.title)
+    print(f"  screenshot {screenshot(driver, out, choice.done_shot)}")
+    text = body_text(driver)
+    checks.check(
+        FIRM in text and masked(phone) in text and all(w in text for w in choice.words),
+        f"{choice.done}: {choice.said}",
+        text,
+    )
+    record = consent(base, phone)
+    status, basis = choice.expected
+    checks.check(
+        (record["status"], record["basis"]) == choice.expected,
+        f"{choice.done}: the record is {status}, basis {basis}",
+        (record["status"], record["basis"]),
+    )
+    check_page_quality(checks, driver, axe_source, choice.done)
+    return phone
+
+
 def run(args, checks: Checks, out: Path, work: str) -> None:
     server, base = start_server(args.server, f"{work}/data", out / "server.log")
     driver = None
@@ -377,52 +431,9 @@ def run(args, checks: Checks, out: Path, work: str) -> None:
 
         driver = start_browser(args.chromium, args.chromedriver, f"{work}/profile")
 
-        # Alice confirms.
-        _, _, phone, email, _ = people[0]
-        link = confirmation_link(base, email)
-        print(f"\nconfirm: {link[: len(base) + 20]}...")
-        open_link(checks, driver, base, link, phone, "confirm")
-        print(f"  screenshot {screenshot(driver, out, '1-confirm-form')}")
-        check_form(checks, driver, people[0], link, "form")
-        check_page_quality(checks, driver, args.axe_source, "form")
-        press(driver, "confirm", "You're confirmed")
-        print(f"  screenshot {screenshot(driver, out, '2-confirmed')}")
-        text = body_text(driver)
-        checks.check(
-            FIRM in text and masked(phone) in text,
-            "confirmed: names the firm and the masked number",
-            text,
-        )
-        record = consent(base, phone)
-        checks.check(
-            (record["status"], record["basis"]) == ("opted_in", "email_confirmation"),
-            "confirmed: the record is opted_in, basis email_confirmation",
-            (record["status"], record["basis"]),
-        )
-        check_page_quality(checks, driver, args.axe_source, "confirmed")
-
-        # Bob declines.
-        _, _, phone, email, _ = people[1]
-        link = confirmation_link(base, email)
-        print(f"\ndecline: {link[: len(base) + 20]}...")
-        open_link(checks, driver, base, link, phone, "decline")
-        print(f"  screenshot {screenshot(driver, out, '3-decline-form')}")
-        check_form(checks, driver, people[1], link, "form (second contact)")
-        check_page_quality(checks, driver, args.axe_source, "form (second contact)")
-        press(driver, "decline", "You won't get texts")
-        print(f"  screenshot {screenshot(driver, out, '4-declined')}")
-        text = body_text(driver)
-        checks.check(
-            FIRM in text and masked(phone) in text and "START" in text,
-            "declined: names the firm, the masked number and how to start again",
-            text,
-        )
-        record = consent(base, phone)
-        checks.check(
-            (record["status"], record["basis"]) == ("opted_out", "email_decline"),
-            "declined: the record is opted_out, basis email_decline",
-            (record["status"], record["basis"]),
-        )
+        # Alice confirms, Bob declines.
+        choose(checks, driver, base, out, args.axe_source, people[0], CONFIRM)
+        phone = choose(checks, driver, base, out, args.axe_source, people[1], DECLINE)
         sms_to_bob = [
             s for s in expect(base, "GET", "/dev/outbox", None, 200)["sms"] if s["to"] == phone
         ]
@@ -430,7 +441,6 @@ def run(args, checks: Checks, out: Path, work: str) -> None:
             len(sms_to_bob) == 1, "declined: nothing more was texted (only the opt-in request)",
             sms_to_bob,
         )
-        check_page_quality(checks, driver, args.axe_source, "declined")
 
         # The console check above must be able to fail: a style the CSP does not allow, added
         # to the page, has to show up in it.

@@ -769,6 +769,19 @@ fn readable_paths(
     paths
 }
 
+/// What each of [`readable_paths`] answers for one contact, as (path, body); each answers 2xx.
+async fn read_every_path(t: &TestService, firm: &str, phone: &str) -> Vec<(String, String)> {
+    let paths = readable_paths(firm, phone);
+    assert!(paths.len() >= 7, "{paths:?}");
+    let mut bodies = Vec::new();
+    for (path, headers) in paths {
+        let (status, _, body) = t.call_text(Method::GET, &path, headers).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        bodies.push((path, body));
+    }
+    bodies
+}
+
 #[tokio::test]
 async fn no_route_answers_with_a_usable_confirmation_link() {
     let t = TestService::in_memory();
@@ -776,12 +789,8 @@ async fn no_route_answers_with_a_usable_confirmation_link() {
     let phone = t.phone(1);
     create(&t, &t.firm_id(), "a1", &phone, "a1@client.example").await;
     let token = token_for(&t, "a1@client.example").await;
-    let paths = readable_paths(&t.firm_id(), &phone);
-    assert!(paths.len() >= 7, "{paths:?}");
     let mut read = 0;
-    for (path, headers) in &paths {
-        let (status, _, body) = t.call_text(Method::GET, path, headers).await;
-        assert!(status.is_success(), "{path}: {status} {body}");
+    for (path, body) in read_every_path(&t, &t.firm_id(), &phone).await {
         assert!(
             !body.contains(&token),
             "{path} answers with the live token: {body}"
@@ -834,9 +843,7 @@ async fn a_link_sent_before_opaque_links_is_withheld_by_every_route_and_the_proo
     assert!(store.commit(write).await.is_ok());
 
     let mut withheld = 0;
-    for (path, headers) in &readable_paths(&firm, &phone) {
-        let (status, _, body) = t.call_text(Method::GET, path, headers).await;
-        assert!(status.is_success(), "{path}: {status} {body}");
+    for (path, body) in read_every_path(&t, &firm, &phone).await {
         assert!(
             !body.contains(v1),
             "{path} answers with the live v1 link: {body}"

@@ -203,9 +203,9 @@ async fn a_disclosed_text_is_accepted_with_its_salt_and_refused_otherwise() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// A trail written before commitments: the firm's message and a reply with their texts hashed
-/// in clear (no salt), as stored then.
-fn legacy_proof() -> Value {
+/// The firm's proof of `events` on +14155550100, sealed into its chain, with the record at
+/// `status` on `basis`.
+fn signed_proof(mut events: Vec<AuditEvent>, status: &str, basis: &str) -> Value {
     let now = Utc::now();
     let firm: Firm = serde_json::from_value(json!({
         "firm_id": "f1", "name": "Hartwell & Pine", "sms_number": "+12025550100",
@@ -215,8 +215,23 @@ fn legacy_proof() -> Value {
         "created_at": now, "updated_at": now, "version": 1,
     }))
     .expect("a firm");
+    let head = chain::seal("f1", "+14155550100", None, &mut events).expect("sealed");
+    let record: ConsentRecord = serde_json::from_value(json!({
+        "firm_id": "f1", "phone": "+14155550100", "status": status, "basis": basis,
+        "version": 2, "created_at": now, "status_changed_at": now, "updated_at": now,
+        "audit_head": head,
+    }))
+    .expect("a record");
+    test_proof_key()
+        .sign(build_proof(&firm, &record, events, now))
+        .to_json()
+}
+
+/// The firm's message as events written before commitments hold it: its text hashed in clear
+/// (no salt).
+fn message_in_clear() -> AuditEvent {
     let mut message = AuditEvent::new(
-        now,
+        Utc::now(),
         AuditKind::MessageAllowed {
             kind: MessageKind::FirmMessage,
             category: MessageCategory::Transactional,
@@ -227,17 +242,13 @@ fn legacy_proof() -> Value {
         },
     );
     message.salt = None;
-    let mut events = vec![message];
-    let head = chain::seal("f1", "+14155550100", None, &mut events).expect("sealed");
-    let record: ConsentRecord = serde_json::from_value(json!({
-        "firm_id": "f1", "phone": "+14155550100", "status": "opted_in", "basis": "sms_reply",
-        "version": 2, "created_at": now, "status_changed_at": now, "updated_at": now,
-        "audit_head": head,
-    }))
-    .expect("a record");
-    test_proof_key()
-        .sign(build_proof(&firm, &record, events, now))
-        .to_json()
+    message
+}
+
+/// A trail written before commitments: the firm's message with its text hashed in clear, as
+/// stored then.
+fn legacy_proof() -> Value {
+    signed_proof(vec![message_in_clear()], "opted_in", "sms_reply")
 }
 
 #[test]
@@ -263,19 +274,10 @@ fn a_proof_from_before_commitments_still_verifies_with_its_texts_in_clear() {
 }
 
 /// A trail whose opt-in email was sent before opaque links: its `email_sent` event holds a live
-/// v1 link in clear, and its hash covers it, as stored then; a reply follows it in the chain.
+/// v1 link in clear, and its hash covers it, as stored then; a firm message follows it.
 fn proof_with_a_v1_link(link: &str) -> Value {
-    let now = Utc::now();
-    let firm: Firm = serde_json::from_value(json!({
-        "firm_id": "f1", "name": "Hartwell & Pine", "sms_number": "+12025550100",
-        "support_email": "help@example.com", "support_phone": "1",
-        "website": "https://example.com", "double_opt_in": true,
-        "double_opt_in_changed": null, "time_zone": null,
-        "created_at": now, "updated_at": now, "version": 1,
-    }))
-    .expect("a firm");
     let email = AuditEvent::new(
-        now,
+        Utc::now(),
         AuditKind::EmailSent {
             to: "client@example.com".into(),
             subject: "Please confirm".into(),
@@ -284,29 +286,11 @@ fn proof_with_a_v1_link(link: &str) -> Value {
             provider_message_id: "ses-1".into(),
         },
     );
-    let mut reply = AuditEvent::new(
-        now,
-        AuditKind::MessageAllowed {
-            kind: MessageKind::FirmMessage,
-            category: MessageCategory::Transactional,
-            body: "Your hearing is Monday.".into(),
-            from: "+12025550100".into(),
-            double_opt_in: true,
-            idempotency_key: None,
-        },
-    );
-    reply.salt = None;
-    let mut events = vec![email, reply];
-    let head = chain::seal("f1", "+14155550100", None, &mut events).expect("sealed");
-    let record: ConsentRecord = serde_json::from_value(json!({
-        "firm_id": "f1", "phone": "+14155550100", "status": "pending",
-        "basis": "opt_in_requested", "version": 2, "created_at": now,
-        "status_changed_at": now, "updated_at": now, "audit_head": head,
-    }))
-    .expect("a record");
-    test_proof_key()
-        .sign(build_proof(&firm, &record, events, now))
-        .to_json()
+    signed_proof(
+        vec![email, message_in_clear()],
+        "pending",
+        "opt_in_requested",
+    )
 }
 
 #[test]
