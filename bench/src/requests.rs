@@ -238,10 +238,10 @@ pub async fn measure(moto: &consent_tests::emulator::Moto, batch: usize) -> Vec<
         tally: counter.take(),
         minimum: Minimum {
             reads: 1 + batch_u64,
-            writes: batch_u64 + batch_u64.div_ceil(25),
+            writes: 2 * batch_u64.div_ceil(25),
             sns: batch_u64,
             ses: 0,
-            why: "the firm + one record per message, in ceil(n/100) BatchGetItem (10 for 1,000); one conditional claim per message (each is conditioned on its own record's version: one transaction over many records would fail them all on one conflict); the n provider ids written 25 numbers per TransactWriteItems (40 for 1,000), each record still under its version and chain head; SNS Publish per message (SNS has no batch publish to phone numbers)",
+            why: "the firm + one record per message, in ceil(n/100) BatchGetItem (10 for 1,000); the claims before the hand-over, 25 numbers per TransactWriteItems (40 for 1,000), each record under its version (a group that lost a race is claimed again number by number); the n provider ids after it, 25 numbers per TransactWriteItems (40 for 1,000), each record still under its version and chain head; SNS Publish per message (SNS has no batch publish to phone numbers)",
         },
         outcome: batch_outcome(status, &body),
     });

@@ -1,4 +1,4 @@
-//! Races: YES and STOP (and a firm message) at once, repeated YES, two contact-created calls for
+//! Races: YES and STOP (and a firm message, every other round in a batch) at once, repeated YES, two contact-created calls for
 //! one number, fired concurrently many times, on the in-memory and SQLite stores and on the AWS
 //! adapters (the store on DynamoDB Local, SNS and SES on moto). After each round the invariants
 //! must hold:
@@ -170,6 +170,32 @@ async fn firm_message(s: &Racer, body: &str) {
     }
 }
 
+/// The same through the batch route, whose first message to a number is claimed in its
+/// group's write; a retryable failure is sent again, as a client told so does.
+async fn firm_batch_message(s: &Racer, body: &str) {
+    let t = &s.t;
+    let path = format!("/v1/firms/{}/messages/batch", t.firm_id());
+    let message =
+        json!({ "messages": [{ "to": t.phone(N), "body": body, "idempotency_key": body }] });
+    for _ in 0..5 {
+        let (status, answer) = call_retrying(s, Method::POST, &path, message.clone()).await;
+        let result = &answer["results"][0];
+        if status != StatusCode::OK {
+            s.fail(format!("sending {body:?} in a batch: {status} {answer}"));
+            return;
+        }
+        if result["decision"] != "failed" {
+            return;
+        }
+        if result["retryable"] != true {
+            s.fail(format!("sending {body:?} in a batch: {answer}"));
+            return;
+        }
+        s.retried.fetch_add(1, Ordering::Relaxed);
+    }
+    s.fail(format!("sending {body:?} in a batch kept failing"));
+}
+
 async fn start_at(s: &Racer, start: Start) {
     register(s).await;
     create(s, "c1", "c1@client.example").await;
@@ -312,8 +338,13 @@ async fn round(s: Arc<Racer>, race: Race, i: u64) {
             tasks.push(spawn(Box::pin(async move {
                 text(&b, "STOP", &format!("stop-{i}")).await
             })));
+            // Every other round through the batch route.
             tasks.push(spawn(Box::pin(async move {
-                firm_message(&c, "Your hearing is Monday.").await
+                if i % 2 == 0 {
+                    firm_message(&c, "Your hearing is Monday.").await
+                } else {
+                    firm_batch_message(&c, "Your hearing is Monday.").await
+                }
             })));
         }
         Race::RepeatedYes => {

@@ -191,34 +191,51 @@ impl SendGate {
                 *slot = None;
                 slot
             });
-            let (outcome, record) = match (decided, slot) {
-                // In a batch lane the answer waits for the number's next write.
-                (Decided::Claimed(claimed), Some(slot)) => {
-                    match self.deliver(firm, request, &claimed).await {
-                        HandedOver::Delivered(delivered, outcome) => {
-                            *slot = Some(delivered);
-                            *known = KnownRecord::Seen(written);
-                            let outcome = outcome?;
-                            log_decision(firm, request, &outcome);
-                            return Ok(Attempt::Done(outcome));
-                        }
-                        HandedOver::CarrierOptedOut => {
-                            let refused = self.carrier_refused(firm, request, &claimed).await?;
-                            log_decision(firm, request, &refused.0);
-                            refused
-                        }
-                    }
-                }
-                (decided, _) => self.complete(firm, request, decided, written).await?,
-            };
-            // `None` after a claim: its last write failed; read the record again.
-            *known = match (record, &outcome) {
-                (Some(record), _) => KnownRecord::Seen(Some(record)),
-                (None, SendOutcome::Sent { .. }) => KnownRecord::Unread,
-                (None, _) => KnownRecord::Seen(None),
-            };
+            let outcome = self
+                .after_commit(firm, request, (decided, written), known, slot)
+                .await?;
             Ok(Attempt::Done(outcome))
         })
+    }
+
+    /// Finishes a decision once its write is committed (`written`: the record as that write
+    /// left it), leaving `known` holding the record as the gate left it. In a batch lane
+    /// (`slot`), an allowed message's outcome is left in the slot for the number's next write.
+    async fn after_commit(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        (decided, written): (Decided, Option<ConsentRecord>),
+        known: &mut KnownRecord,
+        slot: Option<&mut Option<Delivered>>,
+    ) -> Result<SendOutcome, FlowError> {
+        let (outcome, record) = match (decided, slot) {
+            // In a batch lane the answer waits for the number's next write.
+            (Decided::Claimed(claimed), Some(slot)) => {
+                match self.deliver(firm, request, &claimed).await {
+                    HandedOver::Delivered(delivered, outcome) => {
+                        *slot = Some(delivered);
+                        *known = KnownRecord::Seen(written);
+                        let outcome = outcome?;
+                        log_decision(firm, request, &outcome);
+                        return Ok(outcome);
+                    }
+                    HandedOver::CarrierOptedOut => {
+                        let refused = self.carrier_refused(firm, request, &claimed).await?;
+                        log_decision(firm, request, &refused.0);
+                        refused
+                    }
+                }
+            }
+            (decided, _) => self.complete(firm, request, decided, written).await?,
+        };
+        // `None` after a claim: its last write failed; read the record again.
+        *known = match (record, &outcome) {
+            (Some(record), _) => KnownRecord::Seen(Some(record)),
+            (None, SendOutcome::Sent { .. }) => KnownRecord::Unread,
+            (None, _) => KnownRecord::Seen(None),
+        };
+        Ok(outcome)
     }
 
     /// Decides `request` on the record `draft` leaves (the state a flow is about to commit, or
