@@ -11,6 +11,11 @@ use consent_bench::report::Report;
 use consent_bench::{coldstart, latency, requests, size, throughput};
 use consent_tests::emulator::Moto;
 
+/// The local server's allocator, so that the gate measured in process on SQLite allocates as it
+/// does there (docs/performance.md, "Throughput through the local server").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Measures cold start, memory, size, throughput, latency and AWS request counts.
 #[derive(Debug, Parser)]
 #[command(about)]

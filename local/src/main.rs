@@ -8,6 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use consent_local::Local;
 use consent_sqlite::Durability;
 
+/// The allocator: the gate on the embedded store allocates on the async threads and frees on
+/// the database's writer thread, where glibc's malloc cost a quarter of the async thread's time
+/// (docs/performance.md, "Throughput through the local server").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `--sync`: when an answered write is on disk.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Sync {

@@ -340,7 +340,7 @@ async fn round(s: Arc<Racer>, race: Race, i: u64) {
             })));
             // Every other round through the batch route.
             tasks.push(spawn(Box::pin(async move {
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     firm_message(&c, "Your hearing is Monday.").await
                 } else {
                     firm_batch_message(&c, "Your hearing is Monday.").await
