@@ -308,6 +308,16 @@ def check_form(checks: Checks, driver, person: tuple, link: str, what: str) -> N
         ("help@demo-law.example", "the firm's support contact"),
     ]:
         checks.check(shown in text, f"{what}: shows {which} ({shown!r})", text)
+    spoken = [e.get_attribute("textContent") for e in driver.find_elements(By.CSS_SELECTOR, ".visually-hidden")]
+    checks.check(
+        f"the number ending in {phone[-4:]}" in spoken,
+        f"{what}: a screen reader hears the last four digits, not the mask's stars",
+        spoken,
+    )
+    silent = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "[aria-hidden=true]")]
+    checks.check(
+        masked(phone) in silent, f"{what}: the masked number is hidden from screen readers", silent
+    )
     spellings = [phone, phone[2:], typed, typed[-8:]]
     checks.check(
         not [s for s in spellings if s in text], f"{what}: the full number is not shown", text

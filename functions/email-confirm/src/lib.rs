@@ -168,9 +168,19 @@ fn disclosures(view: &ConfirmationView) -> String {
     )
 }
 
+/// The masked number as the pages show it: a screen reader says "the number ending in 0134"
+/// rather than the mask's "star star star".
+fn spoken_number(view: &ConfirmationView) -> String {
+    format!(
+        "<span aria-hidden=\"true\">{}</span><span class=\"visually-hidden\">the number ending in {}</span>",
+        escape(&view.phone_masked),
+        escape(&view.phone_last_four),
+    )
+}
+
 fn confirm_form(view: &ConfirmationView) -> Page {
     let firm = escape(&view.firm_name);
-    let phone = escape(&view.phone_masked);
+    let phone = spoken_number(view);
     let body = match view.status {
         ConsentStatus::OptedIn => format!(
             "<p>Texts from <strong>{firm}</strong> to {phone} are already confirmed. Nothing more to do.</p>\
@@ -265,7 +275,7 @@ async fn confirm(
 
 fn decline_page(view: &ConfirmationView, result: DeclineResult) -> Page {
     let firm = escape(&view.firm_name);
-    let phone = escape(&view.phone_masked);
+    let phone = spoken_number(view);
     let firm_number = escape(&view.sms_number);
     let (title, first) = match result {
         DeclineResult::Declined => (
@@ -293,7 +303,7 @@ fn decline_page(view: &ConfirmationView, result: DeclineResult) -> Page {
 
 fn result_page(view: &ConfirmationView, result: ConfirmResult) -> Page {
     let firm = escape(&view.firm_name);
-    let phone = escape(&view.phone_masked);
+    let phone = spoken_number(view);
     match result {
         ConfirmResult::Confirmed => html_page(
             StatusCode::OK,

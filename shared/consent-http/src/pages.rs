@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 /// The pages' one stylesheet, inline so a page needs no second request. The CSP allows exactly
 /// this text by its hash: a style changed or added anywhere else is refused by the browser.
 /// On a phone the card keeps 1rem from the screen's edges (the body's padding); buttons take
-/// the page's font, not the browser's default for controls.
+/// the page's font, not the browser's default for controls; `.visually-hidden` text is read by
+/// screen readers only.
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;padding:0 1rem;background:#f5f6f8;color:#1d2330}
 main{max-width:28rem;margin:1.5rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
@@ -21,6 +22,7 @@ button.secondary{background:#fff;color:#1d2330;border:1px solid #5b6476}
 button:focus-visible,a:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 a{color:#1f5fd1} ul{padding-left:1.2rem}
 .muted{color:#5b6476;font-size:.9rem}
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 ";
 
 /// The pages' Content-Security-Policy: nothing but [`STYLE`] (by its SHA-256, not

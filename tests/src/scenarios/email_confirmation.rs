@@ -28,6 +28,16 @@ pub async fn email_confirmation(t: &TestService) {
     assert!(html.contains("<form method=\"post\""), "{html}");
     assert!(html.contains("Hartwell &amp; Pine LLP"), "{html}");
     assert!(html.contains("+1415***"), "masked phone expected: {html}");
+    // A screen reader hears the last four digits, not the mask's stars.
+    let parsed = consent::model::phone::PhoneNumber::parse(&phone).expect("a test number");
+    assert!(
+        html.contains(&format!(
+            "<span aria-hidden=\"true\">{}</span><span class=\"visually-hidden\">the number ending in {}</span>",
+            parsed.masked(),
+            parsed.last_four()
+        )),
+        "{html}"
+    );
     assert!(
         !html.contains(&phone),
         "the page must not show the whole number"
@@ -210,8 +220,10 @@ pub async fn email_decline(t: &TestService) {
     let (status, html) = press(t, &path, "action=decline").await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("will not text"), "{html}");
-    // The way back names the number to text START to.
-    let firm_number = t.firm_number();
+    // The way back names the number to text START to, as a person dials it.
+    let firm_number = consent::model::phone::PhoneNumber::parse(&t.firm_number())
+        .expect("the firm's number")
+        .dialled();
     assert!(
         html.contains(&format!("<strong>START</strong> to {firm_number}.")),
         "{html}"

@@ -19,13 +19,16 @@ pub struct ConfirmationView {
     pub firm_name: String,
     /// The number, masked.
     pub phone_masked: String,
+    /// The number's last four digits (what a screen reader says instead of the mask's stars).
+    pub phone_last_four: String,
     /// The status now.
     pub status: ConsentStatus,
     /// Where the contact can write for help.
     pub support_email: String,
     /// Where the contact can call for help.
     pub support_phone: String,
-    /// The number the firm texts from, E.164: where a contact who declined texts START.
+    /// The number the firm texts from, as a person dials it: where a contact who declined
+    /// texts START.
     pub sms_number: String,
     /// The firm's privacy policy (https), if it gave one.
     pub privacy_url: Option<String>,
@@ -38,10 +41,11 @@ impl ConfirmationView {
         Self {
             firm_name: firm.name.clone(),
             phone_masked: phone.masked(),
+            phone_last_four: phone.last_four().to_string(),
             status,
             support_email: firm.support_email.clone(),
             support_phone: firm.support_phone.clone(),
-            sms_number: firm.sms_number.as_str().to_string(),
+            sms_number: firm.sms_number.dialled(),
             privacy_url: firm.privacy_url.clone(),
             terms_url: firm.terms_url.clone(),
         }

@@ -95,6 +95,20 @@ impl PhoneNumber {
     pub fn masked(&self) -> String {
         mask_phone(&self.0)
     }
+
+    /// The last four digits, which a masked number keeps.
+    pub fn last_four(&self) -> &str {
+        &self.0[self.0.len().saturating_sub(4)..]
+    }
+
+    /// The number as a person dials it: `(202) 555-0100` for a North American number (the
+    /// only ones the service texts today), E.164 for any other.
+    pub fn dialled(&self) -> String {
+        match (self.nanp_area_code(), self.0.get(5..8), self.0.get(8..)) {
+            (Some(area), Some(exchange), Some(line)) => format!("({area}) {exchange}-{line}"),
+            _ => self.0.clone(),
+        }
+    }
 }
 
 impl fmt::Display for PhoneNumber {
@@ -168,6 +182,16 @@ pub fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_is_dialled_as_a_person_writes_it_and_keeps_its_last_four() {
+        let nanp = PhoneNumber::from_e164("+12025550100").expect("a number");
+        assert_eq!(nanp.dialled(), "(202) 555-0100");
+        assert_eq!(nanp.last_four(), "0100");
+        let uk = PhoneNumber::from_e164("+442079460958").expect("a number");
+        assert_eq!(uk.dialled(), "+442079460958");
+        assert_eq!(uk.last_four(), "0958");
+    }
 
     #[test]
     fn a_number_whose_e164_form_reads_as_another_is_refused() {
