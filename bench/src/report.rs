@@ -385,7 +385,8 @@ fn gate_table(out: &mut String, gate: &[Throughput]) {
         out,
         "### Gate throughput in process\n\nA single-threaded tokio runtime (one core), the \
          in-memory store and outbox (the SQLite rows: a temporary database at the named \
-         `synchronous` setting, seeded through the import), a frozen weekday-afternoon clock, \
+         `synchronous` setting, seeded through the import; its batch row the median of three runs \
+         on it), a frozen weekday-afternoon clock, \
          opted-in numbers (area code 415); each decision is the whole gate (read, policy, claim \
          write with its audit event, hand-over to the outbox, 'sent' write).\n"
     );
