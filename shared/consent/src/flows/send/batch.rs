@@ -76,21 +76,13 @@ impl SendGate {
         }
         let phones: Vec<PhoneNumber> = by_number.iter().map(|(p, _)| p.clone()).collect();
         let mut found = self.store.get_consents(&firm.firm_id, &phones).await?;
-        let mut groups: Vec<Vec<Lane>> = Vec::new();
-        let mut lanes = by_number.into_iter().map(|(phone, indices)| Lane {
+        let lanes = by_number.into_iter().map(|(phone, indices)| Lane {
             known: KnownRecord::Seen(found.remove(&phone)),
             phone,
             indices,
             first: None,
         });
-        loop {
-            let group: Vec<Lane> = lanes.by_ref().take(CLAIMS_PER_WRITE).collect();
-            if group.is_empty() {
-                break;
-            }
-            groups.push(group);
-        }
-        let lanes = stream::iter(groups)
+        let lanes = stream::iter(in_groups(lanes, CLAIMS_PER_WRITE))
             .map(|group| self.claim_first_messages(firm, requests, group))
             .buffered(CLAIMS_AHEAD)
             .flat_map(stream::iter)
@@ -226,12 +218,7 @@ impl SendGate {
     /// that failed otherwise is logged: the messages went (or failed) as the results say, and
     /// the trail keeps their claims.
     async fn write_outcomes(&self, firm: &Firm, unwritten: Vec<Unwritten>) {
-        let mut groups: Vec<Vec<Unwritten>> = Vec::new();
-        let mut unwritten = unwritten.into_iter().peekable();
-        while unwritten.peek().is_some() {
-            groups.push(unwritten.by_ref().take(OUTCOMES_PER_WRITE).collect());
-        }
-        stream::iter(groups)
+        stream::iter(in_groups(unwritten, OUTCOMES_PER_WRITE))
             .for_each_concurrent(BATCH_CONCURRENCY, |group| self.write_group(firm, group))
             .await;
     }
@@ -280,4 +267,14 @@ impl SendGate {
             }
         }
     }
+}
+
+/// `items` in order, in groups of `size` (the last one smaller).
+fn in_groups<T>(items: impl IntoIterator<Item = T>, size: usize) -> Vec<Vec<T>> {
+    let mut items = items.into_iter().peekable();
+    let mut groups = Vec::new();
+    while items.peek().is_some() {
+        groups.push(items.by_ref().take(size.max(1)).collect());
+    }
+    groups
 }
