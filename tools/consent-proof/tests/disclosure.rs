@@ -320,40 +320,39 @@ fn a_v1_link_is_withheld_from_the_proof_which_still_verifies_with_a_note() {
     assert_eq!((code, out.trim()), (0, "valid"), "{out}");
 }
 
+/// Both verifiers refuse `proof` (written as `name`); the binary's report names each of `said`.
+fn refused_by_both(name: &str, proof: &Value, said: &[&str]) {
+    let path = file(name, &proof.to_string());
+    let (code, out, _) = verify(&path, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(said.iter().all(|s| out.contains(s)), "{out}");
+    let (code, out) = python_verifies(name, proof);
+    assert_eq!(code, 1, "{out}");
+}
+
 #[test]
 fn withholding_anything_but_a_legacy_link_or_relinking_around_it_is_refused() {
     let link = "https://confirm.example/confirm/v1.k1.eyJmIjoxfQ.c2ln";
     // The firm's message marked withheld: its hash would go unchecked.
     let mut proof = proof_with_a_v1_link(link);
     proof["events"][1]["withheld"] = json!("legacy_confirmation_link");
-    let path = file("withheld-message.json", &proof.to_string());
-    let (code, out, _) = verify(&path, &[]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("event 2 (") && out.contains("marked withheld"),
-        "{out}"
+    refused_by_both(
+        "withheld-message.json",
+        &proof,
+        &["event 2 (", "marked withheld"],
     );
-    let (code, out) = python_verifies("withheld-message.json", &proof);
-    assert_eq!(code, 1, "{out}");
 
     // Another reason on the email itself.
     let mut proof = proof_with_a_v1_link(link);
     proof["events"][0]["withheld"] = json!("inconvenient");
-    let path = file("withheld-reason.json", &proof.to_string());
-    let (code, out, _) = verify(&path, &[]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("event 1 (") && out.contains("marked withheld"),
-        "{out}"
+    refused_by_both(
+        "withheld-reason.json",
+        &proof,
+        &["event 1 (", "marked withheld"],
     );
 
     // The withheld event's stored hash swapped: the next event no longer links to it.
     let mut proof = proof_with_a_v1_link(link);
     proof["events"][0]["hash"] = json!("0".repeat(64));
-    let path = file("withheld-relinked.json", &proof.to_string());
-    let (code, out, _) = verify(&path, &[]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("event 2 ("), "{out}");
-    let (code, out) = python_verifies("withheld-relinked.json", &proof);
-    assert_eq!(code, 1, "{out}");
+    refused_by_both("withheld-relinked.json", &proof, &["event 2 ("]);
 }
