@@ -6,7 +6,7 @@
 //! | firm audit event     | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | contact              | `FIRM#<firm_id>`              | `CONTACT#<contact>`  | `doc`, `phone`                                                      |
 //! | number route         | `NUMBER#<e164>`               | `ROUTE`              | `firm_id`                                                           |
-//! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `status`, `audit_head`, `gsi2pk` = `CONSENTS#<firm_id>`, `gsi2sk` = `<status>#<e164>` |
+//! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `audit_head`, `gsi2pk` = `CONSENTS#<firm_id>`, `gsi2sk` = `<status>#<e164>` |
 //! | consent audit event  | `CONSENT#<firm_id>#<e164>`    | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | inbound marker       | `INBOUND#<firm_id>#<msg_id>`  | `INBOUND`            | `ttl` (30 days)                                                     |
 //! | idempotency record   | `IDEM#<key>`                  | `IDEM`               | `payload_hash`, `in_progress_until`, `response`, `expires_at`, `ttl` |
@@ -14,7 +14,10 @@
 //! | feed event           | `FEED#<firm_id>`              | `<ulid>`             | `doc`, `type`                                                       |
 //!
 //! - `doc` is the item's model type as JSON (the model types are serde types); attributes that
-//!   conditions or queries use are native attributes beside it.
+//!   conditions or queries use are native attributes beside it. A consent record's `doc` is its
+//!   compact stored form (`StoredRecord`): what the key and those attributes already hold is
+//!   left out (its status is the start of `gsi2sk`), so the item stays under 1 KB. Items
+//!   written before that form also have a `status` attribute, which reads ignore.
 //! - A firm's template overrides are part of its `doc` (`templates`), one per template and
 //!   language, keyed as every store keys them (`TemplateKey::stored`): the bare name for English
 //!   (`sms_help`, as stored before languages, so those read unchanged) and `<name>#<language>`
@@ -70,8 +73,6 @@ pub const TTL: &str = "ttl";
 pub const FIRM_ID: &str = "firm_id";
 /// An audit event's type name (for people reading the table).
 pub const TYPE: &str = "type";
-/// A consent record's status (for people reading the table).
-pub const STATUS: &str = "status";
 /// A consent record's chain head (the hash of its newest event), which writes over the record
 /// are conditioned on together with the version.
 pub const AUDIT_HEAD: &str = "audit_head";
@@ -154,6 +155,15 @@ pub fn consent_partition(firm_id: &str, phone: &PhoneNumber) -> String {
     format!("CONSENT#{firm_id}#{}", phone.as_str())
 }
 
+/// The number a consent partition of `firm_id` is for.
+pub fn consent_phone(firm_id: &str, partition: &str) -> Option<PhoneNumber> {
+    let phone = partition
+        .strip_prefix("CONSENT#")?
+        .strip_prefix(firm_id)?
+        .strip_prefix('#')?;
+    PhoneNumber::from_stored(phone.to_string()).ok()
+}
+
 /// The consent record.
 pub fn consent(firm_id: &str, phone: &PhoneNumber) -> Key {
     Key::new(consent_partition(firm_id, phone), "RECORD")
@@ -170,6 +180,11 @@ pub const FIRMS_PARTITION: &str = "FIRMS";
 /// A consent record's `gsi2sk`: its place in the firm's listing, `<status>#<e164>`.
 pub fn consent_list_key(position: &ConsentListPosition) -> String {
     position.sort_key()
+}
+
+/// The status a record's `gsi2sk` names.
+pub fn listed_status(list_key: &str) -> Option<ConsentStatus> {
+    ConsentStatus::parse(list_key.split_once('#')?.0)
 }
 
 /// The start of every `gsi2sk` of the records in `status`.

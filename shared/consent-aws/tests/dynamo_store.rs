@@ -66,7 +66,7 @@ fn record(firm: &str, phone: &PhoneNumber, version: u64, status: ConsentStatus) 
         opt_in_email: Delivery::NotSent,
         opt_out_confirmation_sent: false,
         recent_inbound_ids: Vec::new(),
-        recent_sends: Vec::new(),
+        recent_sends: Default::default(),
         time_zone: None,
         audit_head: None,
         state: None,

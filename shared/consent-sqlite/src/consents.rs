@@ -8,9 +8,10 @@ use consent::evidence::audit::AuditEvent;
 use consent::model::contact::Contact;
 use consent::model::feed::{self, FeedEvent};
 use consent::model::phone::PhoneNumber;
-use consent::model::record::{ConsentRecord, ConsentStatus};
+use consent::model::record::{ConsentRecord, ConsentStatus, RecordColumns, StoredRecord};
 use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::types::Type;
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::codec::{from_doc, micros, to_doc};
 use crate::database::SqliteStore;
@@ -33,7 +34,10 @@ impl EncodedWrite {
     fn new(write: ConsentWrite) -> Result<Self, StoreError> {
         let doc = |value: Option<Result<String, StoreError>>| value.transpose();
         Ok(Self {
-            record: doc(write.record.as_ref().map(|r| to_doc(OPERATION, r)))?,
+            record: doc(write
+                .record
+                .as_ref()
+                .map(|r| to_doc(OPERATION, &StoredRecord::of(r))))?,
             events: write
                 .events
                 .iter()
@@ -46,6 +50,29 @@ impl EncodedWrite {
     }
 }
 
+/// One record by its key, in the columns [`record_of_row`] reads.
+const SELECT_RECORD: &str = "SELECT firm_id, phone, version, status, audit_head, doc
+                             FROM consents WHERE firm_id = ?1 AND phone = ?2";
+
+/// A record from its row: `firm_id, phone, version, status, audit_head, doc`.
+fn record_of_row(row: &Row<'_>) -> rusqlite::Result<ConsentRecord> {
+    let unreadable = |column: usize, error: String| {
+        rusqlite::Error::FromSqlConversionFailure(column, Type::Text, error.into())
+    };
+    let phone: String = row.get(1)?;
+    let status: String = row.get(3)?;
+    let columns = RecordColumns {
+        firm_id: row.get(0)?,
+        phone: PhoneNumber::from_stored(phone).map_err(|e| unreadable(1, e.to_string()))?,
+        version: row.get(2)?,
+        status: ConsentStatus::parse(&status)
+            .ok_or_else(|| unreadable(3, format!("no status {status:?}")))?,
+        audit_head: row.get(4)?,
+    };
+    let stored: StoredRecord = from_doc(5, &row.get::<_, String>(5)?)?;
+    Ok(stored.into_record(columns))
+}
+
 #[async_trait]
 impl ConsentStore for SqliteStore {
     async fn get_consent(
@@ -54,10 +81,8 @@ impl ConsentStore for SqliteStore {
         phone: &PhoneNumber,
     ) -> Result<Option<ConsentRecord>, StoreError> {
         self.db.read("get_consent", |tx| {
-            tx.prepare_cached("SELECT doc FROM consents WHERE firm_id = ?1 AND phone = ?2")?
-                .query_row([firm_id, phone.as_str()], |row| {
-                    from_doc(0, &row.get::<_, String>(0)?)
-                })
+            tx.prepare_cached(SELECT_RECORD)?
+                .query_row([firm_id, phone.as_str()], record_of_row)
                 .optional()
         })
     }
@@ -68,14 +93,11 @@ impl ConsentStore for SqliteStore {
         phones: &[PhoneNumber],
     ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
         self.db.read("get_consents", |tx| {
-            let mut select =
-                tx.prepare_cached("SELECT doc FROM consents WHERE firm_id = ?1 AND phone = ?2")?;
+            let mut select = tx.prepare_cached(SELECT_RECORD)?;
             let mut found = HashMap::with_capacity(phones.len());
             for phone in phones {
                 let record: Option<ConsentRecord> = select
-                    .query_row([firm_id, phone.as_str()], |row| {
-                        from_doc(0, &row.get::<_, String>(0)?)
-                    })
+                    .query_row([firm_id, phone.as_str()], record_of_row)
                     .optional()?;
                 if let Some(record) = record {
                     found.insert(phone.clone(), record);
@@ -168,7 +190,8 @@ impl ConsentStore for SqliteStore {
     ) -> Result<Vec<ConsentRecord>, StoreError> {
         // (status, phone) order is `<status>#<phone>` text order (ConsentListPosition says why);
         // the index consents_by_status serves each filter and the order.
-        const SELECT: &str = "SELECT doc FROM consents WHERE firm_id = :firm";
+        const SELECT: &str = "SELECT firm_id, phone, version, status, audit_head, doc
+                              FROM consents WHERE firm_id = :firm";
         const ORDER: &str = " ORDER BY status, phone LIMIT :limit";
         let filter = match (status.is_some(), after.is_some()) {
             (false, false) => "",
@@ -194,11 +217,7 @@ impl ConsentStore for SqliteStore {
                 bound.push((":after_status", &after_status));
                 bound.push((":after_phone", &after_phone));
             }
-            select
-                .query_map(bound.as_slice(), |row| {
-                    from_doc(0, &row.get::<_, String>(0)?)
-                })?
-                .collect()
+            select.query_map(bound.as_slice(), record_of_row)?.collect()
         })
     }
 }

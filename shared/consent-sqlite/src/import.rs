@@ -3,6 +3,7 @@
 //! finished one is never repeated.
 
 use consent::adapters::memory::StoreState;
+use consent::model::record::StoredRecord;
 use consent::ports::StoreError;
 use rusqlite::{OptionalExtension, params};
 
@@ -105,7 +106,7 @@ fn write_state(
                 record.version,
                 record.status.as_str(),
                 record.audit_head,
-                to_doc(OPERATION, record)?
+                to_doc(OPERATION, &StoredRecord::of(record))?
             ],
         )
         .map_err(sql)?;

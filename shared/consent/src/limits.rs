@@ -35,7 +35,11 @@ pub const DEFAULT_FEED_PAGE: usize = 100;
 
 /// Most CRM contact ids a consent record remembers for its number (the feed's `contact_ids`);
 /// past it the oldest is forgotten, so a record stays small.
-pub const MAX_CONTACT_IDS: usize = 20;
+pub const MAX_CONTACT_IDS: usize = 10;
+
+/// Most bytes of CRM contact ids a consent record remembers together (the newest is kept
+/// whatever its length), so the record stays under 1 KB (DESIGN §5).
+pub const CONTACT_IDS_BYTES: usize = 64;
 
 /// How long after a revocation's receipt its one opt-out confirmation may still go out (the
 /// FCC allows that one text within five minutes: 47 CFR 64.1200(a)(12)).

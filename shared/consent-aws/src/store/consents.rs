@@ -11,12 +11,15 @@ use consent::evidence::audit::AuditEvent;
 use consent::model::contact::Contact;
 use consent::model::feed::FeedEvent;
 use consent::model::phone::PhoneNumber;
-use consent::model::record::{ConsentRecord, ConsentStatus};
+use consent::model::record::{ConsentRecord, ConsentStatus, RecordColumns, StoredRecord};
 use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError};
 
 use super::conditions::{Condition, Conflict};
 use super::deferred::deferred_item;
-use super::items::{backend, doc_item, key_item, n, n_u64, parse_doc, s, string_attr};
+use super::items::{
+    ItemError, backend, doc_item, item_error, key_item, n, n_u64, optional_number, parse_doc, s,
+    string_attr,
+};
 use super::limits::BATCH_GET_KEYS;
 use super::{DynamoStore, Item};
 use crate::keys::{self, Key};
@@ -98,7 +101,7 @@ impl ConsentStore for DynamoStore {
         const OP: &str = "get_consent";
         self.get_item(OP, &keys::consent(firm_id, phone))
             .await?
-            .map(|item| parse_doc(OP, "consent", &item))
+            .map(|item| parse_record(OP, firm_id, &item))
             .transpose()
     }
 
@@ -126,7 +129,7 @@ impl ConsentStore for DynamoStore {
                 .collect();
             for item in self.batch_get(OP, keys).await? {
                 let pk = string_attr(OP, "consent", &item, keys::PK)?;
-                let record: ConsentRecord = parse_doc(OP, "consent", &item)?;
+                let record = parse_record(OP, firm_id, &item)?;
                 if let Some(phone) = by_pk.get(&pk) {
                     found.insert(phone.clone(), record);
                 }
@@ -282,7 +285,7 @@ impl ConsentStore for DynamoStore {
                 if after.as_ref().is_some_and(|after| &key <= after) {
                     continue;
                 }
-                records.push(parse_doc(OP, "consent", &item)?);
+                records.push(parse_record(OP, firm_id, &item)?);
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -302,9 +305,8 @@ fn record_item(
     firm_id: &str,
     record: &ConsentRecord,
 ) -> Result<Item, StoreError> {
-    let mut item = doc_item(operation, key, record)?;
+    let mut item = doc_item(operation, key, &StoredRecord::of(record))?;
     item.insert(keys::VERSION.into(), n_u64(record.version));
-    item.insert(keys::STATUS.into(), s(record.status.as_str()));
     if let Some(head) = &record.audit_head {
         item.insert(keys::AUDIT_HEAD.into(), s(head));
     }
@@ -314,4 +316,125 @@ fn record_item(
         s(keys::consent_list_key(&ConsentListPosition::of(record))),
     );
     Ok(item)
+}
+
+/// A consent record from its item: the `doc` and the attributes beside it (the number from the
+/// key).
+fn parse_record(
+    operation: &'static str,
+    firm_id: &str,
+    item: &Item,
+) -> Result<ConsentRecord, StoreError> {
+    const KIND: &str = "consent";
+    let missing = |attribute| {
+        item_error(
+            operation,
+            ItemError::MissingAttribute {
+                kind: KIND,
+                attribute,
+            },
+        )
+    };
+    let pk = string_attr(operation, KIND, item, keys::PK)?;
+    let list_key = string_attr(operation, KIND, item, keys::GSI2SK)?;
+    let audit_head = match item.get(keys::AUDIT_HEAD) {
+        None => None,
+        Some(_) => Some(string_attr(operation, KIND, item, keys::AUDIT_HEAD)?),
+    };
+    let columns = RecordColumns {
+        firm_id: firm_id.to_string(),
+        phone: keys::consent_phone(firm_id, &pk).ok_or_else(|| missing(keys::PK))?,
+        version: optional_number(operation, KIND, item, keys::VERSION)?
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| missing(keys::VERSION))?,
+        status: keys::listed_status(&list_key).ok_or_else(|| missing(keys::GSI2SK))?,
+        audit_head,
+    };
+    let stored: StoredRecord = parse_doc(operation, KIND, item)?;
+    Ok(stored.into_record(columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use chrono::{DateTime, TimeDelta, Utc};
+    use consent::limits::{CONTACT_IDS_BYTES, MAX_CONTACT_IDS};
+    use consent::model::firm::MAX_FIRM_ID_LEN;
+    use consent::model::language::Language;
+    use consent::model::record::{ConsentBasis, Delivery};
+
+    use super::*;
+
+    /// DynamoDB's size of an item: each attribute's name and value, a number by its digits.
+    fn item_size(item: &Item) -> usize {
+        item.iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(text) => text.len(),
+                        AttributeValue::N(digits) => digits.len() / 2 + 1,
+                        other => panic!("an attribute this test does not size: {other:?}"),
+                    }
+            })
+            .sum()
+    }
+
+    /// A record as large as its fields allow, after days of a message every quarter of an hour
+    /// (every hour of the day counted, none forgotten for the highest cap), many replies and
+    /// many CRM contacts (their ids as long as the record keeps together).
+    fn largest_record() -> ConsentRecord {
+        let at: DateTime<Utc> = "2026-12-06T15:04:05.123456789Z"
+            .parse()
+            .expect("an instant");
+        let mut record = ConsentRecord {
+            firm_id: "F".repeat(MAX_FIRM_ID_LEN),
+            phone: PhoneNumber::from_stored("+123456789012345".into()).expect("E.164-shaped"),
+            status: ConsentStatus::OptedOut,
+            basis: ConsentBasis::EmailConfirmation,
+            version: 1_000_000_000,
+            created_at: at,
+            status_changed_at: at,
+            updated_at: at,
+            opt_in_sms: Delivery::Sent {
+                provider_message_id: "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
+                at,
+            },
+            opt_in_email: Delivery::Sent {
+                provider_message_id: "0100018c2f3e0f2a-3b1c9e5d-6f7a-4b8c-9d0e-1f2a3b4c5d6e-000000"
+                    .into(),
+                at,
+            },
+            opt_out_confirmation_sent: true,
+            recent_inbound_ids: Vec::new(),
+            recent_sends: Default::default(),
+            time_zone: Some("America/Argentina/ComodRivadavia".into()),
+            audit_head: Some("ab".repeat(32)),
+            state: Some("TX".into()),
+            language: Language::Es,
+            contact_ids: Vec::new(),
+        };
+        for quarter in 0..3 * 24 * 4 {
+            let sent = at - TimeDelta::minutes(15 * (3 * 24 * 4 - quarter));
+            record.count_send(sent, quarter % 7 == 0);
+            record.remember_inbound(&format!("{quarter:08}-2c1e-4f55-9c9e-0d2b1e6f7a11"));
+        }
+        // As many as the record keeps, each as long as that many can be within the bytes.
+        let longest = CONTACT_IDS_BYTES / MAX_CONTACT_IDS;
+        for i in 0..2 * MAX_CONTACT_IDS {
+            record.remember_contact(&format!("{i:0longest$}"));
+        }
+        assert_eq!(record.contact_ids.len(), MAX_CONTACT_IDS);
+        record
+    }
+
+    #[test]
+    fn a_consent_record_item_stays_under_one_kilobyte_whatever_its_history() {
+        let record = largest_record();
+        let key = keys::consent(&record.firm_id, &record.phone);
+        let item = record_item("test", &key, &record.firm_id, &record).expect("an item");
+        let size = item_size(&item);
+        assert!(size <= 1024, "{size} bytes: {item:?}");
+        let read = parse_record("test", &record.firm_id, &item).expect("read back");
+        assert_eq!(read, record);
+    }
 }

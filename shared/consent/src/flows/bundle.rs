@@ -12,7 +12,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 
-use super::export::parse_status;
 use super::{FlowError, Services};
 use crate::evidence::proof::{
     BUNDLE_FORMAT, BundleManifest, FirmChain, ManifestEntry, ProofSigner,
@@ -82,7 +81,7 @@ impl Services {
     ) -> Result<AuditBundle, FlowError> {
         let status = match status {
             None => None,
-            Some(text) => Some(parse_status(text).ok_or_else(|| {
+            Some(text) => Some(ConsentStatus::parse(text).ok_or_else(|| {
                 FlowError::field("status", "must be opted_in, opted_out or pending")
             })?),
         };

@@ -59,7 +59,7 @@ impl Services {
     ) -> Result<ExportPage, FlowError> {
         let status = match query.status.as_deref() {
             None => None,
-            Some(text) => Some(parse_status(text).ok_or_else(|| {
+            Some(text) => Some(ConsentStatus::parse(text).ok_or_else(|| {
                 FlowError::field("status", "must be opted_in, opted_out or pending")
             })?),
         };
@@ -110,17 +110,6 @@ impl Services {
     }
 }
 
-/// A status by its wire name.
-pub fn parse_status(text: &str) -> Option<ConsentStatus> {
-    [
-        ConsentStatus::OptedIn,
-        ConsentStatus::OptedOut,
-        ConsentStatus::Pending,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
-}
-
 /// The filter's name in a cursor (`*`: every status).
 fn filter_name(filter: Option<ConsentStatus>) -> &'static str {
     filter.map_or("*", ConsentStatus::as_str)
@@ -154,7 +143,7 @@ fn decode_cursor(cursor: &str, filter: Option<ConsentStatus>) -> Option<ConsentL
     if name != filter_name(filter) {
         return None;
     }
-    let status = parse_status(status)?;
+    let status = ConsentStatus::parse(status)?;
     if filter.is_some_and(|f| f != status) {
         return None;
     }

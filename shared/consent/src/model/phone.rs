@@ -136,13 +136,20 @@ impl Serialize for PhoneNumber {
 /// cost more than the rest of reading a consent record.
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+        Self::from_stored(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PhoneNumber {
+    /// A number this service stored (a key, a column), read back as its deserializer reads
+    /// one: only its E.164 shape is checked.
+    pub fn from_stored(text: String) -> Result<Self, PhoneError> {
         if is_e164_shaped(&text) {
             Ok(Self(text))
         } else {
-            Err(serde::de::Error::custom(PhoneError::Unparseable(
+            Err(PhoneError::Unparseable(
                 text.chars().take(MAX_INPUT_LEN).collect(),
-            )))
+            ))
         }
     }
 }

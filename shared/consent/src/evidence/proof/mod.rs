@@ -60,7 +60,7 @@ mod tests {
             opt_in_email: Delivery::NotSent,
             opt_out_confirmation_sent: false,
             recent_inbound_ids: Vec::new(),
-            recent_sends: Vec::new(),
+            recent_sends: Default::default(),
             time_zone: None,
             audit_head: head,
             state: None,

@@ -3,9 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::caps::{CAP_WINDOW, MAX_DAILY_CAP, STATUTORY_DAILY_CAP};
 use crate::model::language::Language;
 use crate::model::phone::PhoneNumber;
+
+mod send_history;
+mod stored;
+mod stored_time;
+
+pub use send_history::{EXACT_SENDS, RecentSend, SendHistory};
+pub use stored::{RecordColumns, StoredRecord};
 
 /// Where a number stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,6 +34,13 @@ impl ConsentStatus {
             Self::OptedIn => "opted_in",
             Self::OptedOut => "opted_out",
         }
+    }
+
+    /// The status a wire name stands for.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Pending, Self::OptedIn, Self::OptedOut]
+            .into_iter()
+            .find(|status| status.as_str() == name)
     }
 }
 
@@ -97,7 +110,9 @@ impl StaffChannel {
     }
 }
 
-/// The state of one delivery of the opt-in request on one channel.
+/// The state of one delivery of the opt-in request on one channel. Stored only (the API shows
+/// the record's view), so its stored form is compact: instants in nanoseconds, the provider's id
+/// as `id` (both read in their earlier form too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Delivery {
@@ -107,19 +122,23 @@ pub enum Delivery {
     /// Held back until the recipient's window opens.
     Deferred {
         /// When it may go out.
+        #[serde(with = "stored_time")]
         not_before: DateTime<Utc>,
     },
     /// Handed to the provider.
     Sent {
         /// The provider's id for it.
+        #[serde(rename = "id", alias = "provider_message_id")]
         provider_message_id: String,
         /// When it was handed over.
+        #[serde(with = "stored_time")]
         at: DateTime<Utc>,
     },
     /// Claimed for sending: the provider has it or is about to. Counts as done, so no second
     /// request can go out even if the process dies before the provider's id is stored.
     Claimed {
         /// When it was claimed.
+        #[serde(with = "stored_time")]
         at: DateTime<Utc>,
     },
     /// Not sent and never will be (no address, or the gate refused it).
@@ -127,6 +146,11 @@ pub enum Delivery {
 }
 
 impl Delivery {
+    /// Whether nothing was attempted yet.
+    pub fn is_not_sent(&self) -> bool {
+        matches!(self, Self::NotSent)
+    }
+
     /// Whether this delivery is finished (sent or skipped for good).
     pub fn is_done(&self) -> bool {
         matches!(
@@ -136,17 +160,9 @@ impl Delivery {
     }
 }
 
-/// A firm message counted toward frequency caps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecentSend {
-    /// When it was allowed.
-    pub at: DateTime<Utc>,
-    /// Whether it was marketing (the statutory caps count only those).
-    pub marketing: bool,
-}
-
-/// How many inbound message ids a record remembers for de-duplication within the record itself.
-pub const RECENT_INBOUND_IDS: usize = 32;
+/// How many inbound message ids a record remembers for de-duplication within the record itself
+/// (each store also keeps a marker per inbound id for 30 days).
+pub const RECENT_INBOUND_IDS: usize = 4;
 
 /// The consent of one phone number at one firm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,13 +193,14 @@ pub struct ConsentRecord {
     /// Whether the one opt-out confirmation of the current opt-out has gone out.
     #[serde(default)]
     pub opt_out_confirmation_sent: bool,
-    /// The most recent inbound message ids applied, newest last.
+    /// The digests of the most recent inbound message ids applied, newest last (records
+    /// written before digests hold the ids themselves).
     #[serde(default)]
     pub recent_inbound_ids: Vec<String>,
     /// The firm messages of the last 24 hours, for frequency caps (replies and the one opt-in
     /// request are not counted).
     #[serde(default)]
-    pub recent_sends: Vec<RecentSend>,
+    pub recent_sends: SendHistory,
     /// The recipient's own time zone (IANA), when the CRM gave one.
     #[serde(default)]
     pub time_zone: Option<String>,
@@ -199,7 +216,8 @@ pub struct ConsentRecord {
     #[serde(default)]
     pub language: Language,
     /// The CRM's contacts on this number, oldest first (the feed's `contact_ids`); at most
-    /// [`MAX_CONTACT_IDS`](crate::limits::MAX_CONTACT_IDS).
+    /// [`MAX_CONTACT_IDS`](crate::limits::MAX_CONTACT_IDS) of them and
+    /// [`CONTACT_IDS_BYTES`](crate::limits::CONTACT_IDS_BYTES) together.
     #[serde(default)]
     pub contact_ids: Vec<String>,
 }
@@ -214,29 +232,40 @@ impl ConsentRecord {
         next
     }
 
-    /// Remembers a CRM contact on this number, forgetting the oldest past the limit.
+    /// Remembers a CRM contact on this number, forgetting the oldest past the limits (the
+    /// newest is kept whatever its length).
     pub fn remember_contact(&mut self, contact_id: &str) {
         if self.contact_ids.iter().any(|id| id == contact_id) {
             return;
         }
         self.contact_ids.push(contact_id.to_string());
-        let excess = self
+        let mut bytes = 0;
+        let kept = self
             .contact_ids
-            .len()
-            .saturating_sub(crate::limits::MAX_CONTACT_IDS);
+            .iter()
+            .rev()
+            .take(crate::limits::MAX_CONTACT_IDS)
+            .take_while(|id| {
+                bytes += id.len();
+                bytes == id.len() || bytes <= crate::limits::CONTACT_IDS_BYTES
+            })
+            .count();
+        let excess = self.contact_ids.len() - kept;
         self.contact_ids.drain(..excess);
     }
 
     /// Whether an inbound message with this id was already applied.
     pub fn has_applied(&self, inbound_message_id: &str) -> bool {
+        let digest = inbound_digest(inbound_message_id);
         self.recent_inbound_ids
             .iter()
-            .any(|id| id == inbound_message_id)
+            .any(|id| *id == digest || id == inbound_message_id)
     }
 
     /// Remembers an applied inbound message id, forgetting the oldest past the limit.
     pub fn remember_inbound(&mut self, inbound_message_id: &str) {
-        self.recent_inbound_ids.push(inbound_message_id.to_string());
+        self.recent_inbound_ids
+            .push(inbound_digest(inbound_message_id));
         let excess = self
             .recent_inbound_ids
             .len()
@@ -246,78 +275,29 @@ impl ConsentRecord {
 
     /// Firm messages sent in the 24 hours before `now` (marketing ones only, if asked).
     pub fn sends_within_day(&self, now: DateTime<Utc>, marketing_only: bool) -> usize {
-        self.counted_sends(now, marketing_only).count()
+        self.recent_sends.within_day(now, marketing_only)
     }
 
-    /// When a cap of `cap` firm messages a day (marketing ones only, if asked) has room again
-    /// for one more, if it has none at `now`: the moment the `cap`-th newest counted send
-    /// leaves the day. `None` when there is room at `now`. A cap of 0 never has room.
+    /// When a cap of `cap` firm messages a day has room again for one more, if it has none at
+    /// `now` ([`SendHistory::cap_frees_at`]).
     pub fn cap_frees_at(
         &self,
         now: DateTime<Utc>,
         cap: usize,
         marketing_only: bool,
     ) -> Option<DateTime<Utc>> {
-        let mut times: Vec<DateTime<Utc>> = self
-            .counted_sends(now, marketing_only)
-            .map(|s| s.at)
-            .collect();
-        if times.len() < cap {
-            return None;
-        }
-        times.sort_unstable_by(|a, b| b.cmp(a));
-        // Older sends leave the day first, so once the `cap`-th newest has gone, fewer than
-        // `cap` are left; the record keeps at least that many of the newest (`count_send`).
-        match cap.checked_sub(1).and_then(|i| times.get(i)) {
-            Some(at) => Some(*at + CAP_WINDOW),
-            None => Some(DateTime::<Utc>::MAX_UTC),
-        }
-    }
-
-    /// The firm messages counted toward caps at `now` (marketing ones only, if asked).
-    fn counted_sends(
-        &self,
-        now: DateTime<Utc>,
-        marketing_only: bool,
-    ) -> impl Iterator<Item = &RecentSend> {
-        let since = now - CAP_WINDOW;
-        self.recent_sends
-            .iter()
-            .filter(move |s| s.at > since && (s.marketing || !marketing_only))
+        self.recent_sends.cap_frees_at(now, cap, marketing_only)
     }
 
     /// Gives back the count of a firm message allowed at `at` that the provider refused: only a
     /// message the provider accepted counts toward a cap.
     pub fn uncount_send(&mut self, at: DateTime<Utc>) {
-        if let Some(index) = self.recent_sends.iter().rposition(|s| s.at == at) {
-            self.recent_sends.remove(index);
-        }
+        self.recent_sends.uncount(at);
     }
 
-    /// Counts a firm message sent at `at`, forgetting those older than a day, and beyond what
-    /// any cap asks about: the newest [`MAX_DAILY_CAP`] sends and the newest
-    /// [`STATUTORY_DAILY_CAP`] marketing sends are kept, so the record stays small however
-    /// much is sent.
+    /// Counts a firm message sent at `at` toward the caps.
     pub fn count_send(&mut self, at: DateTime<Utc>, marketing: bool) {
-        let since = at - CAP_WINDOW;
-        self.recent_sends.retain(|s| s.at > since);
-        self.recent_sends.push(RecentSend { at, marketing });
-        if self.recent_sends.len() <= MAX_DAILY_CAP as usize {
-            return;
-        }
-        let (mut kept, mut marketing_kept) = (0usize, 0usize);
-        let mut keep: Vec<bool> = vec![false; self.recent_sends.len()];
-        for (index, send) in self.recent_sends.iter().enumerate().rev() {
-            let wanted = kept < MAX_DAILY_CAP as usize
-                || (send.marketing && marketing_kept < STATUTORY_DAILY_CAP as usize);
-            if wanted {
-                keep[index] = true;
-                kept += 1;
-                marketing_kept += usize::from(send.marketing);
-            }
-        }
-        let mut flags = keep.into_iter();
-        self.recent_sends.retain(|_| flags.next().unwrap_or(false));
+        self.recent_sends.count(at, marketing);
     }
 
     /// Whether the gate treats this record as consent to text, given the firm's setting.
@@ -328,6 +308,16 @@ impl ConsentRecord {
             _ => false,
         }
     }
+}
+
+/// What a record keeps of an inbound message id: 48 bits of its SHA-256 in base64url, 8
+/// characters whatever the provider's id. A new id matches one of a record's few by chance
+/// about once in 10^13 messages, and the store's marker per id stands behind it anyway.
+fn inbound_digest(inbound_message_id: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    let hash = Sha256::digest(inbound_message_id.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&hash[..6])
 }
 
 #[cfg(test)]
@@ -356,26 +346,40 @@ mod tests {
     }
 
     #[test]
-    fn a_record_remembers_only_the_sends_a_cap_can_ask_about() {
+    fn a_record_remembers_its_newest_contacts_within_the_byte_limit() {
+        use crate::limits::{CONTACT_IDS_BYTES, MAX_CONTACT_IDS};
         let mut record = record();
-        let start: DateTime<Utc> = "2026-12-01T15:00:00Z".parse().expect("an instant");
-        // Three marketing sends, then a runaway of transactional ones within the same day.
-        for i in 0..3 {
-            record.count_send(start + chrono::Duration::seconds(i), true);
+        for i in 0..(MAX_CONTACT_IDS + 5) {
+            record.remember_contact(&format!("c-{i}"));
         }
-        for i in 3..5_000 {
-            record.count_send(start + chrono::Duration::seconds(i), false);
-        }
-        let now = start + chrono::Duration::seconds(5_000);
+        assert_eq!(record.contact_ids.len(), MAX_CONTACT_IDS);
         assert_eq!(
-            record.recent_sends.len(),
-            MAX_DAILY_CAP as usize + STATUTORY_DAILY_CAP as usize
+            record.contact_ids.last().map(String::as_str),
+            Some(format!("c-{}", MAX_CONTACT_IDS + 4).as_str())
         );
-        // Every cap still answers as if all were kept: the firm's highest cap is reached and
-        // the marketing sends are all counted.
-        assert!(record.sends_within_day(now, false) >= MAX_DAILY_CAP as usize);
-        assert_eq!(record.sends_within_day(now, true), 3);
-        // Oldest first, still.
-        assert!(record.recent_sends.windows(2).all(|w| w[0].at <= w[1].at));
+        let long = "x".repeat(CONTACT_IDS_BYTES / 2);
+        record.remember_contact(&format!("a{long}"));
+        record.remember_contact(&format!("b{long}"));
+        assert_eq!(record.contact_ids, vec![format!("b{long}")]);
+        let longest = "y".repeat(CONTACT_IDS_BYTES * 2);
+        record.remember_contact(&longest);
+        assert_eq!(
+            record.contact_ids,
+            vec![longest],
+            "the newest is kept whatever its length"
+        );
+    }
+
+    #[test]
+    fn a_record_remembers_inbound_ids_by_digest_and_reads_ids_kept_before() {
+        let mut record = record();
+        let id = "4b1f6f4a-2c1e-4f55-9c9e-0d2b1e6f7a11";
+        record.remember_inbound(id);
+        assert!(record.has_applied(id));
+        assert!(!record.has_applied("another"));
+        assert_eq!(record.recent_inbound_ids[0].len(), 8);
+        assert_ne!(record.recent_inbound_ids[0], id);
+        record.recent_inbound_ids = vec![id.to_string()];
+        assert!(record.has_applied(id), "an id kept whole before digests");
     }
 }
