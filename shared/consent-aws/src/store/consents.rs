@@ -437,4 +437,35 @@ mod tests {
         let read = parse_record("test", &record.firm_id, &item).expect("read back");
         assert_eq!(read, record);
     }
+
+    #[test]
+    fn a_record_item_written_before_the_compact_form_reads_the_same() {
+        let at = "2026-12-06T15:04:05.123456789Z";
+        let doc = serde_json::json!({
+            "firm_id": "ruiz-park", "phone": "+14155550134", "status": "opted_in",
+            "basis": "sms_reply", "version": 4, "created_at": at, "status_changed_at": at,
+            "updated_at": at, "audit_head": "ab".repeat(32),
+            "opt_in_sms": {"state": "sent", "provider_message_id": "m-1", "at": at},
+            "opt_in_email": {"state": "not_sent"}, "opt_out_confirmation_sent": false,
+            "recent_inbound_ids": ["4b1f6f4a-2c1e-4f55-9c9e-0d2b1e6f7a11"],
+            "recent_sends": [{"at": at, "marketing": true}], "time_zone": null,
+            "language": "en", "contact_ids": ["crm-1001"],
+        });
+        let record: ConsentRecord = serde_json::from_value(doc.clone()).expect("the long form");
+        let phone = record.phone.clone();
+        let mut item = key_item(&keys::consent("ruiz-park", &phone));
+        item.insert(keys::DOC.into(), s(doc.to_string()));
+        item.insert(keys::VERSION.into(), n_u64(4));
+        item.insert("status".into(), s("opted_in"));
+        item.insert(keys::AUDIT_HEAD.into(), s("ab".repeat(32)));
+        item.insert(keys::GSI2PK.into(), s(keys::consents_of_firm("ruiz-park")));
+        item.insert(
+            keys::GSI2SK.into(),
+            s(format!("opted_in#{}", phone.as_str())),
+        );
+        let read = parse_record("test", "ruiz-park", &item).expect("read");
+        assert_eq!(read, record);
+        assert!(read.has_applied("4b1f6f4a-2c1e-4f55-9c9e-0d2b1e6f7a11"));
+        assert_eq!(read.sends_within_day(read.updated_at, true), 1);
+    }
 }

@@ -67,7 +67,20 @@ impl PhoneNumber {
         Ok(Self(e164))
     }
 
-    /// Accepts only a string that is already canonical E.164 (used when reading our own store).
+    /// A number this service stored (a key, a column), read back as its deserializer reads
+    /// one: only its E.164 shape is checked.
+    pub fn from_stored(text: String) -> Result<Self, PhoneError> {
+        if is_e164_shaped(&text) {
+            Ok(Self(text))
+        } else {
+            Err(PhoneError::Unparseable(
+                text.chars().take(MAX_INPUT_LEN).collect(),
+            ))
+        }
+    }
+
+    /// Accepts only a string that is already canonical E.164, after the full parse (stores read
+    /// their own numbers with [`Self::from_stored`]).
     pub fn from_e164(input: &str) -> Result<Self, PhoneError> {
         let parsed = Self::parse(input)?;
         if parsed.0 != input {
@@ -137,20 +150,6 @@ impl Serialize for PhoneNumber {
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Self::from_stored(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
-    }
-}
-
-impl PhoneNumber {
-    /// A number this service stored (a key, a column), read back as its deserializer reads
-    /// one: only its E.164 shape is checked.
-    pub fn from_stored(text: String) -> Result<Self, PhoneError> {
-        if is_e164_shaped(&text) {
-            Ok(Self(text))
-        } else {
-            Err(PhoneError::Unparseable(
-                text.chars().take(MAX_INPUT_LEN).collect(),
-            ))
-        }
     }
 }
 
