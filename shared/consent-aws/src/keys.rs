@@ -3,11 +3,11 @@
 //! | item                 | `pk`                          | `sk`                 | other attributes                                                    |
 //! |----------------------|-------------------------------|----------------------|---------------------------------------------------------------------|
 //! | firm                 | `FIRM#<firm_id>`              | `FIRM`               | `doc`, `version`, `gsi2pk` = `FIRMS`, `gsi2sk` = `<firm_id>`        |
-//! | firm audit event     | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
+//! | firm audit events    | `FIRM#<firm_id>`              | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | contact              | `FIRM#<firm_id>`              | `CONTACT#<contact>`  | `doc`, `phone`                                                      |
 //! | number route         | `NUMBER#<e164>`               | `ROUTE`              | `firm_id`                                                           |
 //! | consent record       | `CONSENT#<firm_id>#<e164>`    | `RECORD`             | `doc`, `version`, `audit_head`, `gsi2pk` = `CONSENTS#<firm_id>`, `gsi2sk` = `<status>#<e164>` |
-//! | consent audit event  | `CONSENT#<firm_id>#<e164>`    | `EVT#<ulid>`         | `doc`, `type`                                                       |
+//! | consent audit events | `CONSENT#<firm_id>#<e164>`    | `EVT#<ulid>`         | `doc`, `type`                                                       |
 //! | inbound marker       | `INBOUND#<firm_id>#<msg_id>`  | `INBOUND`            | `ttl` (30 days)                                                     |
 //! | idempotency record   | `IDEM#<key>`                  | `IDEM`               | `payload_hash`, `in_progress_until`, `response`, `expires_at`, `ttl` |
 //! | deferred send        | `DEFERRED#<id>`               | `DEFERRED`           | `doc`, `gsi1pk` = `DUE`, `gsi1sk` = `<not_before>#<id>`             |
@@ -25,7 +25,10 @@
 //!   items of their own.
 //! - Times used in conditions (`in_progress_until`, `expires_at`) are numbers: microseconds since
 //!   the epoch. `ttl` is seconds since the epoch, as DynamoDB's TTL sweeper wants.
-//! - Audit events never get a `ttl`: they are the proof, kept for good.
+//! - Audit events never get a `ttl`: they are the proof, kept for good. The events of one write
+//!   are one item, keyed by the first one's id: `doc` is the event, or the array of the write's
+//!   events in order, and `type` their type names joined by commas (a transaction pays for each
+//!   item by the KB, so one item is cheaper than one per event).
 //! - Firm ids are limited to `[A-Za-z0-9_-]` and numbers are E.164, so `#` separates key parts
 //!   unambiguously.
 //! - Due deferred sends are found through the GSI `gsi1` without a scan: all of them live in the

@@ -17,8 +17,8 @@ use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError
 use super::conditions::{Condition, Conflict};
 use super::deferred::deferred_item;
 use super::items::{
-    ItemError, backend, doc_item, item_error, key_item, n, n_u64, optional_number, parse_doc, s,
-    string_attr,
+    ItemError, backend, doc_item, item_error, key_item, n, n_u64, optional_number, parse_doc,
+    parse_events, s, string_attr,
 };
 use super::limits::BATCH_GET_KEYS;
 use super::{DynamoStore, Item};
@@ -168,8 +168,9 @@ impl ConsentStore for DynamoStore {
         )
         .await?
         .iter()
-        .map(|item| parse_doc(OP, "consent event", item))
-        .collect()
+        .map(|item| parse_events(OP, "consent event", item))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|items| items.into_iter().flatten().collect())
     }
 
     async fn feed(

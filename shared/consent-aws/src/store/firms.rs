@@ -8,7 +8,7 @@ use consent::model::phone::PhoneNumber;
 use consent::ports::{FirmStore, StoreError};
 
 use super::conditions::{Condition, Conflict};
-use super::items::{backend, doc_item, key_item, n_u64, parse_doc, s, string_attr};
+use super::items::{backend, doc_item, key_item, n_u64, parse_doc, parse_events, s, string_attr};
 use super::{DynamoStore, Item};
 use crate::keys;
 
@@ -121,7 +121,8 @@ impl FirmStore for DynamoStore {
         self.query_prefix(OP, &keys::firm_partition(firm_id), keys::EVENT_PREFIX)
             .await?
             .iter()
-            .map(|item| parse_doc(OP, "firm event", item))
-            .collect()
+            .map(|item| parse_events(OP, "firm event", item))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|items| items.into_iter().flatten().collect())
     }
 }

@@ -10,10 +10,11 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use consent::evidence::audit::AuditEvent;
 use consent::ports::StoreError;
 
 use super::Item;
-use super::limits::{BATCH_GET_ATTEMPTS, MAX_TRANSACTION_ITEMS};
+use super::limits::{BATCH_GET_ATTEMPTS, MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS};
 use crate::errors::is_retryable;
 use crate::keys::{self, Key};
 
@@ -38,6 +39,9 @@ pub enum ItemError {
         #[source]
         source: serde_json::Error,
     },
+    /// A document is larger than an item may be (a write's audit events, all in one item).
+    #[error("a {0}-byte document is larger than an item may be ({MAX_ITEM_BYTES} bytes)")]
+    TooLarge(usize),
     /// A write needs more items than one transaction takes.
     #[error("the write needs {0} items; one transaction takes at most {MAX_TRANSACTION_ITEMS}")]
     TooManyItems(usize),
@@ -105,6 +109,9 @@ pub(super) fn doc_item<T: Serialize>(
             },
         )
     })?;
+    if doc.len() > MAX_ITEM_BYTES {
+        return Err(item_error(operation, ItemError::TooLarge(doc.len())));
+    }
     let mut item = key_item(key);
     item.insert(keys::DOC.into(), s(doc));
     Ok(item)
@@ -119,6 +126,22 @@ pub(super) fn parse_doc<T: DeserializeOwned>(
     let doc = string_attr(operation, kind, item, keys::DOC)?;
     serde_json::from_str(&doc)
         .map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))
+}
+
+/// The audit events of an item: one event (an object), or the events of one write in order
+/// (an array).
+pub(super) fn parse_events(
+    operation: &'static str,
+    kind: &'static str,
+    item: &Item,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let doc = string_attr(operation, kind, item, keys::DOC)?;
+    let parsed = if doc.trim_start().starts_with('[') {
+        serde_json::from_str(&doc)
+    } else {
+        serde_json::from_str(&doc).map(|event| vec![event])
+    };
+    parsed.map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))
 }
 
 /// A string attribute the item must have.
