@@ -17,7 +17,8 @@
 //!   conditions or queries use are native attributes beside it. A consent record's `doc` is its
 //!   compact stored form (`StoredRecord`): what the key and those attributes already hold is
 //!   left out (its status is the start of `gsi2sk`), so the item stays under 1 KB. Items
-//!   written before that form also have a `status` attribute, which reads ignore.
+//!   written before that form also have a `status` attribute, read only from an item written
+//!   before `gsi2` existed.
 //! - A firm's template overrides are part of its `doc` (`templates`), one per template and
 //!   language, keyed as every store keys them (`TemplateKey::stored`): the bare name for English
 //!   (`sms_help`, as stored before languages, so those read unchanged) and `<name>#<language>`
@@ -76,6 +77,8 @@ pub const TTL: &str = "ttl";
 pub const FIRM_ID: &str = "firm_id";
 /// An audit event's type name (for people reading the table).
 pub const TYPE: &str = "type";
+/// A consent record's status as items written before `gsi2` held it; read only from those.
+pub const LEGACY_STATUS: &str = "status";
 /// A consent record's chain head (the hash of its newest event), which writes over the record
 /// are conditioned on together with the version.
 pub const AUDIT_HEAD: &str = "audit_head";

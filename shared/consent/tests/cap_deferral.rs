@@ -65,7 +65,7 @@ fn the_cap_frees_when_the_oldest_counted_send_leaves_the_day() {
         "2026-12-01T16:00:00Z",
         "2026-12-01T19:00:00Z",
     ] {
-        r.count_send(t(at), true);
+        r.recent_sends.count(t(at), true);
     }
     let marketing = |r: &ConsentRecord, now| {
         firm_message(r, MessageCategory::Marketing, SendLimits::default(), now)
@@ -101,7 +101,7 @@ fn a_place_that_frees_at_night_waits_for_the_window_too() {
         "2026-12-02T00:40:00Z",
         "2026-12-02T00:50:00Z",
     ] {
-        r.count_send(t(at), true);
+        r.recent_sends.count(t(at), true);
     }
     // Wednesday 07:00 EST (closed, and at the cap): room comes at 19:30, inside the window.
     assert_eq!(
@@ -121,7 +121,7 @@ fn a_place_that_frees_at_night_waits_for_the_window_too() {
     // closed; the message waits for 08:00.
     let mut r = opted_in_on("+14105550134");
     for at in ["2026-12-02T03:00:00Z", "2026-12-02T04:00:00Z"] {
-        r.count_send(t(at), false);
+        r.recent_sends.count(t(at), false);
     }
     let capped = SendLimits {
         daily_cap: Some(2),
@@ -145,14 +145,14 @@ fn a_place_that_frees_at_night_waits_for_the_window_too() {
 fn the_cap_that_holds_longest_is_named() {
     let mut r = opted_in_on("+14105550134"); // Maryland
     for at in ["2026-12-01T14:00:00Z", "2026-12-01T15:00:00Z"] {
-        r.count_send(t(at), false);
+        r.recent_sends.count(t(at), false);
     }
     for at in [
         "2026-12-01T16:00:00Z",
         "2026-12-01T17:00:00Z",
         "2026-12-01T18:00:00Z",
     ] {
-        r.count_send(t(at), true);
+        r.recent_sends.count(t(at), true);
     }
     let now = t("2026-12-01T19:00:00Z");
     // Maryland's 3 marketing texts free a place at 16:00 tomorrow; a firm cap of 4 (of every
@@ -185,7 +185,7 @@ fn a_window_that_cannot_open_within_a_day_blocks() {
     // Saturday; at 10:05 the next place frees at 10:00 on Sunday, and the window only opens at
     // 12:00: more than a day away, so the message is refused, naming the firm's cap.
     let mut r = opted_in_on("+15125550134");
-    r.count_send(t("2026-12-05T16:00:00Z"), false);
+    r.recent_sends.count(t("2026-12-05T16:00:00Z"), false);
     let one_a_day = SendLimits {
         daily_cap: Some(1),
         transactional_exempt: false,
@@ -200,7 +200,7 @@ fn a_window_that_cannot_open_within_a_day_blocks() {
     );
     // Sent at 13:00 instead, the place frees at 13:00 on Sunday, inside the window: held.
     let mut r = opted_in_on("+15125550134");
-    r.count_send(t("2026-12-05T19:00:00Z"), false);
+    r.recent_sends.count(t("2026-12-05T19:00:00Z"), false);
     assert_eq!(
         firm_message(
             &r,

@@ -702,7 +702,8 @@ fn a_maryland_number_at_the_cap_waits_for_the_oldest_send_to_leave_the_day() {
     let window = SendWindow::for_recipient(&r.phone, None, None);
     let now = t("2026-12-01T17:00:00Z"); // 12:00 EST
     for hours_ago in [1, 2, 3] {
-        r.count_send(now - chrono::Duration::hours(hours_ago), true);
+        r.recent_sends
+            .count(now - chrono::Duration::hours(hours_ago), true);
     }
     let decide_as = |category| {
         decide(GateQuestion {

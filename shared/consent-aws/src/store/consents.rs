@@ -112,12 +112,10 @@ impl ConsentStore for DynamoStore {
     ) -> Result<HashMap<PhoneNumber, ConsentRecord>, StoreError> {
         const OP: &str = "get_consents";
         // BatchGetItem refuses a request that names one key twice.
-        let mut by_pk: HashMap<String, PhoneNumber> = HashMap::new();
         let mut unique: Vec<&PhoneNumber> = Vec::new();
         let mut seen = HashSet::new();
         for phone in phones {
             if seen.insert(phone.as_str()) {
-                by_pk.insert(keys::consent_partition(firm_id, phone), phone.clone());
                 unique.push(phone);
             }
         }
@@ -128,11 +126,8 @@ impl ConsentStore for DynamoStore {
                 .map(|phone| key_item(&keys::consent(firm_id, phone)))
                 .collect();
             for item in self.batch_get(OP, keys).await? {
-                let pk = string_attr(OP, "consent", &item, keys::PK)?;
                 let record = parse_record(OP, firm_id, &item)?;
-                if let Some(phone) = by_pk.get(&pk) {
-                    found.insert(phone.clone(), record);
-                }
+                found.insert(record.phone.clone(), record);
             }
         }
         Ok(found)
@@ -337,7 +332,12 @@ fn parse_record(
         )
     };
     let pk = string_attr(operation, KIND, item, keys::PK)?;
-    let list_key = string_attr(operation, KIND, item, keys::GSI2SK)?;
+    // The start of `gsi2sk`; an item written before `gsi2` existed holds it as `status`.
+    let status = if item.contains_key(keys::GSI2SK) {
+        keys::listed_status(&string_attr(operation, KIND, item, keys::GSI2SK)?)
+    } else {
+        ConsentStatus::parse(&string_attr(operation, KIND, item, keys::LEGACY_STATUS)?)
+    };
     let audit_head = match item.get(keys::AUDIT_HEAD) {
         None => None,
         Some(_) => Some(string_attr(operation, KIND, item, keys::AUDIT_HEAD)?),
@@ -348,7 +348,7 @@ fn parse_record(
         version: optional_number(operation, KIND, item, keys::VERSION)?
             .and_then(|v| u64::try_from(v).ok())
             .ok_or_else(|| missing(keys::VERSION))?,
-        status: keys::listed_status(&list_key).ok_or_else(|| missing(keys::GSI2SK))?,
+        status: status.ok_or_else(|| missing(keys::GSI2SK))?,
         audit_head,
     };
     let stored: StoredRecord = parse_doc(operation, KIND, item)?;
@@ -416,7 +416,7 @@ mod tests {
         };
         for quarter in 0..3 * 24 * 4 {
             let sent = at - TimeDelta::minutes(15 * (3 * 24 * 4 - quarter));
-            record.count_send(sent, quarter % 7 == 0);
+            record.recent_sends.count(sent, quarter % 7 == 0);
             record.remember_inbound(&format!("{quarter:08}-2c1e-4f55-9c9e-0d2b1e6f7a11"));
         }
         // As many as the record keeps, each as long as that many can be within the bytes.
@@ -467,6 +467,18 @@ mod tests {
         let read = parse_record("test", "ruiz-park", &item).expect("read");
         assert_eq!(read, record);
         assert!(read.has_applied("4b1f6f4a-2c1e-4f55-9c9e-0d2b1e6f7a11"));
-        assert_eq!(read.sends_within_day(read.updated_at, true), 1);
+        assert_eq!(read.recent_sends.within_day(read.updated_at, true), 1);
+    }
+
+    #[test]
+    fn a_record_item_written_before_gsi2_reads_its_status_attribute() {
+        let record = largest_record();
+        let key = keys::consent(&record.firm_id, &record.phone);
+        let mut item = record_item("test", &key, &record.firm_id, &record).expect("an item");
+        item.remove(keys::GSI2PK);
+        item.remove(keys::GSI2SK);
+        item.insert(keys::LEGACY_STATUS.into(), s("opted_out"));
+        let read = parse_record("test", &record.firm_id, &item).expect("read");
+        assert_eq!(read, record);
     }
 }

@@ -227,11 +227,13 @@ fn cap_frees_at(
         .filter(|_| question.category == MessageCategory::Marketing)
         .and_then(|(cap, rule)| {
             record
+                .recent_sends
                 .cap_frees_at(now, cap as usize, true)
                 .map(|at| (at, rule))
         });
     let firm = question.limits.daily_cap.and_then(|cap| {
         record
+            .recent_sends
             .cap_frees_at(now, cap as usize, false)
             .map(|at| (at, RuleId::FirmDailyCap))
     });

@@ -41,7 +41,8 @@ pub(super) fn claim(
             MessageKind::OptInRequest => next.opt_in_sms = Delivery::Claimed { at: now },
             MessageKind::OptOutConfirmation => next.opt_out_confirmation_sent = true,
             MessageKind::FirmMessage => {
-                next.count_send(now, request.category == MessageCategory::Marketing);
+                next.recent_sends
+                    .count(now, request.category == MessageCategory::Marketing);
                 counted_at = Some(now);
             }
             _ => {}
@@ -111,7 +112,7 @@ impl Delivered {
             }
             (false, MessageKind::FirmMessage, Some(record)) => {
                 if let Some(at) = self.counted_at {
-                    record.uncount_send(at);
+                    record.recent_sends.uncount(at);
                 }
             }
             _ => {}

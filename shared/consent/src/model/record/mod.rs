@@ -10,7 +10,7 @@ mod send_history;
 mod stored;
 mod stored_time;
 
-pub use send_history::{EXACT_SENDS, RecentSend, SendHistory};
+pub use send_history::SendHistory;
 pub use stored::{RecordColumns, StoredRecord};
 
 /// Where a number stands.
@@ -271,33 +271,6 @@ impl ConsentRecord {
             .len()
             .saturating_sub(RECENT_INBOUND_IDS);
         self.recent_inbound_ids.drain(..excess);
-    }
-
-    /// Firm messages sent in the 24 hours before `now` (marketing ones only, if asked).
-    pub fn sends_within_day(&self, now: DateTime<Utc>, marketing_only: bool) -> usize {
-        self.recent_sends.within_day(now, marketing_only)
-    }
-
-    /// When a cap of `cap` firm messages a day has room again for one more, if it has none at
-    /// `now` ([`SendHistory::cap_frees_at`]).
-    pub fn cap_frees_at(
-        &self,
-        now: DateTime<Utc>,
-        cap: usize,
-        marketing_only: bool,
-    ) -> Option<DateTime<Utc>> {
-        self.recent_sends.cap_frees_at(now, cap, marketing_only)
-    }
-
-    /// Gives back the count of a firm message allowed at `at` that the provider refused: only a
-    /// message the provider accepted counts toward a cap.
-    pub fn uncount_send(&mut self, at: DateTime<Utc>) {
-        self.recent_sends.uncount(at);
-    }
-
-    /// Counts a firm message sent at `at` toward the caps.
-    pub fn count_send(&mut self, at: DateTime<Utc>, marketing: bool) {
-        self.recent_sends.count(at, marketing);
     }
 
     /// Whether the gate treats this record as consent to text, given the firm's setting.

@@ -26,19 +26,6 @@ pub struct RecordColumns {
     pub audit_head: Option<String>,
 }
 
-impl RecordColumns {
-    /// A record's columns.
-    pub fn of(record: &ConsentRecord) -> Self {
-        Self {
-            firm_id: record.firm_id.clone(),
-            phone: record.phone.clone(),
-            version: record.version,
-            status: record.status,
-            audit_head: record.audit_head.clone(),
-        }
-    }
-}
-
 /// The `doc` of a consent record (docs/architecture.md lists its members).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredRecord {
@@ -173,6 +160,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The columns a store keeps beside `record`'s doc.
+    fn columns(record: &ConsentRecord) -> RecordColumns {
+        RecordColumns {
+            firm_id: record.firm_id.clone(),
+            phone: record.phone.clone(),
+            version: record.version,
+            status: record.status,
+            audit_head: record.audit_head.clone(),
+        }
+    }
+
     fn busy_record() -> ConsentRecord {
         let at: DateTime<Utc> = "2026-12-06T15:04:05.123456789Z"
             .parse()
@@ -188,7 +186,7 @@ mod tests {
         .expect("a record");
         record.remember_inbound("in-1");
         record.remember_contact("c-1");
-        record.count_send(at, true);
+        record.recent_sends.count(at, true);
         record
     }
 
@@ -197,7 +195,7 @@ mod tests {
         let record = busy_record();
         let doc = serde_json::to_string(&StoredRecord::of(&record)).expect("written");
         let read: StoredRecord = serde_json::from_str(&doc).expect("read");
-        assert_eq!(read.into_record(RecordColumns::of(&record)), record);
+        assert_eq!(read.into_record(columns(&record)), record);
         for key in ["firm_id", "phone", "version", "opted_out", "audit_head"] {
             assert!(
                 !doc.contains(key),
@@ -220,7 +218,7 @@ mod tests {
         legacy["opt_in_email"] = json!({"state": "claimed", "at": at});
         legacy["recent_sends"] = json!([{"at": at, "marketing": true}]);
         let read: StoredRecord = serde_json::from_value(legacy).expect("read");
-        assert_eq!(read.into_record(RecordColumns::of(&record)), record);
+        assert_eq!(read.into_record(columns(&record)), record);
     }
 
     #[test]
