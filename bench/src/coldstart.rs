@@ -207,13 +207,11 @@ impl Setup {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        // As infra/template.yaml sets it, with this machine's bundle for the image's.
-        if let Some(bundle) = consent_aws::tls::CA_BUNDLES
-            .iter()
-            .find(|p| std::path::Path::new(p).is_file())
-        {
-            env.push(("SSL_CERT_FILE".to_string(), bundle.to_string()));
-        }
+        // As infra/template.yaml sets it.
+        env.push((
+            consent_aws::tls::TRUSTED_ROOTS.to_string(),
+            "amazon".to_string(),
+        ));
         // Variables a function needs beyond these (a new required one, say) are passed as
         // BENCH_FUNCTION_ENV_<NAME>=<value>.
         for (name, value) in std::env::vars() {

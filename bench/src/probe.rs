@@ -23,7 +23,7 @@ pub const STEPS: &[(&str, &str)] = &[
     ),
     (
         "clients",
-        "DynamoDB + SNS + SES clients, first time (loads the native root certificates)",
+        "DynamoDB + SNS + SES clients, first time (loads the trusted roots)",
     ),
     (
         "clients_again",

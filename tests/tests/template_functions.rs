@@ -71,6 +71,32 @@ fn every_function_crate_is_deployed_and_every_function_has_a_crate() {
 }
 
 #[test]
+fn every_function_is_linked_at_a_fixed_address() {
+    // functions/link.rs passes `-no-pie`: no relocations to apply at cold start.
+    let problems: Vec<String> = function_crates()
+        .iter()
+        .filter(|c| {
+            let manifest = read(
+                &workspace_root()
+                    .join("functions")
+                    .join(&c.dir)
+                    .join("Cargo.toml"),
+            );
+            !manifest
+                .lines()
+                .any(|l| l.trim() == r#"build = "../link.rs""#)
+        })
+        .map(|c| {
+            format!(
+                "functions/{}/Cargo.toml: build = \"../link.rs\" is missing",
+                c.dir
+            )
+        })
+        .collect();
+    fail_if_any(&problems, "function builds");
+}
+
+#[test]
 fn every_function_is_a_rust_arm64_function_built_by_cargo_lambda() {
     let template = Template::load();
     let mut problems = Vec::new();
@@ -274,10 +300,10 @@ fn every_function_gets_the_variables_the_config_requires() {
                 consent_aws::config::TABLE_NAME
             )),
         }
-        // The TLS roots come from the runtime image's one CA bundle (tls.rs).
-        let bundle = consent_aws::tls::CA_BUNDLES[0];
-        if environment.get("SSL_CERT_FILE").and_then(|v| v.as_str()) != Some(bundle) {
-            problems.push(format!("{}: SSL_CERT_FILE must be {bundle}", f.id));
+        // The TLS roots are Amazon's, compiled in (tls.rs).
+        let roots = consent_aws::tls::TRUSTED_ROOTS;
+        if environment.get(roots).and_then(|v| v.as_str()) != Some("amazon") {
+            problems.push(format!("{}: {roots} must be amazon", f.id));
         }
     }
     fail_if_any(&problems, "function environments");

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::get;
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use consent::flows::email_confirm::{ConfirmError, ConfirmResult, ConfirmationView, DeclineResult};
@@ -31,15 +32,16 @@ pub struct ClientIp(pub String);
 /// What `router` serves, as (method, path): the SAM template must route exactly these here.
 pub const ROUTES: &[(&str, &str)] = &[("GET", "/confirm/{token}"), ("POST", "/confirm/{token}")];
 
-/// The email-confirm routes, each registered with its documentation.
+/// The email-confirm routes, each registered with its documentation (for [`operations`]).
 fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(show, confirm))
 }
 
-/// The email-confirm routes.
+/// The email-confirm routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would build
+/// the operations' documentation at every cold start, for a document no function serves.
 pub fn router(services: Services) -> Router {
-    let (router, _) = routes().split_for_parts();
-    router
+    Router::new()
+        .route("/confirm/{token}", get(show).post(confirm))
         .layer(consent_http::body_limit())
         .with_state(services)
 }

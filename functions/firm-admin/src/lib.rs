@@ -12,6 +12,7 @@ mod records;
 mod templates;
 
 use axum::Router;
+use axum::routing::{get, post, put};
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::Services;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,7 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/openapi.json"),
 ];
 
-/// The firm-admin routes, each registered with its documentation.
+/// The firm-admin routes, each registered with its documentation (for [`operations`]).
 fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(firms::put_firm, firms::get_firm))
@@ -57,10 +58,51 @@ fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(openapi::get_openapi))
 }
 
-/// The firm-admin routes.
+/// The firm-admin routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would
+/// build every operation's documentation at cold start (about 2 ms here) for a document only
+/// `GET /v1/openapi.json` serves, and that serves the checked-in file.
 pub fn router(services: Services) -> Router {
-    let (router, _) = routes().split_for_parts();
-    router
+    Router::new()
+        .route(
+            "/v1/firms/{firm_id}",
+            put(firms::put_firm).get(firms::get_firm),
+        )
+        .route(
+            "/v1/firms/{firm_id}/double-opt-in",
+            put(firms::put_double_opt_in),
+        )
+        .route(
+            "/v1/firms/{firm_id}/templates",
+            get(templates::list_templates),
+        )
+        .route(
+            "/v1/firms/{firm_id}/templates/{name}",
+            put(templates::put_template).delete(templates::delete_template),
+        )
+        .route(
+            "/v1/firms/{firm_id}/contacts/{contact_id}",
+            get(records::get_contact),
+        )
+        .route("/v1/firms/{firm_id}/events", get(records::get_events))
+        .route(
+            "/v1/firms/{firm_id}/consents",
+            get(records::export_consents),
+        )
+        .route(
+            "/v1/firms/{firm_id}/consents/{phone}",
+            get(records::get_consent),
+        )
+        .route(
+            "/v1/firms/{firm_id}/consents/{phone}/proof",
+            get(proofs::get_proof),
+        )
+        .route(
+            "/v1/firms/{firm_id}/consents/{phone}/opt-out",
+            post(records::record_opt_out),
+        )
+        .route("/v1/firms/{firm_id}/proofs", get(proofs::get_audit_bundle))
+        .route("/v1/proof-key", get(proofs::get_proof_key))
+        .route("/v1/openapi.json", get(openapi::get_openapi))
         .layer(consent_http::body_limit())
         .with_state(services)
 }

@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use consent::evidence::keys_used::KeysUsed;
 use consent::flows::send::{SendOutcome, SendRequest};
 use consent::flows::{FlowError, Services};
@@ -27,17 +28,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/firms/{firm_id}/messages/batch"),
 ];
 
-/// The send-gate routes, each registered with its documentation.
+/// The send-gate routes, each registered with its documentation (for [`operations`]).
 fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(send_one))
         .routes(routes!(send_batch))
 }
 
-/// The send-gate routes.
+/// The send-gate routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would build
+/// the operations' documentation at every cold start, for a document no function serves.
 pub fn router(services: Services) -> Router {
-    let (router, _) = routes().split_for_parts();
-    router
+    Router::new()
+        .route("/v1/firms/{firm_id}/messages", post(send_one))
+        .route("/v1/firms/{firm_id}/messages/batch", post(send_batch))
         .layer(consent_http::body_limit())
         .with_state(services)
 }

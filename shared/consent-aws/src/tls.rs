@@ -1,14 +1,17 @@
 //! The HTTPS client every AWS client uses, and which certificate authorities it trusts.
 //!
-//! The SDK's default client trusts the platform's roots through `rustls-native-certs`, once per
-//! process. Left to itself that loader reads the system's CA bundle file and then every file of
-//! the certificate directories (`/etc/ssl/certs`, `/etc/pki/tls/certs`: on Debian, 290 files),
-//! all at cold start: 8.5 ms here, against 3.3 ms for the bundle alone. `SSL_CERT_FILE` makes it
-//! read that one file, so the deployed functions set it (`infra/template.yaml`).
+//! The deployed functions talk to AWS only, whose endpoints all chain to Amazon Trust
+//! Services' roots: with `TRUSTED_ROOTS=amazon` (`infra/template.yaml`) they trust those five
+//! roots, compiled in, and nothing is read or parsed at cold start beyond them. Parsing a
+//! system bundle's 140-odd certificates cost 1.0-1.9 ms of every cold start.
 //!
-//! A wrong `SSL_CERT_FILE` would leave the loader with no roots and fail every AWS call, so it
-//! is checked first: if it (or `SSL_CERT_DIR`) names nothing, the first system bundle that
-//! exists is trusted instead, as PEM, and the mistake is logged.
+//! Anywhere else (the local server in `--aws` mode, the tests, an endpoint of another
+//! provider) the SDK's default stands: `rustls-native-certs` trusts the platform's roots, once
+//! per process. Left to itself that loader reads the system's CA bundle file and then every
+//! file of the certificate directories (on Debian, 290 files); `SSL_CERT_FILE` makes it read
+//! that one file. A wrong `SSL_CERT_FILE` would leave it with no roots and fail every AWS
+//! call, so it is checked first: if it (or `SSL_CERT_DIR`) names nothing, the first system
+//! bundle that exists is trusted instead, as PEM, and the mistake is logged.
 
 use std::path::Path;
 
@@ -26,9 +29,18 @@ pub const CA_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
 ];
 
+/// The variable naming the roots to trust: `amazon` for [`AMAZON_ROOTS`]; unset, the system's.
+pub const TRUSTED_ROOTS: &str = "TRUSTED_ROOTS";
+
+/// Amazon Root CA 1-4 and the Starfield Services root that cross-signs them, as PEM (the file
+/// lists their fingerprints).
+pub const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
+
 /// Where the roots come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RootSource {
+    /// [`AMAZON_ROOTS`] alone (`TRUSTED_ROOTS=amazon`).
+    Amazon,
     /// The SDK's default: `rustls-native-certs` (`SSL_CERT_FILE`/`SSL_CERT_DIR` if set, else
     /// the system's files and directories), loaded once per process.
     Native,
@@ -36,9 +48,18 @@ pub enum RootSource {
     Bundle(String),
 }
 
-/// The roots to trust: the native loader, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` is set and
-/// names nothing; then the first bundle of `candidates` that exists (the native loader, if none).
+/// The roots to trust: Amazon's if `TRUSTED_ROOTS` says so; else the native loader, unless
+/// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set and names nothing; then the first bundle of
+/// `candidates` that exists (the native loader, if none).
 pub fn root_source(candidates: &[&str], env: impl Fn(&str) -> Option<String>) -> RootSource {
+    match env(TRUSTED_ROOTS).as_deref().map(str::trim) {
+        Some("amazon") => return RootSource::Amazon,
+        None | Some("") => {}
+        Some(other) => tracing::error!(
+            trusted_roots = other,
+            "TRUSTED_ROOTS is not `amazon`; trusting the system's roots"
+        ),
+    }
     let file = env("SSL_CERT_FILE").filter(|v| !v.is_empty());
     let dir = env("SSL_CERT_DIR").filter(|v| !v.is_empty());
     if file.is_none() && dir.is_none() {
@@ -69,6 +90,9 @@ pub fn root_source(candidates: &[&str], env: impl Fn(&str) -> Option<String>) ->
 /// it cannot use when it builds a connection, where the native loader skips it): the native
 /// loader gets its chance instead, and the warning says why.
 pub fn trust_store(source: &RootSource) -> TrustStore {
+    if *source == RootSource::Amazon {
+        return TrustStore::empty().with_pem_certificate(AMAZON_ROOTS);
+    }
     if let RootSource::Bundle(path) = source {
         match std::fs::read(path) {
             Ok(pem) => match usable_anchors(&pem) {
@@ -102,7 +126,7 @@ pub fn usable_anchors(pem: &[u8]) -> Result<usize, &'static str> {
 
 /// The HTTPS client to give the SDK config: `None` to keep the SDK's default (the native
 /// loader, [`RootSource::Native`]); otherwise rustls with aws-lc, the default's provider,
-/// trusting the one bundle.
+/// trusting Amazon's roots or the one bundle.
 pub fn https_client() -> Option<SharedHttpClient> {
     let source = root_source(CA_BUNDLES, |name| std::env::var(name).ok());
     if source == RootSource::Native {
@@ -161,6 +185,38 @@ mod tests {
     }
 
     #[test]
+    fn trusted_roots_amazon_chooses_the_compiled_in_roots() {
+        let amazon = |name: &str| (name == TRUSTED_ROOTS).then(|| "amazon".to_string());
+        assert_eq!(root_source(CA_BUNDLES, amazon), RootSource::Amazon);
+        // Any other value is a mistake: logged, and the system's roots are trusted.
+        let other = |name: &str| (name == TRUSTED_ROOTS).then(|| "mozilla".to_string());
+        assert_eq!(root_source(CA_BUNDLES, other), RootSource::Native);
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_amazons_five_as_mozilla_has_them() {
+        assert_eq!(usable_anchors(AMAZON_ROOTS), Ok(5));
+        let embedded: Vec<CertificateDer<'_>> = CertificateDer::pem_slice_iter(AMAZON_ROOTS)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // Debian's ca-certificates holds Mozilla's root store one certificate per file.
+        let mozilla = Path::new("/usr/share/ca-certificates/mozilla");
+        for (der, name) in embedded.iter().zip([
+            "Amazon_Root_CA_1",
+            "Amazon_Root_CA_2",
+            "Amazon_Root_CA_3",
+            "Amazon_Root_CA_4",
+            "Starfield_Services_Root_Certificate_Authority_-_G2",
+        ]) {
+            let path = mozilla.join(format!("{name}.crt"));
+            let pem = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{} (Debian: ca-certificates): {e}", path.display()));
+            let theirs = CertificateDer::from_pem_slice(&pem).unwrap();
+            assert_eq!(der, &theirs, "{name}");
+        }
+    }
+
+    #[test]
     fn only_a_bundle_of_usable_anchors_is_trusted_alone() {
         assert_eq!(usable_anchors(b"garbage"), Err("no certificate"));
         assert!(
@@ -175,13 +231,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_client_over_a_bundle_builds() {
+    async fn a_client_over_a_bundle_or_amazons_roots_builds() {
         let bundle = CA_BUNDLES
             .iter()
             .find(|p| Path::new(p).is_file())
             .expect("a system CA bundle (Debian: the ca-certificates package)");
+        for source in [RootSource::Bundle(bundle.to_string()), RootSource::Amazon] {
+            client_over(&source);
+        }
+    }
+
+    fn client_over(source: &RootSource) {
         let context = TlsContext::builder()
-            .with_trust_store(trust_store(&RootSource::Bundle(bundle.to_string())))
+            .with_trust_store(trust_store(source))
             .build()
             .unwrap();
         let client = Builder::new()
