@@ -31,6 +31,8 @@ pub const FUNCTIONS: &[&str] = &[
     "send-gate",
     "firm-admin",
     "deferred-release",
+    "carrier-reconciliation",
+    "consent-events",
 ];
 
 /// How the function gets its token keys.
@@ -203,6 +205,7 @@ impl Setup {
             ("CONFIRM_BASE_URL", aws::CONFIRM_BASE_URL.to_string()),
             ("SES_FROM_ADDRESS", aws::FROM_ADDRESS.to_string()),
             ("TOKEN_TTL_DAYS", "14".to_string()),
+            (consent_aws::config::EVENT_BUS, "default".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -422,6 +425,21 @@ impl Setup {
                 }
                 expect = Expect::ReleasedFirst;
                 note = "one due deferred send for the first; empty queue after".to_string();
+            }
+            "carrier-reconciliation" => {
+                for _ in 0..n {
+                    events.push(events::scheduled());
+                }
+                expect = Expect::Any;
+                note = "the daily reconciliation with the carrier's opt-out list".to_string();
+            }
+            "consent-events" => {
+                // Init is what is measured; an empty batch publishes nothing.
+                for _ in 0..n {
+                    events.push(json!({ "Records": [] }));
+                }
+                expect = Expect::Any;
+                note = "an empty batch of stream records".to_string();
             }
             other => panic!("unknown function {other}"),
         }

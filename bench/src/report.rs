@@ -93,7 +93,12 @@ impl Report {
         let _ = writeln!(out, "### Goals\n\n| goal | measured | |\n|---|---|---|");
         if let Some(lambda) = &self.lambda {
             let hello = hello_init(lambda);
-            for keys in [Keys::Secret, Keys::Inline] {
+            // Issue 9 asked for 1.5x whatever the keys; issue 20 for 2x with the keys inline.
+            for (keys, goal) in [
+                (Keys::Secret, 1.5),
+                (Keys::Inline, 1.5),
+                (Keys::Inline, 2.0),
+            ] {
                 let worst = lambda
                     .cold
                     .iter()
@@ -103,13 +108,13 @@ impl Report {
                     let r = worst.init.p50.as_secs_f64() / hello.as_secs_f64().max(1e-9);
                     let _ = writeln!(
                         out,
-                        "| init within 1.5x of hello-world ({}) | worst: {} at {:.2}x ({} ms vs {} ms, p50) | {} |",
+                        "| init within {goal}x of hello-world ({}) | worst: {} at {:.2}x ({} ms vs {} ms, p50) | {} |",
                         keys.label(),
                         worst.function,
                         r,
                         ms(worst.init.p50),
                         ms(hello),
-                        yes(r <= 1.5)
+                        yes(r <= goal)
                     );
                 }
             }
