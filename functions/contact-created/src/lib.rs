@@ -35,8 +35,9 @@ fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(create_contact))
 }
 
-/// The contact-created routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would build
-/// the operations' documentation at every cold start, for a document no function serves.
+/// The contact-created routes, as [`ROUTES`] lists them, on a plain axum router: `routes()`
+/// would build the operations' documentation at every cold start, for a document no function
+/// serves.
 pub fn router(services: Services) -> Router {
     Router::new()
         .route("/v1/firms/{firm_id}/contacts", post(create_contact))

@@ -37,8 +37,9 @@ fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(show, confirm))
 }
 
-/// The email-confirm routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would build
-/// the operations' documentation at every cold start, for a document no function serves.
+/// The email-confirm routes, as [`ROUTES`] lists them, on a plain axum router: `routes()`
+/// would build the operations' documentation at every cold start, for a document no function
+/// serves.
 pub fn router(services: Services) -> Router {
     Router::new()
         .route("/confirm/{token}", get(show).post(confirm))

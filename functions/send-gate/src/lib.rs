@@ -35,8 +35,9 @@ fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(send_batch))
 }
 
-/// The send-gate routes, as [`ROUTES`] lists them, on a plain axum router: `routes()` would build
-/// the operations' documentation at every cold start, for a document no function serves.
+/// The send-gate routes, as [`ROUTES`] lists them, on a plain axum router: `routes()`
+/// would build the operations' documentation at every cold start, for a document no function
+/// serves.
 pub fn router(services: Services) -> Router {
     Router::new()
         .route("/v1/firms/{firm_id}/messages", post(send_one))
