@@ -267,7 +267,7 @@ pub async fn measure(moto: &consent_tests::emulator::Moto, batch: usize) -> Vec<
             writes: 2,
             sns: 1,
             ses: 0,
-            why: "3 item reads: the due sends (one Query of the GSI), the firm, the record; 2 writes: taking the send (a conditional Delete) can ride in the claim's TransactWriteItems, then the provider id; SNS Publish",
+            why: "3 item reads: the due sends (one Query of the GSI), the firm, the record; 2 writes: the claim's TransactWriteItems, taking the send with it (a conditional Delete), then the provider id; SNS Publish",
         },
         outcome: format!("{report:?}"),
     });

@@ -355,6 +355,9 @@ pub fn describe_write(write: &ConsentWrite) -> String {
     if write.deferred.is_some() {
         parts.push("deferred_send".to_string());
     }
+    if write.takes_deferred.is_some() {
+        parts.push("takes_deferred".to_string());
+    }
     if write.inbound_message_id.is_some() {
         parts.push("inbound_id".to_string());
     }

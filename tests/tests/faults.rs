@@ -463,6 +463,21 @@ fn allowance(
                         .push("claim of a one-time SMS took effect, answer lost".into());
                 }
             }
+            // A release's claim took its deferred send off the queue: with the answer lost,
+            // the releaser leaves it, and it never goes (at most once, as a lost take).
+            if fired.detail.contains("takes_deferred")
+                && fired.detail.contains("message_allowed(firm_message)")
+            {
+                allow.lose_sms.extend(
+                    kinds
+                        .iter()
+                        .filter(|(_, kind)| **kind == MessageKind::FirmMessage)
+                        .map(|(body, _)| body.clone()),
+                );
+                allow
+                    .why
+                    .push("a release's claim took effect with its send, answer lost".into());
+            }
             if fired.detail.contains("email_claimed") {
                 allow.lose_email = true;
                 allow

@@ -315,7 +315,8 @@ pub(crate) fn insert_feed(
     Ok(())
 }
 
-/// Checks a write's conditions against the stored record and writes its rows.
+/// Checks a write's conditions against the stored record (and the deferred send it takes)
+/// and writes its rows; a failed condition leaves the writer to roll the write back.
 fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreError> {
     let sql = |e| store_error(OPERATION, e);
     let EncodedWrite {
@@ -356,6 +357,15 @@ fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreE
             .map_err(sql)?;
         if marked == 0 {
             return Err(StoreError::DuplicateInbound);
+        }
+    }
+    if let Some(id) = &write.takes_deferred {
+        let taken = tx
+            .prepare_cached("DELETE FROM deferred_sends WHERE id = ?1")
+            .and_then(|mut s| s.execute([id.as_str()]))
+            .map_err(sql)?;
+        if taken == 0 {
+            return Err(StoreError::DeferredTaken);
         }
     }
     if let (Some(record), Some(doc)) = (&write.record, &record) {

@@ -34,6 +34,9 @@ pub enum StoreError {
     /// This inbound message id was already applied.
     #[error("the inbound message was already applied")]
     DuplicateInbound,
+    /// The deferred send the write takes is gone: another releaser took it.
+    #[error("the deferred send was already taken")]
+    DeferredTaken,
     /// The store cannot be used now (disk full, database locked or read-only, an I/O error):
     /// the operation did nothing, and the caller is told so rather than acknowledged.
     #[error("{operation}: the store is unavailable ({reason})")]
@@ -65,7 +68,7 @@ impl StoreError {
         match self {
             Self::VersionConflict { .. } | Self::Unavailable { .. } => true,
             Self::Backend { retryable, .. } => *retryable,
-            Self::NumberInUse | Self::DuplicateInbound => false,
+            Self::NumberInUse | Self::DuplicateInbound | Self::DeferredTaken => false,
         }
     }
 }
@@ -88,6 +91,9 @@ pub struct ConsentWrite {
     pub contact: Option<Contact>,
     /// A deferred send to store with it.
     pub deferred: Option<DeferredSend>,
+    /// The id of a deferred send the write takes off the queue (its release's decision): the
+    /// write fails with `DeferredTaken` if it is gone, so exactly one releaser decides it.
+    pub takes_deferred: Option<String>,
     /// An inbound message id to mark as applied; the write fails with `DuplicateInbound` if it
     /// already is.
     pub inbound_message_id: Option<String>,
@@ -134,6 +140,7 @@ impl ConsentWrite {
             events,
             contact: None,
             deferred: None,
+            takes_deferred: None,
             inbound_message_id: None,
             chained_onto,
             feed,
@@ -365,6 +372,8 @@ pub trait DeferredStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<DeferredSend>, StoreError>;
     /// Removes a deferred send; `true` if this caller removed it (so exactly one releaser sends).
+    /// A release takes the send in its decision's write ([`ConsentWrite::takes_deferred`]);
+    /// this is for the rare decisions that write nothing.
     async fn take_deferred(&self, send: &DeferredSend) -> Result<bool, StoreError>;
 }
 

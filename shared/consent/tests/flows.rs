@@ -1313,3 +1313,97 @@ async fn a_message_the_provider_refused_does_not_count_toward_a_cap() {
         "three accepted: the cap holds the fourth for a day"
     );
 }
+
+/// Another instance of the release job: it runs a whole pass of its own while the first hands
+/// its first message to the provider (once armed).
+struct SecondReleaser {
+    second: consent::flows::Services,
+    outbox: Arc<MemoryOutbox>,
+    armed: std::sync::atomic::AtomicBool,
+    report: Mutex<Option<consent::flows::release::ReleaseReport>>,
+}
+
+#[async_trait::async_trait]
+impl SmsSender for SecondReleaser {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let report = self.second.release_due().await.expect("the second pass");
+            *self.report.lock().unwrap() = Some(report);
+        }
+        self.outbox.send_sms(sms).await
+    }
+
+    async fn is_opted_out(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<bool, SendError> {
+        self.outbox.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(
+        &self,
+        next_token: Option<&str>,
+    ) -> Result<consent::ports::OptedOutPage, SendError> {
+        self.outbox.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(
+        &self,
+        phone: &consent::model::phone::PhoneNumber,
+    ) -> Result<consent::ports::CarrierOptIn, SendError> {
+        self.outbox.opt_in_number(phone).await
+    }
+}
+
+#[tokio::test]
+async fn two_releasers_at_once_send_each_deferred_message_once() {
+    const OTHER: &str = "+14155550135";
+    let release_at = t("2026-12-02T16:00:00Z");
+    let (h, second) = Harness::with_own_sender(t(DAYTIME), |store, outbox| {
+        let clock = Arc::new(consent::adapters::memory::SettableClock::frozen(release_at));
+        SecondReleaser {
+            second: consent::flows::Services::new(
+                store,
+                outbox.clone(),
+                outbox.clone(),
+                clock,
+                None,
+                consent::flows::ServiceConfig::default(),
+            ),
+            outbox,
+            armed: std::sync::atomic::AtomicBool::new(false),
+            report: Mutex::new(None),
+        }
+    })
+    .await;
+    opted_in(&h, "c-1", MARIA).await;
+    opted_in(&h, "c-2", OTHER).await;
+    // 02:00 in San Francisco: both held for the morning.
+    h.set_now(t("2026-12-02T10:00:00Z"));
+    for to in [MARIA, OTHER] {
+        let outcome = send_firm_message(&h, to, "your documents are ready").await;
+        assert!(
+            matches!(outcome, SendOutcome::Deferred { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    h.set_now(release_at);
+    second
+        .armed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let first = h.services.release_due().await.unwrap();
+    let other = second
+        .report
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the second pass ran");
+    // The first took MARIA's and was sending it when the second took OTHER's; the first then
+    // found OTHER's gone and left it.
+    assert_eq!((first.taken, first.sent), (1, 1), "{first:?}");
+    assert_eq!((other.taken, other.sent), (1, 1), "{other:?}");
+    assert_eq!(h.count(MARIA, SentKind::FirmMessage), 1);
+    assert_eq!(h.count(OTHER, SentKind::FirmMessage), 1);
+    assert_eq!(h.services.release_due().await.unwrap().taken, 0);
+}

@@ -26,6 +26,8 @@ pub(super) enum Conflict {
     NumberInUse,
     /// The inbound message was applied before.
     DuplicateInbound,
+    /// The deferred send was taken by another releaser.
+    DeferredTaken,
     /// The item has no condition.
     None,
 }
@@ -65,6 +67,11 @@ impl Condition {
     /// The item must not exist yet.
     pub(super) fn must_not_exist() -> Self {
         Self::new("attribute_not_exists(#pk)").name("#pk", keys::PK)
+    }
+
+    /// The item must exist.
+    pub(super) fn must_exist() -> Self {
+        Self::new("attribute_exists(#pk)").name("#pk", keys::PK)
     }
 
     /// The item's version must be `expected` (`None`: the item must not exist).
@@ -258,6 +265,7 @@ fn transaction_error(
         Some((Some(Conflict::Version), _)) => StoreError::VersionConflict { operation },
         Some((Some(Conflict::NumberInUse), _)) => StoreError::NumberInUse,
         Some((Some(Conflict::DuplicateInbound), _)) => StoreError::DuplicateInbound,
+        Some((Some(Conflict::DeferredTaken), _)) => StoreError::DeferredTaken,
         Some((_, retryable)) => StoreError::Backend {
             operation,
             retryable,

@@ -62,6 +62,12 @@ impl DynamoStore {
             item.insert(keys::PHONE.into(), s(contact.phone.as_str()));
             items.push((self.put(OP, item, None)?, Conflict::None));
         }
+        if let Some(id) = &write.takes_deferred {
+            items.push((
+                self.delete(OP, &keys::deferred(id), Condition::must_exist())?,
+                Conflict::DeferredTaken,
+            ));
+        }
         if let Some(deferred) = &write.deferred {
             items.push((
                 self.put(OP, deferred_item(OP, deferred)?, None)?,

@@ -24,7 +24,8 @@ impl DeferredStore for DynamoStore {
         while due.len() < limit {
             let page = i32::try_from(limit - due.len()).unwrap_or(i32::MAX);
             // GSIs are eventually consistent: a send deferred a moment ago may show up on the
-            // next pass, and one already taken may still show (take_deferred settles that).
+            // next pass, and one already taken may still show (the release's conditional
+            // delete settles that).
             let output = self
                 .client
                 .query()

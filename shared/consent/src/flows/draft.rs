@@ -28,6 +28,8 @@ pub(crate) struct Draft {
     pub contact: Option<Contact>,
     /// A send held for later, stored with the write.
     pub deferred: Option<DeferredSend>,
+    /// The id of the deferred send this write takes off the queue (a release's decision).
+    pub takes_deferred: Option<String>,
     /// The inbound message the write applies, marked so that it is applied once.
     pub inbound_message_id: Option<String>,
 }
@@ -65,6 +67,7 @@ impl Draft {
             events,
             contact: None,
             deferred: None,
+            takes_deferred: None,
             inbound_message_id: None,
         }
     }
@@ -80,6 +83,7 @@ impl Draft {
         );
         write.contact = self.contact;
         write.deferred = self.deferred;
+        write.takes_deferred = self.takes_deferred;
         write.inbound_message_id = self.inbound_message_id;
         write
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::send::{SendOutcome, SendRequest};
+use super::send::{SendOutcome, SendRequest, Taking};
 use super::{Attempt, FlowError, Services, retry_on_conflict};
 use crate::model::deferred::DeferredSend;
 use crate::model::firm::Firm;
@@ -37,12 +37,19 @@ impl Services {
             .due_deferred(self.clock.now(), RELEASE_BATCH)
             .await?;
         for send in due {
-            // Taking it first means two releasers never both send it.
-            if !self.store.take_deferred(&send).await? {
+            let mut taking = Taking {
+                send: &send,
+                taken: false,
+            };
+            let result = self.release_one(&send, &mut firms, &mut taking).await;
+            // Another releaser took it first: it decides it.
+            if let Err(FlowError::Store(StoreError::DeferredTaken)) = result {
                 continue;
             }
-            report.taken += 1;
-            match self.release_one(&send, &mut firms).await {
+            if taking.taken {
+                report.taken += 1;
+            }
+            match result {
                 Ok(Some(SendOutcome::Sent { .. })) => report.sent += 1,
                 Ok(Some(SendOutcome::Deferred { .. })) => report.deferred += 1,
                 // Blocked at release, or the firm is gone.
@@ -50,8 +57,11 @@ impl Services {
                 Err(error) if error.is_retryable() => {
                     report.failed += 1;
                     tracing::warn!(error = %error, "deferred send failed; it will be retried");
-                    // Taken but not decided: put it back, through the gate again a minute later.
-                    self.requeue(&send).await?;
+                    // Taken but not decided: put it back, through the gate again a minute
+                    // later. Not taken: it is still queued and due, for the next pass.
+                    if taking.taken {
+                        self.requeue(&send).await?;
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -59,11 +69,13 @@ impl Services {
         Ok(report)
     }
 
-    /// Sends one taken deferred send through the gate again; `None` when its firm is gone.
+    /// Sends one deferred send through the gate again, its decision's write taking it off the
+    /// queue; `None` when its firm is gone (then it is only taken).
     async fn release_one(
         &self,
         send: &DeferredSend,
         firms: &mut HashMap<String, Option<Firm>>,
+        taking: &mut Taking<'_>,
     ) -> Result<Option<SendOutcome>, FlowError> {
         let firm = match firms.get(&send.firm_id) {
             Some(firm) => firm.clone(),
@@ -78,6 +90,10 @@ impl Services {
             }
         };
         let Some(firm) = firm else {
+            if !self.store.take_deferred(send).await? {
+                return Err(StoreError::DeferredTaken.into());
+            }
+            taking.taken = true;
             return Ok(None);
         };
         let request = SendRequest {
@@ -87,7 +103,10 @@ impl Services {
             body: send.body.clone(),
             idempotency_key: send.idempotency_key.clone(),
         };
-        self.gate.send(&firm, &request).await.map(Some)
+        self.gate
+            .send_taking(&firm, &request, taking)
+            .await
+            .map(Some)
     }
 
     /// Puts a taken send back in the queue, due a minute from now.

@@ -638,6 +638,35 @@ async fn a_deferred_send_is_taken_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_write_takes_a_deferred_send_with_its_record_and_a_second_such_write_changes_nothing() {
+    let store = new_store();
+    let send = deferred("d-1", now());
+    store_deferred(&store, std::slice::from_ref(&send)).await;
+    store
+        .commit(write(None, Some(record(1, ConsentStatus::OptedIn)), "created"))
+        .await
+        .unwrap();
+    // The release's decision: deferred again, to a later send, in the write that takes it.
+    let later = deferred("d-2", now() + Duration::hours(10));
+    let mut release = write(Some(1), Some(over(&store, 2, ConsentStatus::OptedIn).await), "released");
+    release.takes_deferred = Some(send.id.clone());
+    release.deferred = Some(later.clone());
+    store.commit(release).await.unwrap();
+    let queued = store.due_deferred(now() + Duration::days(1), 10).await.unwrap();
+    assert_eq!(queued, [later], "taken, and the new one queued");
+
+    let mut again = write(Some(2), Some(over(&store, 3, ConsentStatus::OptedIn).await), "again");
+    again.takes_deferred = Some(send.id.clone());
+    assert!(
+        matches!(store.commit(again).await, Err(StoreError::DeferredTaken)),
+        "a second releaser loses"
+    );
+    let stored = store.get_consent(FIRM, &client()).await.unwrap();
+    assert_eq!(stored.map(|r| r.version), Some(2), "the losing write wrote nothing");
+    assert_eq!(event_reasons(&store).await, ["created", "released"]);
+}
+
+#[tokio::test]
 async fn concurrent_takers_get_a_deferred_send_once() {
     let store = std::sync::Arc::new(new_store());
     let send = deferred("d-1", now());

@@ -377,8 +377,8 @@ impl DeferredStore for MemoryStore {
     }
 }
 
-/// Whether `write`'s conditions hold on `state`: the record's version and chain head, and an
-/// inbound message not applied before.
+/// Whether `write`'s conditions hold on `state`: the record's version and chain head, an
+/// inbound message not applied before, and a deferred send it takes still queued.
 fn check(state: &StoreState, write: &ConsentWrite) -> Result<(), StoreError> {
     let stored = state
         .consents
@@ -394,6 +394,11 @@ fn check(state: &StoreState, write: &ConsentWrite) -> Result<(), StoreError> {
         && state.inbound_ids.contains(&inbound_key(&write.firm_id, id))
     {
         return Err(StoreError::DuplicateInbound);
+    }
+    if let Some(id) = &write.takes_deferred
+        && !state.deferred.contains_key(id)
+    {
+        return Err(StoreError::DeferredTaken);
     }
     Ok(())
 }
@@ -413,6 +418,9 @@ fn apply(state: &mut StoreState, write: ConsentWrite) {
             format!("{}#{}", contact.firm_id, contact.contact_id),
             contact,
         );
+    }
+    if let Some(id) = &write.takes_deferred {
+        state.deferred.remove(id);
     }
     if let Some(deferred) = write.deferred {
         state.deferred.insert(deferred.id.clone(), deferred);

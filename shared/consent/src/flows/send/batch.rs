@@ -201,7 +201,13 @@ impl SendGate {
         }
         for index in rest {
             let result = self
-                .send_with(firm, &requests[index], &mut known, Some(&mut unrecorded))
+                .send_with(
+                    firm,
+                    &requests[index],
+                    &mut known,
+                    Some(&mut unrecorded),
+                    None,
+                )
                 .await;
             results.push((index, result));
         }

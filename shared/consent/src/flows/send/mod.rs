@@ -16,6 +16,7 @@ mod held;
 
 use super::draft::Draft;
 use super::{Attempt, FlowError, retry_on_conflict};
+use crate::model::deferred::DeferredSend;
 use crate::model::firm::Firm;
 use crate::model::gate::{
     self, BlockReason, GateDecision, GateQuestion, MessageCategory, MessageKind,
@@ -99,6 +100,15 @@ pub(crate) struct Claimed {
     counted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A deferred send a release takes off the queue in its decision's write.
+pub(crate) struct Taking<'a> {
+    /// The send.
+    pub(crate) send: &'a DeferredSend,
+    /// Whether a write that took it committed: from then on the releaser owns it, and puts it
+    /// back if the message then fails.
+    pub(crate) taken: bool,
+}
+
 /// What the gate knows of the recipient's record before it decides.
 // One per send or batch lane, moved rather than copied: boxing the record would cost an
 // allocation on the gate's hot path for nothing.
@@ -130,7 +140,7 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        self.send_with(firm, request, &mut KnownRecord::Unread, None)
+        self.send_with(firm, request, &mut KnownRecord::Unread, None, None)
             .await
     }
 
@@ -145,8 +155,23 @@ impl SendGate {
         record: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let mut known = KnownRecord::Seen(record);
-        let outcome = self.send_with(firm, request, &mut known, None).await?;
+        let outcome = self
+            .send_with(firm, request, &mut known, None, None)
+            .await?;
         Ok((outcome, known.into_record()))
+    }
+
+    /// Sends a deferred send at its release through the gate again, its decision's write taking
+    /// it off the queue (so of two releasers exactly one decides it; the other gets
+    /// `StoreError::DeferredTaken`). `taking.taken` says whether that write committed.
+    pub(crate) async fn send_taking(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        taking: &mut Taking<'_>,
+    ) -> Result<SendOutcome, FlowError> {
+        self.send_with(firm, request, &mut KnownRecord::Unread, None, Some(taking))
+            .await
     }
 
     /// The gate's loop: decide on the record known (or read), commit the decision under the
@@ -154,13 +179,15 @@ impl SendGate {
     /// re-decide. `known` is left holding the record as the gate wrote it, or
     /// [`KnownRecord::Unread`] when it must be read again. With `unrecorded` (a batch lane),
     /// the outcome of the lane's previous message rides in this message's write, and this
-    /// message's outcome is left there for the next write instead of being written now.
+    /// message's outcome is left there for the next write instead of being written now. With
+    /// `taking` (a release), the decision's write also takes the deferred send off the queue.
     async fn send_with(
         &self,
         firm: &Firm,
         request: &SendRequest,
         known: &mut KnownRecord,
         mut unrecorded: Option<&mut Option<Delivered>>,
+        mut taking: Option<&mut Taking<'_>>,
     ) -> Result<SendOutcome, FlowError> {
         retry_on_conflict!(async {
             let record = match std::mem::take(known) {
@@ -169,12 +196,20 @@ impl SendGate {
             };
             let now = self.clock.now();
             let mut draft = Draft::over(&firm.firm_id, &request.to, record.as_ref(), now);
+            draft.takes_deferred = taking.as_deref().map(|t| t.send.id.clone());
             if let Some(Some(previous)) = unrecorded.as_deref() {
                 draft.events.push(previous.apply(draft.record.as_mut()));
             }
             let decided = self.decide_into(firm, request, &mut draft, now).await?;
-            // Nothing to commit: the carrier's opt-out is recorded on its own.
+            // Nothing to commit: the carrier's opt-out is recorded on its own (and a released
+            // send taken apart, first).
             if let Decided::CarrierOptedOut = decided {
+                if let Some(taking) = taking.as_deref_mut() {
+                    if !self.store.take_deferred(taking.send).await? {
+                        return Err(StoreError::DeferredTaken.into());
+                    }
+                    taking.taken = true;
+                }
                 let (outcome, record) = self.complete(firm, request, decided, None).await?;
                 *known = KnownRecord::Seen(record);
                 return Ok(Attempt::Done(outcome));
@@ -185,6 +220,9 @@ impl SendGate {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(other) => return Err(other.into()),
+            }
+            if let Some(taking) = taking.as_deref_mut() {
+                taking.taken = true;
             }
             // The previous message's outcome is written now.
             let slot = unrecorded.as_deref_mut().map(|slot| {
