@@ -128,6 +128,27 @@ fn machine() -> Vec<(String, String)> {
     ]
 }
 
+/// The command line as `scripts/bench` takes it: the options the script adds itself
+/// (`--bin-dir`, `--doc`) left out with their values.
+fn shown_command(args: impl Iterator<Item = String>) -> String {
+    let mut shown = String::from("scripts/bench");
+    let mut skip_value = false;
+    for arg in args {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        match arg.as_str() {
+            "--bin-dir" | "--doc" => skip_value = true,
+            a if a.starts_with("--bin-dir=") || a.starts_with("--doc=") => {}
+            a => {
+                shown.push(' ');
+                shown.push_str(a);
+            }
+        }
+    }
+    shown
+}
+
 fn splice(doc: &Path, results: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(doc).map_err(|e| format!("{}: {e}", doc.display()))?;
     let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
@@ -190,14 +211,7 @@ async fn run(args: Args) -> std::process::ExitCode {
         .clone()
         .or_else(|| args.bin_dir.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    let command = format!(
-        "scripts/bench{}",
-        std::env::args()
-            .skip(1)
-            .filter(|a| !a.starts_with("--bin-dir") && !a.starts_with("--doc"))
-            .map(|a| format!(" {a}"))
-            .collect::<String>()
-    );
+    let command = shown_command(std::env::args().skip(1));
     let mut report = Report {
         command,
         machine: machine(),
@@ -319,4 +333,26 @@ async fn run(args: Args) -> std::process::ExitCode {
         eprintln!("results written into {}", doc.display());
     }
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_command;
+
+    #[test]
+    fn the_command_shown_leaves_out_the_options_the_script_adds_with_their_values() {
+        let args = [
+            "--bin-dir",
+            "/root/.cache/consent-target/release",
+            "--doc",
+            "docs/performance.md",
+            "--sections",
+            "gate",
+            "--doc=other.md",
+        ];
+        assert_eq!(
+            shown_command(args.iter().map(|a| a.to_string())),
+            "scripts/bench --sections gate"
+        );
+    }
 }
