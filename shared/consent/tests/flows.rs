@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 use common::{
-    DAYTIME, FIRM_ID, FIRM_NUMBER, Harness, SentKind, contact, contact_with_email, firm_message,
-    inbound, phone, t, token_in,
+    BeforeSend, DAYTIME, FIRM_ID, FIRM_NUMBER, Harness, Hooked, SentKind, contact,
+    contact_with_email, firm_message, inbound, phone, t, token_in,
 };
-use consent::adapters::memory::{MemoryOutbox, MemoryStore};
+use consent::adapters::memory::MemoryStore;
 use consent::evidence::audit::AuditKind;
 use consent::flows::FlowError;
 use consent::flows::admin::FirmSettings;
@@ -20,9 +20,7 @@ use consent::model::consent_capture::{CaptureMethod, NewConsentCapture};
 use consent::model::gate::{BlockReason, MessageCategory, MessageKind};
 use consent::model::record::{ConsentBasis, ConsentStatus, Delivery};
 use consent::model::state_rules::RuleId;
-use consent::ports::{
-    ConsentStore, ConsentWrite, OutgoingSms, SendError, SmsSender, StoredResponse,
-};
+use consent::ports::{ConsentStore, ConsentWrite, OutgoingSms, StoredResponse};
 
 const MARIA: &str = "+14155550134";
 const EMAIL: &str = "maria@example.com";
@@ -1043,13 +1041,12 @@ async fn the_gate_records_every_decision() {
 /// An SMS sender that notes what the store says at the moment the provider gets a message.
 struct Observing {
     store: Arc<MemoryStore>,
-    outbox: Arc<MemoryOutbox>,
     seen: Mutex<Vec<(Delivery, bool)>>,
 }
 
 #[async_trait::async_trait]
-impl SmsSender for Observing {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+impl BeforeSend for Observing {
+    async fn before_send(&self, sms: &OutgoingSms) {
         let record = self
             .store
             .get_consent(FIRM_ID, &sms.to)
@@ -1060,37 +1057,19 @@ impl SmsSender for Observing {
             .lock()
             .unwrap()
             .push((record.opt_in_sms, record.opt_out_confirmation_sent));
-        self.outbox.send_sms(sms).await
-    }
-
-    async fn is_opted_out(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<bool, SendError> {
-        self.outbox.is_opted_out(phone).await
-    }
-
-    async fn opted_out_numbers(
-        &self,
-        next_token: Option<&str>,
-    ) -> Result<consent::ports::OptedOutPage, SendError> {
-        self.outbox.opted_out_numbers(next_token).await
-    }
-
-    async fn opt_in_number(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<consent::ports::CarrierOptIn, SendError> {
-        self.outbox.opt_in_number(phone).await
     }
 }
 
 #[tokio::test]
 async fn one_time_messages_are_claimed_in_the_store_before_the_provider_gets_them() {
-    let (h, observing) = Harness::with_own_sender(t(DAYTIME), |store, outbox| Observing {
-        store,
-        outbox,
-        seen: Mutex::default(),
+    let (h, observing) = Harness::with_own_sender(t(DAYTIME), |store, outbox| {
+        Hooked::new(
+            outbox,
+            Observing {
+                store,
+                seen: Mutex::default(),
+            },
+        )
     })
     .await;
 
@@ -1162,13 +1141,12 @@ async fn a_request_claimed_by_a_process_that_died_is_not_sent_again() {
 
 /// A sender that takes a while per message and counts how many are in flight at once.
 struct Slow {
-    outbox: Arc<MemoryOutbox>,
     in_flight: Mutex<(usize, usize)>,
 }
 
 #[async_trait::async_trait]
-impl SmsSender for Slow {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+impl BeforeSend for Slow {
+    async fn before_send(&self, _: &OutgoingSms) {
         {
             let mut counts = self.in_flight.lock().unwrap();
             counts.0 += 1;
@@ -1176,36 +1154,18 @@ impl SmsSender for Slow {
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         self.in_flight.lock().unwrap().0 -= 1;
-        self.outbox.send_sms(sms).await
-    }
-
-    async fn is_opted_out(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<bool, SendError> {
-        self.outbox.is_opted_out(phone).await
-    }
-
-    async fn opted_out_numbers(
-        &self,
-        next_token: Option<&str>,
-    ) -> Result<consent::ports::OptedOutPage, SendError> {
-        self.outbox.opted_out_numbers(next_token).await
-    }
-
-    async fn opt_in_number(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<consent::ports::CarrierOptIn, SendError> {
-        self.outbox.opt_in_number(phone).await
     }
 }
 
 #[tokio::test]
 async fn a_batch_sends_to_different_numbers_at_once_and_to_one_number_in_order() {
-    let (h, slow) = Harness::with_own_sender(t(DAYTIME), |_, outbox| Slow {
-        outbox,
-        in_flight: Mutex::new((0, 0)),
+    let (h, slow) = Harness::with_own_sender(t(DAYTIME), |_, outbox| {
+        Hooked::new(
+            outbox,
+            Slow {
+                in_flight: Mutex::new((0, 0)),
+            },
+        )
     })
     .await;
     let numbers: Vec<String> = (0..40)
@@ -1318,40 +1278,17 @@ async fn a_message_the_provider_refused_does_not_count_toward_a_cap() {
 /// its first message to the provider (once armed).
 struct SecondReleaser {
     second: consent::flows::Services,
-    outbox: Arc<MemoryOutbox>,
     armed: std::sync::atomic::AtomicBool,
     report: Mutex<Option<consent::flows::release::ReleaseReport>>,
 }
 
 #[async_trait::async_trait]
-impl SmsSender for SecondReleaser {
-    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+impl BeforeSend for SecondReleaser {
+    async fn before_send(&self, _: &OutgoingSms) {
         if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
             let report = self.second.release_due().await.expect("the second pass");
             *self.report.lock().unwrap() = Some(report);
         }
-        self.outbox.send_sms(sms).await
-    }
-
-    async fn is_opted_out(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<bool, SendError> {
-        self.outbox.is_opted_out(phone).await
-    }
-
-    async fn opted_out_numbers(
-        &self,
-        next_token: Option<&str>,
-    ) -> Result<consent::ports::OptedOutPage, SendError> {
-        self.outbox.opted_out_numbers(next_token).await
-    }
-
-    async fn opt_in_number(
-        &self,
-        phone: &consent::model::phone::PhoneNumber,
-    ) -> Result<consent::ports::CarrierOptIn, SendError> {
-        self.outbox.opt_in_number(phone).await
     }
 }
 
@@ -1361,19 +1298,22 @@ async fn two_releasers_at_once_send_each_deferred_message_once() {
     let release_at = t("2026-12-02T16:00:00Z");
     let (h, second) = Harness::with_own_sender(t(DAYTIME), |store, outbox| {
         let clock = Arc::new(consent::adapters::memory::SettableClock::frozen(release_at));
-        SecondReleaser {
-            second: consent::flows::Services::new(
-                store,
-                outbox.clone(),
-                outbox.clone(),
-                clock,
-                None,
-                consent::flows::ServiceConfig::default(),
-            ),
+        let second = consent::flows::Services::new(
+            store,
+            outbox.clone(),
+            outbox.clone(),
+            clock,
+            None,
+            consent::flows::ServiceConfig::default(),
+        );
+        Hooked::new(
             outbox,
-            armed: std::sync::atomic::AtomicBool::new(false),
-            report: Mutex::new(None),
-        }
+            SecondReleaser {
+                second,
+                armed: std::sync::atomic::AtomicBool::new(false),
+                report: Mutex::new(None),
+            },
+        )
     })
     .await;
     opted_in(&h, "c-1", MARIA).await;

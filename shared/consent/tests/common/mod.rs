@@ -17,7 +17,7 @@ use consent::model::firm::Firm;
 use consent::model::gate::{MessageCategory, MessageKind};
 use consent::model::language::Language;
 use consent::model::phone::PhoneNumber;
-use consent::ports::{Clock, SmsSender};
+use consent::ports::{CarrierOptIn, Clock, OptedOutPage, OutgoingSms, SendError, SmsSender};
 
 pub const FIRM_ID: &str = "firm-1";
 pub const FIRM_NUMBER: &str = "+12125550100";
@@ -144,6 +144,55 @@ impl Harness {
             .into_iter()
             .filter(|k| *k == kind)
             .count()
+    }
+}
+
+/// What a test's SMS sender does as the provider gets each message, before the outbox takes it.
+#[async_trait::async_trait]
+pub trait BeforeSend: Send + Sync {
+    /// Runs as the provider gets `sms`.
+    async fn before_send(&self, sms: &OutgoingSms);
+}
+
+/// An SMS sender that runs a test's [`BeforeSend`] on each message and leaves the rest to the
+/// outbox; it derefs to the hook, so a test reads what its hook saw.
+pub struct Hooked<H> {
+    outbox: Arc<MemoryOutbox>,
+    hook: H,
+}
+
+impl<H> Hooked<H> {
+    /// `hook` before `outbox`.
+    pub fn new(outbox: Arc<MemoryOutbox>, hook: H) -> Self {
+        Self { outbox, hook }
+    }
+}
+
+impl<H> std::ops::Deref for Hooked<H> {
+    type Target = H;
+
+    fn deref(&self) -> &H {
+        &self.hook
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: BeforeSend> SmsSender for Hooked<H> {
+    async fn send_sms(&self, sms: &OutgoingSms) -> Result<String, SendError> {
+        self.hook.before_send(sms).await;
+        self.outbox.send_sms(sms).await
+    }
+
+    async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, SendError> {
+        self.outbox.is_opted_out(phone).await
+    }
+
+    async fn opted_out_numbers(&self, next_token: Option<&str>) -> Result<OptedOutPage, SendError> {
+        self.outbox.opted_out_numbers(next_token).await
+    }
+
+    async fn opt_in_number(&self, phone: &PhoneNumber) -> Result<CarrierOptIn, SendError> {
+        self.outbox.opt_in_number(phone).await
     }
 }
 
