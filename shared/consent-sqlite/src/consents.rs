@@ -15,6 +15,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::codec::{from_doc, micros, to_doc};
 use crate::database::SqliteStore;
+use crate::deferred;
 use crate::errors::store_error;
 use crate::firms::EventRow;
 
@@ -359,14 +360,10 @@ fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreE
             return Err(StoreError::DuplicateInbound);
         }
     }
-    if let Some(id) = &write.takes_deferred {
-        let taken = tx
-            .prepare_cached("DELETE FROM deferred_sends WHERE id = ?1")
-            .and_then(|mut s| s.execute([id.as_str()]))
-            .map_err(sql)?;
-        if taken == 0 {
-            return Err(StoreError::DeferredTaken);
-        }
+    if let Some(id) = &write.takes_deferred
+        && !deferred::remove(tx, id).map_err(sql)?
+    {
+        return Err(StoreError::DeferredTaken);
     }
     if let (Some(record), Some(doc)) = (&write.record, &record) {
         write_record(tx, (firm_id, phone), record, doc, stored.map(|(_, _, s)| s)).map_err(sql)?;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use consent::model::deferred::DeferredSend;
 use consent::ports::{DeferredStore, StoreError};
+use rusqlite::Transaction;
 
 use crate::codec::{from_doc, micros};
 use crate::database::SqliteStore;
@@ -35,12 +36,17 @@ impl DeferredStore for SqliteStore {
         let id = send.id.clone();
         self.db
             .write(OPERATION, move |tx| {
-                let removed = tx
-                    .prepare_cached("DELETE FROM deferred_sends WHERE id = ?1")
-                    .and_then(|mut s| s.execute([&id]))
-                    .map_err(|e| store_error(OPERATION, e))?;
-                Ok(removed == 1)
+                remove(tx, &id).map_err(|e| store_error(OPERATION, e))
             })
             .await
     }
+}
+
+/// Removes a deferred send in the caller's transaction; `true` if it was there (so exactly one
+/// releaser takes it, alone or in its decision's write).
+pub(crate) fn remove(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
+    let removed = tx
+        .prepare_cached("DELETE FROM deferred_sends WHERE id = ?1")?
+        .execute([id])?;
+    Ok(removed == 1)
 }

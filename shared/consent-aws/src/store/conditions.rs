@@ -113,7 +113,7 @@ impl Condition {
     }
 
     /// The parts for a request builder; DynamoDB refuses empty maps, so they become `None`.
-    fn parts(condition: Option<Self>) -> ConditionParts {
+    pub(super) fn parts(condition: Option<Self>) -> ConditionParts {
         match condition {
             None => (None, None, None),
             Some(c) => (

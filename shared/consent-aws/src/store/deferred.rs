@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use consent::model::deferred::DeferredSend;
 use consent::ports::{DeferredStore, StoreError};
 
+use super::conditions::Condition;
 use super::items::{backend, doc_item, key_item, parse_doc, s};
 use super::{DynamoStore, Item};
 use crate::keys;
@@ -59,13 +60,15 @@ impl DeferredStore for DynamoStore {
 
     async fn take_deferred(&self, send: &DeferredSend) -> Result<bool, StoreError> {
         const OP: &str = "take_deferred";
+        let (expression, names, values) = Condition::parts(Some(Condition::must_exist()));
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_item(&keys::deferred(&send.id))))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", keys::PK)
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await;
         match result {
