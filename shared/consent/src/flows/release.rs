@@ -90,10 +90,7 @@ impl Services {
             }
         };
         let Some(firm) = firm else {
-            if !self.store.take_deferred(send).await? {
-                return Err(StoreError::DeferredTaken.into());
-            }
-            taking.taken = true;
+            taking.take_apart(self.store.as_ref()).await?;
             return Ok(None);
         };
         let request = SendRequest {

@@ -109,6 +109,18 @@ pub(crate) struct Taking<'a> {
     pub(crate) taken: bool,
 }
 
+impl Taking<'_> {
+    /// Takes the send in a write of its own, for a decision that writes nothing it could ride
+    /// in; `DeferredTaken` if another releaser took it first.
+    pub(crate) async fn take_apart(&mut self, store: &dyn Store) -> Result<(), FlowError> {
+        if !store.take_deferred(self.send).await? {
+            return Err(StoreError::DeferredTaken.into());
+        }
+        self.taken = true;
+        Ok(())
+    }
+}
+
 /// What the gate knows of the recipient's record before it decides.
 // One per send or batch lane, moved rather than copied: boxing the record would cost an
 // allocation on the gate's hot path for nothing.
@@ -205,10 +217,7 @@ impl SendGate {
             // send taken apart, first).
             if let Decided::CarrierOptedOut = decided {
                 if let Some(taking) = taking.as_deref_mut() {
-                    if !self.store.take_deferred(taking.send).await? {
-                        return Err(StoreError::DeferredTaken.into());
-                    }
-                    taking.taken = true;
+                    taking.take_apart(self.store.as_ref()).await?;
                 }
                 let (outcome, record) = self.complete(firm, request, decided, None).await?;
                 *known = KnownRecord::Seen(record);
