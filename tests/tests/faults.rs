@@ -824,6 +824,53 @@ async fn a_partial_failure_is_completed_without_repeating_the_sms() {
     }
 }
 
+/// A keyed message keeps its answer in the write that finishes it (the provider's id, or the
+/// block): no write of its own, so no crash between the two can leave the key unanswered for a
+/// retry to send again.
+#[tokio::test]
+async fn a_keyed_message_keeps_its_answer_in_the_write_that_finishes_it() {
+    const TEXT: &str = "Your hearing is Monday.";
+    let s = FaultyService::in_memory();
+    scenarios::register_firm(&s.t).await;
+    opted_in(&s, 1).await;
+    let (status, body) = create_contact(&s, 2, &[]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let keyed = |n: u16, key: &'static str| {
+        let t = &s.t;
+        async move {
+            t.call(
+                Method::POST,
+                &format!("/v1/firms/{}/messages", t.firm_id()),
+                Some(json!({ "to": t.phone(n), "body": TEXT, "idempotency_key": key })),
+            )
+            .await
+        }
+    };
+    // To the opted-in number: the key's claim, the decision, the provider's id with the answer.
+    // To the pending one: the key's claim, the block with the answer.
+    for (n, key, decision, writes) in [(1, "k-sent", "sent", 3), (2, "k-blocked", "blocked", 2)] {
+        s.plan.count();
+        let first = keyed(n, key).await;
+        s.plan.disarm();
+        assert_eq!(first.1["decision"], decision, "{}", first.1);
+        let ops: Vec<Op> = s.plan.calls().iter().map(|c| c.op).collect();
+        assert!(!ops.contains(&Op::Complete), "{decision}: {ops:?}");
+        let written = ops
+            .iter()
+            .filter(|op| matches!(op, Op::Claim | Op::Commit))
+            .count();
+        assert_eq!(written, writes, "{decision}: {ops:?}");
+        assert_eq!(
+            keyed(n, key).await,
+            first,
+            "{decision}: replayed as answered"
+        );
+    }
+    let sent = s.t.sms_to(&s.t.phone(1)).await;
+    assert_eq!(sent.iter().filter(|b| b.as_str() == TEXT).count(), 1);
+    assert!(s.t.sms_to(&s.t.phone(2)).await.iter().all(|b| b != TEXT));
+}
+
 /// A representative subset on the AWS adapters against moto: contact-created (SMS and email)
 /// and STOP (the opt-out confirmation), a timeout and a 5xx or throttling at every call. What went out is read from
 /// what the SNS and SES adapters had accepted (a message id back from moto), recorded beneath

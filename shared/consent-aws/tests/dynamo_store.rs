@@ -29,7 +29,7 @@ use consent::model::gate::{MessageCategory, MessageKind};
 use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentBasis, ConsentRecord, ConsentStatus, Delivery};
 use consent::ports::{
-    CarrierOptIn, ConsentStore, ConsentWrite, DeferredStore, IdempotencyClaim, Mailer,
+    CarrierOptIn, Completion, ConsentStore, ConsentWrite, DeferredStore, IdempotencyClaim, Mailer,
     OutgoingEmail, OutgoingSms, SendError, SmsSender, Store, StoreError, StoredResponse,
     SystemClock,
 };
@@ -640,6 +640,33 @@ async fn idempotency_claims_like_the_memory_store(backend: Backend) {
         out.push(outcome(store.release("k2").await));
         out.push(claim("k2", "h9", now + Duration::minutes(5)).await);
         out.push(outcome(store.release("never-claimed").await));
+        // Kept by the consent write that finishes the request: replayed, and kept once; a
+        // write that loses its race keeps nothing.
+        out.push(claim("k3", "h1", now).await);
+        let p = phone(3);
+        let finishing = |expected, version, note: &str| {
+            let mut write = ConsentWrite::new(
+                "f1",
+                &p,
+                expected,
+                Some(record("f1", &p, version, ConsentStatus::OptedIn)),
+                vec![event(note)],
+            );
+            write.completes = Some(Completion {
+                key: "k3".to_string(),
+                payload_hash: "h1".to_string(),
+                response: response.clone(),
+                expires_at: expires,
+            });
+            write
+        };
+        out.push(outcome(store.commit(finishing(Some(7), 8, "stale")).await));
+        out.push(claim("k3", "h1", now + Duration::seconds(1)).await);
+        out.push(outcome(store.commit(finishing(None, 1, "sent")).await));
+        out.push(claim("k3", "h1", now + Duration::seconds(2)).await);
+        out.push(outcome(
+            store.complete("k3", "h1", &response, expires).await,
+        ));
         out
     })
     .await;
@@ -671,7 +698,7 @@ async fn idempotency_claims_like_the_memory_store(backend: Backend) {
             completed.clone(),
             "ok PayloadMismatch".to_string(),
             "ok ()".to_string(),
-            completed,
+            completed.clone(),
             "ok Claimed".to_string(),
             "ok Claimed".to_string(),
             "ok Claimed".to_string(),
@@ -679,6 +706,12 @@ async fn idempotency_claims_like_the_memory_store(backend: Backend) {
             "ok ()".to_string(),
             "ok Claimed".to_string(),
             "ok ()".to_string(),
+            "ok Claimed".to_string(),
+            "version_conflict commit".to_string(),
+            held_until(30),
+            "ok ()".to_string(),
+            completed,
+            "version_conflict complete_idempotency".to_string(),
         ]
     );
 }

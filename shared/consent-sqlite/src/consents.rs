@@ -18,6 +18,7 @@ use crate::database::SqliteStore;
 use crate::deferred;
 use crate::errors::store_error;
 use crate::firms::EventRow;
+use crate::idempotency;
 
 /// A write's rows, encoded before the writer is taken so the transaction only writes.
 struct EncodedWrite {
@@ -26,6 +27,7 @@ struct EncodedWrite {
     events: Vec<EventRow>,
     contact: Option<String>,
     deferred: Option<String>,
+    response: Option<String>,
 }
 
 /// The operation name of a consent write, in errors.
@@ -46,6 +48,10 @@ impl EncodedWrite {
                 .collect::<Result<_, _>>()?,
             contact: doc(write.contact.as_ref().map(|c| to_doc(OPERATION, c)))?,
             deferred: doc(write.deferred.as_ref().map(|d| to_doc(OPERATION, d)))?,
+            response: doc(write
+                .completes
+                .as_ref()
+                .map(|c| to_doc(OPERATION, &c.response)))?,
             write,
         })
     }
@@ -326,6 +332,7 @@ fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreE
         events,
         contact,
         deferred,
+        response,
     } = encoded;
     let firm_id = write.firm_id.as_str();
     let phone = write.phone.as_str();
@@ -400,6 +407,9 @@ fn apply_write(tx: &Transaction<'_>, encoded: EncodedWrite) -> Result<(), StoreE
         )
         .and_then(|mut s| s.execute(params![send.id, micros(send.not_before), doc]))
         .map_err(sql)?;
+    }
+    if let (Some(completion), Some(response)) = (&write.completes, &response) {
+        idempotency::keep(tx, completion, response).map_err(sql)?;
     }
     if !write.feed.is_empty() {
         let mut events = write.feed;

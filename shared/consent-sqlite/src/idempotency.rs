@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use consent::ports::{
-    IdempotencyClaim, IdempotencyStore, KeptClaim, StoreError, StoredResponse, decide_claim,
+    Completion, IdempotencyClaim, IdempotencyStore, KeptClaim, StoreError, StoredResponse,
+    decide_claim,
 };
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::codec::{from_doc, from_micros, micros, to_doc};
 use crate::database::SqliteStore;
@@ -109,4 +110,27 @@ impl IdempotencyStore for SqliteStore {
             })
             .await
     }
+}
+
+/// Keeps a completion riding in a consent write (`response`: its response encoded), whatever
+/// the key's row holds: see [`Completion`].
+pub(crate) fn keep(
+    tx: &Transaction<'_>,
+    completion: &Completion,
+    response: &str,
+) -> rusqlite::Result<()> {
+    let expires = micros(completion.expires_at);
+    tx.prepare_cached(
+        "INSERT INTO idempotency (key, payload_hash, in_progress_until, response, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?3)
+         ON CONFLICT (key) DO UPDATE SET payload_hash = excluded.payload_hash,
+             response = excluded.response, expires_at = excluded.expires_at",
+    )?
+    .execute(params![
+        completion.key,
+        completion.payload_hash,
+        expires,
+        response
+    ])?;
+    Ok(())
 }

@@ -97,6 +97,8 @@ pub struct ConsentWrite {
     /// An inbound message id to mark as applied; the write fails with `DuplicateInbound` if it
     /// already is.
     pub inbound_message_id: Option<String>,
+    /// The response of the keyed request this write finishes, kept with it.
+    pub completes: Option<Completion>,
     /// The chain head the events were chained onto: the head of the record the write was built
     /// from. When a record is written under an expected version, the store also requires the
     /// stored record's head to be this one, so that a write built from a stale copy of a
@@ -142,6 +144,7 @@ impl ConsentWrite {
             deferred: None,
             takes_deferred: None,
             inbound_message_id: None,
+            completes: None,
             chained_onto,
             feed,
         }
@@ -282,6 +285,22 @@ pub struct StoredResponse {
     pub status: u16,
     /// JSON body.
     pub body: serde_json::Value,
+}
+
+/// An idempotency key's response kept by the consent write that finishes its request, so the
+/// work and its response land together. It is kept without a condition: the key was claimed by
+/// this request (or taken over by a retry of the same payload, whose response does as well), and
+/// a failed condition would cancel the consent write it rides in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The idempotency key.
+    pub key: String,
+    /// The hash of the request's payload.
+    pub payload_hash: String,
+    /// The response to replay.
+    pub response: StoredResponse,
+    /// When the response lapses.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What claiming an idempotency key found.

@@ -16,6 +16,7 @@ use consent::ports::{ConsentListPosition, ConsentStore, ConsentWrite, StoreError
 
 use super::conditions::{Condition, Conflict};
 use super::deferred::deferred_item;
+use super::idempotency::completed_item;
 use super::items::{
     ItemError, backend, doc_item, item_error, key_item, n, n_u64, optional_number, parse_doc,
     parse_events, s, string_attr,
@@ -71,6 +72,12 @@ impl DynamoStore {
         if let Some(deferred) = &write.deferred {
             items.push((
                 self.put(OP, deferred_item(OP, deferred)?, None)?,
+                Conflict::None,
+            ));
+        }
+        if let Some(completion) = &write.completes {
+            items.push((
+                self.put(OP, completed_item(OP, completion)?, None)?,
                 Conflict::None,
             ));
         }

@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use chrono::{DateTime, Duration, Utc};
 
 use consent::ports::{
-    IdempotencyClaim, IdempotencyStore, KeptClaim, StoreError, StoredResponse, decide_claim,
+    Completion, IdempotencyClaim, IdempotencyStore, KeptClaim, StoreError, StoredResponse,
+    decide_claim,
 };
 
 use super::items::{ItemError, backend, item_error, key_item, n, optional_number, s, string_attr};
@@ -52,15 +53,7 @@ impl IdempotencyStore for DynamoStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         const OP: &str = "complete_idempotency";
-        let response = serde_json::to_string(response).map_err(|e| {
-            item_error(
-                OP,
-                ItemError::Document {
-                    kind: "idempotency",
-                    source: e,
-                },
-            )
-        })?;
+        let response = response_doc(OP, response)?;
         let result = self
             .client
             .update_item()
@@ -186,6 +179,41 @@ impl DynamoStore {
             None => Ok(None),
         }
     }
+}
+
+/// A kept response as its item stores it (JSON text).
+fn response_doc(operation: &'static str, response: &StoredResponse) -> Result<String, StoreError> {
+    serde_json::to_string(response).map_err(|e| {
+        item_error(
+            operation,
+            ItemError::Document {
+                kind: "idempotency",
+                source: e,
+            },
+        )
+    })
+}
+
+/// The whole item of a completed key, for a completion riding in a consent write: put without
+/// a condition, whatever the item held (see [`Completion`]).
+pub(super) fn completed_item(
+    operation: &'static str,
+    completion: &Completion,
+) -> Result<Item, StoreError> {
+    let expires = keys::micros(completion.expires_at);
+    let mut item = key_item(&keys::idempotency(&completion.key));
+    item.insert(keys::PAYLOAD_HASH.into(), s(&completion.payload_hash));
+    item.insert(keys::IN_PROGRESS_UNTIL.into(), n(expires));
+    item.insert(
+        keys::RESPONSE.into(),
+        s(response_doc(operation, &completion.response)?),
+    );
+    item.insert(keys::EXPIRES_AT.into(), n(expires));
+    item.insert(
+        keys::TTL.into(),
+        n(keys::ttl_seconds(completion.expires_at)),
+    );
+    Ok(item)
 }
 
 /// What an existing idempotency item means for a claim, exactly as the in-memory store decides;

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::idempotency::KeyClaim;
 use super::send::{SendOutcome, SendRequest};
 use super::{FlowError, Services};
 use crate::model::firm::Firm;
@@ -27,6 +28,8 @@ impl SendOutcome {
 impl Services {
     /// Sends one message from the CRM through the gate, once per idempotency key if it has
     /// one: a repeat with the same key and payload gets the first answer and sends nothing.
+    /// The answer is kept with the write that records the provider's id (or the deferral or
+    /// block), so a crash between the two cannot let a retry send again.
     pub async fn send_from_crm(
         &self,
         firm: &Firm,
@@ -38,11 +41,17 @@ impl Services {
         let scoped = format!("gate#{}#{key}", firm.firm_id);
         let payload =
             json!({ "to": request.to, "body": request.body, "category": request.category });
-        self.idempotent(&scoped, &payload, || async {
-            self.gate.send(firm, request).await.map(|o| o.response())
-        })
-        .await
-        .map(|(response, _replayed)| response)
+        let mut keeping = match self.claim_key(&scoped, &payload).await? {
+            KeyClaim::Replay(response) => return Ok(response),
+            KeyClaim::Run(keeping) => keeping,
+        };
+        // The gate keeps the response in the write that finishes the message where it can.
+        let result = self
+            .gate
+            .send_keeping(firm, request, &mut keeping)
+            .await
+            .map(|o| o.response());
+        self.finish_keyed(keeping, result).await
     }
 
     /// Sends a batch from the CRM in the order given; results in order. Runs of unkeyed

@@ -8,7 +8,7 @@ use crate::model::contact::Contact;
 use crate::model::deferred::DeferredSend;
 use crate::model::phone::PhoneNumber;
 use crate::model::record::ConsentRecord;
-use crate::ports::ConsentWrite;
+use crate::ports::{Completion, ConsentWrite};
 
 /// A write of one number's partition not yet sealed into its hash chain: everything added to
 /// it is committed together or not at all.
@@ -32,6 +32,8 @@ pub(crate) struct Draft {
     pub takes_deferred: Option<String>,
     /// The inbound message the write applies, marked so that it is applied once.
     pub inbound_message_id: Option<String>,
+    /// The response of the keyed request the write finishes.
+    pub completes: Option<Completion>,
 }
 
 impl Draft {
@@ -69,6 +71,7 @@ impl Draft {
             deferred: None,
             takes_deferred: None,
             inbound_message_id: None,
+            completes: None,
         }
     }
 
@@ -85,6 +88,7 @@ impl Draft {
         write.deferred = self.deferred;
         write.takes_deferred = self.takes_deferred;
         write.inbound_message_id = self.inbound_message_id;
+        write.completes = self.completes;
         write
     }
 }

@@ -321,7 +321,7 @@ impl Services {
         written: Option<ConsentRecord>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         self.gate
-            .complete(firm, &folded.request, folded.decided, written)
+            .complete(firm, &folded.request, folded.decided, written, None)
             .await
     }
 }

@@ -13,8 +13,8 @@ use consent::model::phone::PhoneNumber;
 use consent::model::record::{ConsentRecord, ConsentStatus};
 use consent::model::transition::{ConsentEvent, apply};
 use consent::ports::{
-    ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim, IdempotencyStore,
-    StoreError, StoredResponse,
+    Completion, ConsentStore, ConsentWrite, DeferredStore, FirmStore, IdempotencyClaim,
+    IdempotencyStore, StoreError, StoredResponse,
 };
 
 const FIRM: &str = "firm-1";
@@ -462,6 +462,56 @@ async fn an_idempotency_key_is_claimed_then_completed_then_replayed() {
         store.claim("k", "h1", now(), until).await.unwrap(),
         IdempotencyClaim::Completed(response(202))
     );
+}
+
+fn completion(key: &str, hash: &str, status: u16) -> Completion {
+    Completion {
+        key: key.to_string(),
+        payload_hash: hash.to_string(),
+        response: response(status),
+        expires_at: now() + Duration::hours(24),
+    }
+}
+
+#[tokio::test]
+async fn a_write_keeps_a_keyed_response_with_its_record_and_a_failed_write_keeps_none() {
+    let store = new_store();
+    let until = now() + Duration::seconds(30);
+    store.claim("k", "h1", now(), until).await.unwrap();
+    store.claim("lost", "h1", now(), until).await.unwrap();
+    let mut first = write(None, Some(record(1, ConsentStatus::OptedIn)), "sent");
+    first.completes = Some(completion("k", "h1", 202));
+    store.commit(first).await.unwrap();
+    assert_eq!(
+        store.claim("k", "h1", now(), until).await.unwrap(),
+        IdempotencyClaim::Completed(response(202)),
+        "replayed as the write kept it"
+    );
+    assert!(
+        matches!(
+            store
+                .complete("k", "h1", &response(500), now() + Duration::hours(24))
+                .await,
+            Err(StoreError::VersionConflict { .. })
+        ),
+        "kept once: a completion on its own after it is refused"
+    );
+
+    // A write that loses its race keeps nothing: the key stays in progress.
+    let mut stale = write(None, Some(record(1, ConsentStatus::OptedIn)), "stale");
+    stale.completes = Some(completion("lost", "h1", 202));
+    assert!(matches!(
+        store.commit(stale).await,
+        Err(StoreError::VersionConflict { .. })
+    ));
+    assert_eq!(
+        store
+            .claim("lost", "h1", now() + Duration::seconds(1), until)
+            .await
+            .unwrap(),
+        IdempotencyClaim::InProgress { until }
+    );
+    assert_eq!(event_reasons(&store).await, ["sent"]);
 }
 
 #[tokio::test]

@@ -425,6 +425,17 @@ fn apply(state: &mut StoreState, write: ConsentWrite) {
     if let Some(deferred) = write.deferred {
         state.deferred.insert(deferred.id.clone(), deferred);
     }
+    if let Some(completion) = write.completes {
+        state.idempotency.insert(
+            completion.key,
+            IdempotencyItem {
+                payload_hash: completion.payload_hash,
+                response: Some(completion.response),
+                in_progress_until: completion.expires_at,
+                expires_at: Some(completion.expires_at),
+            },
+        );
+    }
     if !write.feed.is_empty() {
         let mut events = write.feed;
         let firm_feed = state.feed.entry(write.firm_id).or_default();

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use super::{Claimed, SendGate, SendOutcome, SendRequest};
 use crate::evidence::audit::{AuditEvent, AuditKind};
 use crate::flows::draft::Draft;
+use crate::flows::idempotency::Keeping;
 use crate::flows::{Attempt, FlowError, retry_on_conflict};
 use crate::model::firm::Firm;
 use crate::model::gate::{BlockReason, MessageCategory, MessageKind};
 use crate::model::phone::PhoneNumber;
 use crate::model::record::{ConsentRecord, Delivery};
-use crate::ports::{ConsentWrite, OutgoingSms, SendError, StoreError};
+use crate::ports::{Completion, ConsentWrite, OutgoingSms, SendError, StoreError};
 
 /// Adds the allow decision to `draft` (and marks the one-time messages as claimed): committed
 /// before the provider gets the message, it orders the send against a concurrent STOP and
@@ -177,13 +178,15 @@ impl SendGate {
     }
 
     /// Hands a claimed message to the provider and records what happened; `written` is the
-    /// record as the claim's write left it (`None`: read it again).
+    /// record as the claim's write left it (`None`: read it again). With `keeping`, a sent
+    /// message's record write keeps the key's response too.
     pub(super) async fn hand_over(
         &self,
         firm: &Firm,
         request: &SendRequest,
         claimed: Claimed,
         written: Option<ConsentRecord>,
+        keeping: Option<&mut Keeping>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let (delivered, outcome) = match self.deliver(firm, request, &claimed).await {
             HandedOver::Delivered(delivered, outcome) => (delivered, outcome),
@@ -191,11 +194,22 @@ impl SendGate {
                 return self.carrier_refused(firm, request, &claimed).await;
             }
         };
+        // Only a sent message's answer is kept: after a failure the key is given back.
+        let completes = match (&outcome, &keeping) {
+            (Ok(sent), Some(keeping)) => {
+                Some(keeping.completion(sent.response(), self.clock.now()))
+            }
+            _ => None,
+        };
+        let kept = completes.is_some();
         let written = self
-            .update(firm, &request.to, written, |record| {
+            .update_completing(firm, &request.to, written, completes, |record| {
                 vec![delivered.apply(record)]
             })
             .await;
+        if let (Some(keeping), Ok(_)) = (keeping, &written) {
+            keeping.kept |= kept;
+        }
         match (outcome, written) {
             (Ok(sent), Ok(record)) => Ok((sent, record)),
             // The provider has the message: answer "sent" even if its id could not be
@@ -230,7 +244,20 @@ impl SendGate {
         &self,
         firm: &Firm,
         phone: &PhoneNumber,
+        fresh: Option<ConsentRecord>,
+        change: impl Fn(Option<&mut ConsentRecord>) -> Vec<AuditEvent>,
+    ) -> Result<Option<ConsentRecord>, FlowError> {
+        self.update_completing(firm, phone, fresh, None, change)
+            .await
+    }
+
+    /// [`Self::update`], its write also keeping a keyed request's response.
+    async fn update_completing(
+        &self,
+        firm: &Firm,
+        phone: &PhoneNumber,
         mut fresh: Option<ConsentRecord>,
+        completes: Option<Completion>,
         change: impl Fn(Option<&mut ConsentRecord>) -> Vec<AuditEvent>,
     ) -> Result<Option<ConsentRecord>, FlowError> {
         retry_on_conflict!(async {
@@ -242,7 +269,8 @@ impl SendGate {
             let mut next = current.as_ref().map(|record| record.next_version(now));
             let events = change(next.as_mut());
             let expected = current.as_ref().map(|r| r.version);
-            let write = ConsentWrite::new(&firm.firm_id, phone, expected, next, events);
+            let mut write = ConsentWrite::new(&firm.firm_id, phone, expected, next, events);
+            write.completes = completes.clone();
             let next = write.record.clone();
             match self.store.commit(write).await {
                 Ok(()) => Ok(Attempt::Done(next)),

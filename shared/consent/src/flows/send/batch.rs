@@ -195,6 +195,7 @@ impl SendGate {
                     claimed,
                     &mut known,
                     Some(&mut unrecorded),
+                    None,
                 )
                 .await;
             results.push((index, result));
@@ -206,6 +207,7 @@ impl SendGate {
                     &requests[index],
                     &mut known,
                     Some(&mut unrecorded),
+                    None,
                     None,
                 )
                 .await;

@@ -15,6 +15,7 @@ mod carrier;
 mod held;
 
 use super::draft::Draft;
+use super::idempotency::Keeping;
 use super::{Attempt, FlowError, retry_on_conflict};
 use crate::model::deferred::DeferredSend;
 use crate::model::firm::Firm;
@@ -152,7 +153,21 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        self.send_with(firm, request, &mut KnownRecord::Unread, None, None)
+        self.send_with(firm, request, &mut KnownRecord::Unread, None, None, None)
+            .await
+    }
+
+    /// Sends one message under a claimed idempotency key, keeping the key's response in the
+    /// write that finishes the message (the provider's id, or the deferral or block):
+    /// `keeping.kept` says whether that write committed.
+    pub(crate) async fn send_keeping(
+        &self,
+        firm: &Firm,
+        request: &SendRequest,
+        keeping: &mut Keeping,
+    ) -> Result<SendOutcome, FlowError> {
+        let known = &mut KnownRecord::Unread;
+        self.send_with(firm, request, known, None, None, Some(keeping))
             .await
     }
 
@@ -168,7 +183,7 @@ impl SendGate {
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let mut known = KnownRecord::Seen(record);
         let outcome = self
-            .send_with(firm, request, &mut known, None, None)
+            .send_with(firm, request, &mut known, None, None, None)
             .await?;
         Ok((outcome, known.into_record()))
     }
@@ -182,7 +197,8 @@ impl SendGate {
         request: &SendRequest,
         taking: &mut Taking<'_>,
     ) -> Result<SendOutcome, FlowError> {
-        self.send_with(firm, request, &mut KnownRecord::Unread, None, Some(taking))
+        let known = &mut KnownRecord::Unread;
+        self.send_with(firm, request, known, None, Some(taking), None)
             .await
     }
 
@@ -193,6 +209,7 @@ impl SendGate {
     /// the outcome of the lane's previous message rides in this message's write, and this
     /// message's outcome is left there for the next write instead of being written now. With
     /// `taking` (a release), the decision's write also takes the deferred send off the queue.
+    /// With `keeping` (a keyed request), the write that finishes the message keeps its response.
     async fn send_with(
         &self,
         firm: &Firm,
@@ -200,6 +217,7 @@ impl SendGate {
         known: &mut KnownRecord,
         mut unrecorded: Option<&mut Option<Delivered>>,
         mut taking: Option<&mut Taking<'_>>,
+        mut keeping: Option<&mut Keeping>,
     ) -> Result<SendOutcome, FlowError> {
         retry_on_conflict!(async {
             let record = match std::mem::take(known) {
@@ -219,12 +237,17 @@ impl SendGate {
                 if let Some(taking) = taking.as_deref_mut() {
                     taking.take_apart(self.store.as_ref()).await?;
                 }
-                let (outcome, record) = self.complete(firm, request, decided, None).await?;
+                let (outcome, record) = self.complete(firm, request, decided, None, None).await?;
                 *known = KnownRecord::Seen(record);
                 return Ok(Attempt::Done(outcome));
             }
+            // A deferral or block is finished by this write: its answer rides in it.
+            if let (Decided::Done(outcome), Some(keeping)) = (&decided, keeping.as_deref()) {
+                draft.completes = Some(keeping.completion(outcome.response(), now));
+            }
             let write = draft.seal();
             let written = write.record.clone();
+            let completes = write.completes.is_some();
             match self.store.commit(write).await {
                 Ok(()) => {}
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
@@ -233,13 +256,23 @@ impl SendGate {
             if let Some(taking) = taking.as_deref_mut() {
                 taking.taken = true;
             }
+            if let Some(keeping) = keeping.as_deref_mut() {
+                keeping.kept |= completes;
+            }
             // The previous message's outcome is written now.
             let slot = unrecorded.as_deref_mut().map(|slot| {
                 *slot = None;
                 slot
             });
             let outcome = self
-                .after_commit(firm, request, (decided, written), known, slot)
+                .after_commit(
+                    firm,
+                    request,
+                    (decided, written),
+                    known,
+                    slot,
+                    keeping.as_deref_mut(),
+                )
                 .await?;
             Ok(Attempt::Done(outcome))
         })
@@ -248,6 +281,7 @@ impl SendGate {
     /// Finishes a decision once its write is committed (`written`: the record as that write
     /// left it), leaving `known` holding the record as the gate left it. In a batch lane
     /// (`slot`), an allowed message's outcome is left in the slot for the number's next write.
+    /// With `keeping`, the write recording a sent message keeps the key's response.
     async fn after_commit(
         &self,
         firm: &Firm,
@@ -255,6 +289,7 @@ impl SendGate {
         (decided, written): (Decided, Option<ConsentRecord>),
         known: &mut KnownRecord,
         slot: Option<&mut Option<Delivered>>,
+        keeping: Option<&mut Keeping>,
     ) -> Result<SendOutcome, FlowError> {
         let (outcome, record) = match (decided, slot) {
             // In a batch lane the answer waits for the number's next write.
@@ -274,7 +309,10 @@ impl SendGate {
                     }
                 }
             }
-            (decided, _) => self.complete(firm, request, decided, written).await?,
+            (decided, _) => {
+                self.complete(firm, request, decided, written, keeping)
+                    .await?
+            }
         };
         // `None` after a claim: its last write failed; read the record again.
         *known = match (record, &outcome) {
@@ -339,18 +377,23 @@ impl SendGate {
     }
 
     /// Finishes a decision whose draft was committed (`written`: the record as that write left
-    /// it): hands an allowed message over and records what happened. Returns the outcome and
-    /// the record as the gate left it (`None`: unknown, read it again).
+    /// it): hands an allowed message over and records what happened (with `keeping`, keeping
+    /// the key's response in that record's write). Returns the outcome and the record as the
+    /// gate left it (`None`: unknown, read it again).
     pub(crate) async fn complete(
         &self,
         firm: &Firm,
         request: &SendRequest,
         decided: Decided,
         written: Option<ConsentRecord>,
+        keeping: Option<&mut Keeping>,
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let (outcome, record) = match decided {
             Decided::Done(outcome) => (outcome, written),
-            Decided::Claimed(claimed) => self.hand_over(firm, request, claimed, written).await?,
+            Decided::Claimed(claimed) => {
+                self.hand_over(firm, request, claimed, written, keeping)
+                    .await?
+            }
             Decided::CarrierOptedOut => {
                 let record = self.carrier_opt_out(firm, &request.to, None).await?;
                 (allow::carrier_blocked(), record)
