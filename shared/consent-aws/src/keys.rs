@@ -77,6 +77,9 @@ pub const TTL: &str = "ttl";
 pub const FIRM_ID: &str = "firm_id";
 /// An audit event's type name (for people reading the table).
 pub const TYPE: &str = "type";
+/// On an item holding a write's audit events: those after the first leave out their
+/// `prev_hash`, each being the hash of the event before it.
+pub const LINKED: &str = "linked";
 /// A consent record's status as items written before `gsi2` held it; read only from those.
 pub const LEGACY_STATUS: &str = "status";
 /// A consent record's chain head (the hash of its newest event), which writes over the record

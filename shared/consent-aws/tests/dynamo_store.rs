@@ -1193,9 +1193,30 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
                 ))
                 .await,
         ));
+        // A write of two events: one item, read back as two links of the chain.
+        let mut third = store
+            .get_consent("f1", &p)
+            .await
+            .ok()
+            .flatten()
+            .expect("the record");
+        third.version = 3;
+        out.push(outcome(
+            store
+                .commit(ConsentWrite::new(
+                    "f1",
+                    &p,
+                    Some(2),
+                    Some(third),
+                    vec![event("c"), event("d")],
+                ))
+                .await,
+        ));
         let events = store.events("f1", &p).await.expect("events");
-        let linked = events.len() == 2
-            && events[1].prev_hash == events[0].hash
+        let linked = events.len() == 4
+            && events
+                .windows(2)
+                .all(|pair| pair[1].prev_hash == pair[0].hash)
             && events[0].prev_hash.as_deref()
                 == Some(consent::evidence::chain::genesis("f1", p.as_str()).as_str());
         out.push(format!("linked {linked}"));
@@ -1205,7 +1226,7 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
             .ok()
             .flatten()
             .and_then(|r| r.audit_head);
-        out.push(format!("head {}", head == events[1].hash));
+        out.push(format!("head {}", head == events[3].hash));
         out
     })
     .await;
@@ -1214,6 +1235,7 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
         vec![
             "ok ()",
             "version_conflict commit",
+            "ok ()",
             "ok ()",
             "linked true",
             "head true"
@@ -1244,8 +1266,22 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
                 .is_some_and(|sk| sk.starts_with("EVT#"))
         })
         .collect();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert!(events.iter().all(|item| !item.contains_key("ttl")));
+    // The two-event item keeps the second event's prev_hash only by its `linked` mark.
+    let pair = events
+        .iter()
+        .find(|item| {
+            item.get("type").and_then(|v| v.as_s().ok())
+                == Some(&"email_skipped,email_skipped".to_string())
+        })
+        .expect("the two-event item");
+    assert_eq!(
+        pair.get("linked"),
+        Some(&aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+    );
+    let doc = pair.get("doc").and_then(|v| v.as_s().ok()).expect("a doc");
+    assert_eq!(doc.matches("prev_hash").count(), 1);
 }
 
 #[tokio::test]

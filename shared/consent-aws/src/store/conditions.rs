@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::http::Response;
 use consent::evidence::audit::AuditEvent;
 use consent::ports::StoreError;
 
-use super::items::{ItemError, backend, doc_item, item_error, key_item, n_u64, s};
+use super::items::{ItemError, backend, events_item, item_error, key_item, n_u64, s};
 use super::limits::MAX_TRANSACTION_ITEMS;
 use super::{DynamoStore, Item};
 use crate::errors::is_retryable_reason;
@@ -214,10 +214,7 @@ impl DynamoStore {
         let Some(first) = events.first() else {
             return Ok(Vec::new());
         };
-        let mut item = match events {
-            [one] => doc_item(operation, &key(one), one)?,
-            all => doc_item(operation, &key(first), &all)?,
-        };
+        let mut item = events_item(operation, &key(first), events)?;
         let types: Vec<&str> = events.iter().map(AuditEvent::type_name).collect();
         item.insert(keys::TYPE.into(), s(types.join(",")));
         let put = self.put(operation, item, Some(Condition::must_not_exist()))?;

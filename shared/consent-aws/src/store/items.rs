@@ -128,20 +128,67 @@ pub(super) fn parse_doc<T: DeserializeOwned>(
         .map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))
 }
 
-/// The audit events of an item: one event (an object), or the events of one write in order
-/// (an array).
+/// The item of `key` holding the audit events of one write: one event as an object, or the
+/// events in order as an array. When each event after the first follows the one before it in
+/// the chain (every write's events do), those events leave out their `prev_hash` (about 80
+/// bytes each, a write unit on a write near 1 KB) and [`keys::LINKED`] says so.
+pub(super) fn events_item(
+    operation: &'static str,
+    key: &Key,
+    events: &[AuditEvent],
+) -> Result<Item, StoreError> {
+    let linked = events.len() > 1
+        && events
+            .windows(2)
+            .all(|pair| pair[0].hash.is_some() && pair[1].prev_hash == pair[0].hash);
+    match events {
+        [one] => doc_item(operation, key, one),
+        all if linked => {
+            let trimmed: Vec<AuditEvent> = all
+                .iter()
+                .enumerate()
+                .map(|(index, event)| AuditEvent {
+                    prev_hash: if index == 0 {
+                        event.prev_hash.clone()
+                    } else {
+                        None
+                    },
+                    ..event.clone()
+                })
+                .collect();
+            let mut item = doc_item(operation, key, &trimmed)?;
+            item.insert(keys::LINKED.into(), AttributeValue::Bool(true));
+            Ok(item)
+        }
+        all => doc_item(operation, key, &all),
+    }
+}
+
+/// The audit events of an item written by [`events_item`] (or before it, by one event per
+/// item), in order and whole.
 pub(super) fn parse_events(
     operation: &'static str,
     kind: &'static str,
     item: &Item,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let doc = string_attr(operation, kind, item, keys::DOC)?;
-    let parsed = if doc.trim_start().starts_with('[') {
+    let parsed: Result<Vec<AuditEvent>, _> = if doc.trim_start().starts_with('[') {
         serde_json::from_str(&doc)
     } else {
         serde_json::from_str(&doc).map(|event| vec![event])
     };
-    parsed.map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))
+    let mut events =
+        parsed.map_err(|e| item_error(operation, ItemError::Document { kind, source: e }))?;
+    if matches!(item.get(keys::LINKED), Some(AttributeValue::Bool(true))) {
+        let mut previous = None;
+        for event in &mut events {
+            if event.prev_hash.is_none() {
+                event.prev_hash = previous;
+            }
+            previous = event.hash.clone();
+        }
+    }
+    Ok(events)
 }
 
 /// A string attribute the item must have.
@@ -177,5 +224,70 @@ pub(super) fn optional_number(
             operation,
             ItemError::MissingAttribute { kind, attribute },
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use consent::evidence::audit::AuditKind;
+
+    use super::*;
+
+    fn event(reason: &str, prev_hash: Option<&str>, hash: &str) -> AuditEvent {
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        AuditEvent {
+            prev_hash: prev_hash.map(str::to_string),
+            hash: Some(hash.to_string()),
+            ..AuditEvent::new(
+                at,
+                AuditKind::EmailSkipped {
+                    reason: reason.to_string(),
+                },
+            )
+        }
+    }
+
+    fn doc_len(item: &Item) -> usize {
+        match item.get(keys::DOC) {
+            Some(AttributeValue::S(doc)) => doc.len(),
+            _ => 0,
+        }
+    }
+
+    fn key() -> Key {
+        keys::firm_event("ruiz-park", "01M8SC6X80VRD3Q0Q3DWQDVSV9")
+    }
+
+    #[test]
+    fn a_chained_writes_events_are_kept_without_their_inner_prev_hashes_and_read_back_whole() {
+        let events = vec![
+            event("one", Some(&"0".repeat(64)), &"a".repeat(64)),
+            event("two", Some(&"a".repeat(64)), &"b".repeat(64)),
+            event("three", Some(&"b".repeat(64)), &"c".repeat(64)),
+        ];
+        let item = events_item("test", &key(), &events).unwrap();
+        let whole = doc_item("test", &key(), &events).unwrap();
+
+        assert_eq!(item.get(keys::LINKED), Some(&AttributeValue::Bool(true)));
+        let one_prev_hash = format!(r#","prev_hash":"{}""#, "a".repeat(64)).len();
+        assert_eq!(doc_len(&whole) - doc_len(&item), 2 * one_prev_hash);
+        assert_eq!(parse_events("test", "event", &item).unwrap(), events);
+    }
+
+    #[test]
+    fn events_that_do_not_chain_are_kept_whole() {
+        let unchained = vec![
+            event("one", None, &"a".repeat(64)),
+            event("two", None, &"b".repeat(64)),
+        ];
+        let item = events_item("test", &key(), &unchained).unwrap();
+
+        assert_eq!(item.get(keys::LINKED), None);
+        assert_eq!(parse_events("test", "event", &item).unwrap(), unchained);
+        let one = vec![event("one", Some(&"0".repeat(64)), &"a".repeat(64))];
+        let item = events_item("test", &key(), &one).unwrap();
+        assert_eq!(item.get(keys::LINKED), None);
+        assert_eq!(parse_events("test", "event", &item).unwrap(), one);
     }
 }
