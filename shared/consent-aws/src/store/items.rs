@@ -130,8 +130,9 @@ pub(super) fn parse_doc<T: DeserializeOwned>(
 
 /// The item of `key` holding the audit events of one write: one event as an object, or the
 /// events in order as an array. When each event after the first follows the one before it in
-/// the chain (every write's events do), those events leave out their `prev_hash` (about 80
-/// bytes each, a write unit on a write near 1 KB) and [`keys::LINKED`] says so.
+/// the chain (a write's events do once the number has a chain), those events leave out their
+/// `prev_hash` (about 80 bytes each, two write units on an item just over 1 KB) and
+/// [`keys::LINKED`] says so.
 pub(super) fn events_item(
     operation: &'static str,
     key: &Key,
