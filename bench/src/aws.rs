@@ -205,7 +205,9 @@ fn value_size(value: &Value) -> u64 {
         return 0;
     };
     match kind.as_str() {
-        "S" | "B" => inner.as_str().map_or(0, |s| s.len() as u64),
+        "S" => inner.as_str().map_or(0, |s| s.len() as u64),
+        // Binary travels as base64; DynamoDB counts the bytes.
+        "B" => inner.as_str().map_or(0, base64_bytes),
         "N" => inner.as_str().map_or(1, |s| s.len() as u64 / 2 + 1),
         "M" => 3 + item_size(inner),
         "L" => {
@@ -221,6 +223,12 @@ fn value_size(value: &Value) -> u64 {
         }),
         _ => 1,
     }
+}
+
+/// The bytes a base64 text stands for.
+fn base64_bytes(text: &str) -> u64 {
+    let padding = text.bytes().rev().take_while(|&c| c == b'=').count();
+    (text.len() / 4 * 3).saturating_sub(padding) as u64
 }
 
 fn units(size: u64, unit: u64) -> u64 {
@@ -490,5 +498,20 @@ pub async fn seed(
         if let Err(e) = store.commit(write).await {
             panic!("seeding {}: {e:?}", phone.masked());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_items_size_counts_binary_by_its_bytes_not_its_base64() {
+        // "aGVsbG8=" is base64 for the 5 bytes "hello"; "doc" 3 + 5, "ab" 2 + 2.
+        let item = json!({"doc": {"B": "aGVsbG8="}, "ab": {"S": "cd"}});
+        assert_eq!(item_size(&item), 12);
+        assert_eq!(base64_bytes("aGVsbG8h"), 6);
     }
 }

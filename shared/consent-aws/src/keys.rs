@@ -77,6 +77,9 @@ pub const TTL: &str = "ttl";
 pub const FIRM_ID: &str = "firm_id";
 /// An audit event's type name (for people reading the table).
 pub const TYPE: &str = "type";
+/// An audit events item's JSON `doc` when it is larger than a write unit, raw-deflated (a
+/// binary attribute): DynamoDB bills a write by the stored bytes.
+pub const DOC_DEFLATE: &str = "doc_deflate";
 /// On an item holding a write's audit events: those after the first leave out their
 /// `prev_hash`, each being the hash of the event before it.
 pub const LINKED: &str = "linked";

@@ -84,6 +84,13 @@ fn event(note: &str) -> AuditEvent {
     )
 }
 
+/// A note longer than a write unit, as an email's text and HTML are.
+fn long_note() -> String {
+    (0..60)
+        .map(|line| format!("line {line}: the provider refused the address. "))
+        .collect()
+}
+
 fn firm(id: &str, number: &PhoneNumber, version: u64) -> Firm {
     Firm {
         firm_id: id.to_string(),
@@ -1208,7 +1215,7 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
                     &p,
                     Some(2),
                     Some(third),
-                    vec![event("c"), event("d")],
+                    vec![event("c"), event(&long_note())],
                 ))
                 .await,
         ));
@@ -1268,7 +1275,8 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
         .collect();
     assert_eq!(events.len(), 3);
     assert!(events.iter().all(|item| !item.contains_key("ttl")));
-    // The two-event item keeps the second event's prev_hash only by its `linked` mark.
+    // The two-event item, over a write unit, is kept deflated, and keeps the second event's
+    // prev_hash only by its `linked` mark.
     let pair = events
         .iter()
         .find(|item| {
@@ -1280,7 +1288,18 @@ async fn audit_events_never_expire_and_writes_keep_one_chain(backend: Backend) {
         pair.get("linked"),
         Some(&aws_sdk_dynamodb::types::AttributeValue::Bool(true))
     );
-    let doc = pair.get("doc").and_then(|v| v.as_s().ok()).expect("a doc");
+    assert_eq!(pair.get("doc"), None);
+    let packed = pair
+        .get("doc_deflate")
+        .and_then(|v| v.as_b().ok())
+        .expect("a deflated doc");
+    let mut doc = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::DeflateDecoder::new(packed.as_ref()),
+        &mut doc,
+    )
+    .expect("the doc inflates");
+    assert!(packed.as_ref().len() * 3 < doc.len());
     assert_eq!(doc.matches("prev_hash").count(), 1);
 }
 

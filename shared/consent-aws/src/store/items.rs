@@ -2,11 +2,16 @@
 //! the errors of items that are not what this code writes.
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::http::Response;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -14,7 +19,7 @@ use consent::evidence::audit::AuditEvent;
 use consent::ports::StoreError;
 
 use super::Item;
-use super::limits::{BATCH_GET_ATTEMPTS, MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS};
+use super::limits::{BATCH_GET_ATTEMPTS, MAX_ITEM_BYTES, MAX_TRANSACTION_ITEMS, WRITE_UNIT_BYTES};
 use crate::errors::is_retryable;
 use crate::keys::{self, Key};
 
@@ -38,6 +43,15 @@ pub enum ItemError {
         /// The parse error.
         #[source]
         source: serde_json::Error,
+    },
+    /// An item's deflated document does not inflate to text an item may hold.
+    #[error("a {kind} item's deflated document does not inflate")]
+    Inflate {
+        /// The kind of item.
+        kind: &'static str,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
     },
     /// A document is larger than an item may be (a write's audit events, all in one item).
     #[error("a {0}-byte document is larger than an item may be ({MAX_ITEM_BYTES} bytes)")]
@@ -94,12 +108,8 @@ pub(super) fn key_item(key: &Key) -> Item {
     ])
 }
 
-/// An item of `key` holding `value` as its JSON `doc`.
-pub(super) fn doc_item<T: Serialize>(
-    operation: &'static str,
-    key: &Key,
-    value: &T,
-) -> Result<Item, StoreError> {
+/// `value` as the JSON of an item's `doc`, refused when larger than an item may be.
+fn doc_json<T: Serialize>(operation: &'static str, value: &T) -> Result<String, StoreError> {
     let doc = serde_json::to_string(value).map_err(|e| {
         item_error(
             operation,
@@ -112,6 +122,16 @@ pub(super) fn doc_item<T: Serialize>(
     if doc.len() > MAX_ITEM_BYTES {
         return Err(item_error(operation, ItemError::TooLarge(doc.len())));
     }
+    Ok(doc)
+}
+
+/// An item of `key` holding `value` as its JSON `doc`.
+pub(super) fn doc_item<T: Serialize>(
+    operation: &'static str,
+    key: &Key,
+    value: &T,
+) -> Result<Item, StoreError> {
+    let doc = doc_json(operation, value)?;
     let mut item = key_item(key);
     item.insert(keys::DOC.into(), s(doc));
     Ok(item)
@@ -131,8 +151,8 @@ pub(super) fn parse_doc<T: DeserializeOwned>(
 /// The item of `key` holding the audit events of one write: one event as an object, or the
 /// events in order as an array. When each event after the first follows the one before it in
 /// the chain (a write's events do once the number has a chain), those events leave out their
-/// `prev_hash` (about 80 bytes each, two write units on an item just over 1 KB) and
-/// [`keys::LINKED`] says so.
+/// `prev_hash` (about 80 bytes each) and [`keys::LINKED`] says so. A document larger than a
+/// write unit is kept deflated in [`keys::DOC_DEFLATE`] (an opt-in email's event to about 40%).
 pub(super) fn events_item(
     operation: &'static str,
     key: &Key,
@@ -142,8 +162,8 @@ pub(super) fn events_item(
         && events
             .windows(2)
             .all(|pair| pair[0].hash.is_some() && pair[1].prev_hash == pair[0].hash);
-    match events {
-        [one] => doc_item(operation, key, one),
+    let doc = match events {
+        [one] => doc_json(operation, one)?,
         all if linked => {
             let trimmed: Vec<AuditEvent> = all
                 .iter()
@@ -157,12 +177,48 @@ pub(super) fn events_item(
                     ..event.clone()
                 })
                 .collect();
-            let mut item = doc_item(operation, key, &trimmed)?;
-            item.insert(keys::LINKED.into(), AttributeValue::Bool(true));
-            Ok(item)
+            doc_json(operation, &trimmed)?
         }
-        all => doc_item(operation, key, &all),
+        all => doc_json(operation, &all)?,
+    };
+    let mut item = key_item(key);
+    match deflated(&doc) {
+        Some(packed) => item.insert(
+            keys::DOC_DEFLATE.into(),
+            AttributeValue::B(Blob::new(packed)),
+        ),
+        None => item.insert(keys::DOC.into(), s(doc)),
+    };
+    if linked {
+        item.insert(keys::LINKED.into(), AttributeValue::Bool(true));
     }
+    Ok(item)
+}
+
+/// `doc` deflated, when it is larger than a write unit and deflating makes it smaller.
+fn deflated(doc: &str) -> Option<Vec<u8>> {
+    if doc.len() <= WRITE_UNIT_BYTES {
+        return None;
+    }
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(doc.as_bytes()).ok()?;
+    let packed = encoder.finish().ok()?;
+    (packed.len() < doc.len()).then_some(packed)
+}
+
+/// A deflated document, refused when it inflates past what an item's `doc` may hold.
+fn inflated(packed: &[u8]) -> std::io::Result<String> {
+    let mut doc = String::new();
+    DeflateDecoder::new(packed)
+        .take(MAX_ITEM_BYTES as u64 + 1)
+        .read_to_string(&mut doc)?;
+    if doc.len() > MAX_ITEM_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the document inflates past an item's size",
+        ));
+    }
+    Ok(doc)
 }
 
 /// The audit events of an item written by [`events_item`] (or before it, by one event per
@@ -172,7 +228,20 @@ pub(super) fn parse_events(
     kind: &'static str,
     item: &Item,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let doc = string_attr(operation, kind, item, keys::DOC)?;
+    let doc = match item.get(keys::DOC_DEFLATE) {
+        Some(AttributeValue::B(packed)) => inflated(packed.as_ref())
+            .map_err(|e| item_error(operation, ItemError::Inflate { kind, source: e }))?,
+        Some(_) => {
+            return Err(item_error(
+                operation,
+                ItemError::MissingAttribute {
+                    kind,
+                    attribute: keys::DOC_DEFLATE,
+                },
+            ));
+        }
+        None => string_attr(operation, kind, item, keys::DOC)?,
+    };
     let parsed: Result<Vec<AuditEvent>, _> = if doc.trim_start().starts_with('[') {
         serde_json::from_str(&doc)
     } else {
@@ -274,6 +343,51 @@ mod tests {
         let one_prev_hash = format!(r#","prev_hash":"{}""#, "a".repeat(64)).len();
         assert_eq!(doc_len(&whole) - doc_len(&item), 2 * one_prev_hash);
         assert_eq!(parse_events("test", "event", &item).unwrap(), events);
+    }
+
+    #[test]
+    fn a_document_over_a_write_unit_is_kept_deflated_and_read_back_whole() {
+        let long: String = (0..60)
+            .map(|line| format!("line {line}: the provider refused the address. "))
+            .collect();
+        let events = vec![
+            event("one", Some(&"0".repeat(64)), &"a".repeat(64)),
+            event(&long, Some(&"a".repeat(64)), &"b".repeat(64)),
+        ];
+        let item = events_item("test", &key(), &events).unwrap();
+        let whole = doc_json("test", &events).unwrap();
+
+        let Some(AttributeValue::B(packed)) = item.get(keys::DOC_DEFLATE) else {
+            panic!("no deflated document: {item:?}");
+        };
+        assert!(
+            packed.as_ref().len() * 3 < whole.len(),
+            "{} bytes",
+            packed.as_ref().len()
+        );
+        assert_eq!(item.get(keys::DOC), None);
+        assert_eq!(parse_events("test", "event", &item).unwrap(), events);
+
+        let small = vec![event("one", Some(&"0".repeat(64)), &"a".repeat(64))];
+        let item = events_item("test", &key(), &small).unwrap();
+        assert_eq!(item.get(keys::DOC_DEFLATE), None);
+        assert!(matches!(item.get(keys::DOC), Some(AttributeValue::S(_))));
+    }
+
+    #[test]
+    fn a_deflated_document_that_does_not_inflate_is_an_error_not_a_panic() {
+        let mut item = key_item(&key());
+        item.insert(
+            keys::DOC_DEFLATE.into(),
+            AttributeValue::B(Blob::new(vec![0xff, 0x00, 0x13, 0x37])),
+        );
+        let error = parse_events("test", "consent event", &item).unwrap_err();
+        assert!(!error.is_retryable());
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("a consent event item's deflated document does not inflate")
+        );
     }
 
     #[test]
