@@ -11,10 +11,13 @@ use serde_json::{Value, json};
 
 /// The steps, in the order `main.rs` takes them.
 pub const STEPS: &[(&str, &str)] = &[
-    ("runtime", "tokio multi-thread runtime (`#[tokio::main]`)"),
+    (
+        "runtime",
+        "tokio current-thread runtime (`#[tokio::main(flavor = \"current_thread\")]`)",
+    ),
     (
         "tracing",
-        "`tracing::init_default_subscriber()` (JSON, env filter)",
+        "`consent_aws::logging::init_lambda_logging()` (JSON, level list)",
     ),
     ("config", "`AwsConfig::from_env()` (parse, keys inline)"),
     (
@@ -38,7 +41,7 @@ pub const STEPS: &[(&str, &str)] = &[
 /// Runs in the child: times the steps and prints one `PROBE {json}` line. Never returns.
 pub fn run_probe() -> ! {
     let started = Instant::now();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -52,7 +55,7 @@ pub fn run_probe() -> ! {
     times.insert("runtime", started.elapsed().as_secs_f64());
     let result: Result<(), String> = runtime.block_on(async {
         let step = Instant::now();
-        lambda_runtime::tracing::init_default_subscriber();
+        consent_aws::logging::init_lambda_logging();
         times.insert("tracing", step.elapsed().as_secs_f64());
         let step = Instant::now();
         let config = consent_aws::AwsConfig::from_env().map_err(|e| e.to_string())?;

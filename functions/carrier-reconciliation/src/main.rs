@@ -1,10 +1,10 @@
 //! Lambda bootstrap: JSON tracing, clients built once at cold start, then the daily run.
 
-use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    consent_aws::logging::init_lambda_logging();
     let services = consent_aws::services_from_env(carrier_reconciliation::KEYS_USED).await?;
     let services = &services;
     run(service_fn(

@@ -4,11 +4,11 @@
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use consent_events::{EventBridgeBus, RetryPolicy, publish};
-use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    consent_aws::logging::init_lambda_logging();
     let bus_name = consent_events::config::event_bus_from_env()?;
     let sdk = consent_aws::load_sdk_config().await;
     let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), bus_name);

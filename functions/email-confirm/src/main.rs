@@ -5,7 +5,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use email_confirm::ClientIp;
 use lambda_http::request::RequestContext;
-use lambda_http::{Error, run, tracing};
+use lambda_http::{Error, run};
 
 /// Copies API Gateway's source IP into the request for the handler.
 async fn source_ip(mut request: Request, next: Next) -> axum::response::Response {
@@ -19,9 +19,9 @@ async fn source_ip(mut request: Request, next: Next) -> axum::response::Response
     next.run(request).await
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    consent_aws::logging::init_lambda_logging();
     let services = consent_aws::services_from_env(email_confirm::KEYS_USED).await?;
     run(email_confirm::router(services).layer(axum::middleware::from_fn(source_ip))).await
 }

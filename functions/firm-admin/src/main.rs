@@ -4,11 +4,11 @@
 use axum::extract::Request;
 use consent_http::CallerIdentity;
 use lambda_http::request::RequestContext;
-use lambda_http::{Error, RequestExt, run, tracing};
+use lambda_http::{Error, RequestExt, run};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    consent_aws::logging::init_lambda_logging();
     let services = consent_aws::services_from_env(firm_admin::KEYS_USED).await?;
     run(firm_admin::router(services).layer(axum::middleware::map_request(name_caller))).await
 }

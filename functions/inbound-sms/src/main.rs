@@ -2,11 +2,11 @@
 //! retryable failure fails the invocation so SNS redelivers; records are idempotent.
 
 use aws_lambda_events::event::sns::SnsEvent;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    consent_aws::logging::init_lambda_logging();
     let services = consent_aws::services_from_env(inbound_sms::KEYS_USED).await?;
     let services = &services;
     run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {

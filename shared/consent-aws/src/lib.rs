@@ -8,6 +8,7 @@ pub mod config;
 pub mod email;
 pub mod errors;
 pub mod keys;
+pub mod logging;
 pub mod services;
 pub mod sms;
 pub mod store;
