@@ -8,7 +8,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::allow::log_unrecorded;
 use super::{
-    BATCH_CONCURRENCY, Decided, Delivered, KnownRecord, SendGate, SendOutcome, SendRequest,
+    BATCH_CONCURRENCY, Decided, Delivered, KnownRecord, Rider, SendGate, SendOutcome, SendRequest,
 };
 use crate::flows::FlowError;
 use crate::flows::draft::Draft;
@@ -194,8 +194,7 @@ impl SendGate {
                     &requests[index],
                     claimed,
                     &mut known,
-                    Some(&mut unrecorded),
-                    None,
+                    &mut Rider::BatchOutcome(&mut unrecorded),
                 )
                 .await;
             results.push((index, result));
@@ -206,9 +205,7 @@ impl SendGate {
                     firm,
                     &requests[index],
                     &mut known,
-                    Some(&mut unrecorded),
-                    None,
-                    None,
+                    &mut Rider::BatchOutcome(&mut unrecorded),
                 )
                 .await;
             results.push((index, result));

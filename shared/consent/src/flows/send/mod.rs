@@ -153,7 +153,8 @@ impl SendGate {
 
     /// Sends one message through the gate.
     pub async fn send(&self, firm: &Firm, request: &SendRequest) -> Result<SendOutcome, FlowError> {
-        self.send_with(firm, request, &mut KnownRecord::Unread, None, None, None)
+        let known = &mut KnownRecord::Unread;
+        self.send_with(firm, request, known, &mut Rider::Nothing)
             .await
     }
 
@@ -167,7 +168,7 @@ impl SendGate {
         keeping: &mut Keeping,
     ) -> Result<SendOutcome, FlowError> {
         let known = &mut KnownRecord::Unread;
-        self.send_with(firm, request, known, None, None, Some(keeping))
+        self.send_with(firm, request, known, &mut Rider::KeyedAnswer(keeping))
             .await
     }
 
@@ -183,7 +184,7 @@ impl SendGate {
     ) -> Result<(SendOutcome, Option<ConsentRecord>), FlowError> {
         let mut known = KnownRecord::Seen(record);
         let outcome = self
-            .send_with(firm, request, &mut known, None, None, None)
+            .send_with(firm, request, &mut known, &mut Rider::Nothing)
             .await?;
         Ok((outcome, known.into_record()))
     }
@@ -198,26 +199,21 @@ impl SendGate {
         taking: &mut Taking<'_>,
     ) -> Result<SendOutcome, FlowError> {
         let known = &mut KnownRecord::Unread;
-        self.send_with(firm, request, known, None, Some(taking), None)
+        self.send_with(firm, request, known, &mut Rider::Release(taking))
             .await
     }
 
     /// The gate's loop: decide on the record known (or read), commit the decision under the
     /// record's version, hand an allowed message over, and on a lost race re-read and
     /// re-decide. `known` is left holding the record as the gate wrote it, or
-    /// [`KnownRecord::Unread`] when it must be read again. With `unrecorded` (a batch lane),
-    /// the outcome of the lane's previous message rides in this message's write, and this
-    /// message's outcome is left there for the next write instead of being written now. With
-    /// `taking` (a release), the decision's write also takes the deferred send off the queue.
-    /// With `keeping` (a keyed request), the write that finishes the message keeps its response.
+    /// [`KnownRecord::Unread`] when it must be read again; `rider` says what else its writes
+    /// carry.
     async fn send_with(
         &self,
         firm: &Firm,
         request: &SendRequest,
         known: &mut KnownRecord,
-        mut unrecorded: Option<&mut Option<Delivered>>,
-        mut taking: Option<&mut Taking<'_>>,
-        mut keeping: Option<&mut Keeping>,
+        rider: &mut Rider<'_, '_>,
     ) -> Result<SendOutcome, FlowError> {
         retry_on_conflict!(async {
             let record = match std::mem::take(known) {
@@ -226,15 +222,18 @@ impl SendGate {
             };
             let now = self.clock.now();
             let mut draft = Draft::over(&firm.firm_id, &request.to, record.as_ref(), now);
-            draft.takes_deferred = taking.as_deref().map(|t| t.send.id.clone());
-            if let Some(Some(previous)) = unrecorded.as_deref() {
-                draft.events.push(previous.apply(draft.record.as_mut()));
+            match rider {
+                Rider::Release(taking) => draft.takes_deferred = Some(taking.send.id.clone()),
+                Rider::BatchOutcome(Some(previous)) => {
+                    draft.events.push(previous.apply(draft.record.as_mut()));
+                }
+                Rider::Nothing | Rider::BatchOutcome(None) | Rider::KeyedAnswer(_) => {}
             }
             let decided = self.decide_into(firm, request, &mut draft, now).await?;
             // Nothing to commit: the carrier's opt-out is recorded on its own (and a released
             // send taken apart, first).
             if let Decided::CarrierOptedOut = decided {
-                if let Some(taking) = taking.as_deref_mut() {
+                if let Rider::Release(taking) = rider {
                     taking.take_apart(self.store.as_ref()).await?;
                 }
                 let (outcome, record) = self.complete(firm, request, decided, None, None).await?;
@@ -242,7 +241,7 @@ impl SendGate {
                 return Ok(Attempt::Done(outcome));
             }
             // A deferral or block is finished by this write: its answer rides in it.
-            if let (Decided::Done(outcome), Some(keeping)) = (&decided, keeping.as_deref()) {
+            if let (Decided::Done(outcome), Rider::KeyedAnswer(keeping)) = (&decided, &rider) {
                 draft.completes = Some(keeping.completion(outcome.response(), now));
             }
             let write = draft.seal();
@@ -253,50 +252,38 @@ impl SendGate {
                 Err(StoreError::VersionConflict { .. }) => return Ok(Attempt::Conflict),
                 Err(other) => return Err(other.into()),
             }
-            if let Some(taking) = taking.as_deref_mut() {
-                taking.taken = true;
+            match rider {
+                Rider::Release(taking) => taking.taken = true,
+                Rider::KeyedAnswer(keeping) => keeping.kept |= completes,
+                // The previous message's outcome is written now.
+                Rider::BatchOutcome(slot) => **slot = None,
+                Rider::Nothing => {}
             }
-            if let Some(keeping) = keeping.as_deref_mut() {
-                keeping.kept |= completes;
-            }
-            // The previous message's outcome is written now.
-            let slot = unrecorded.as_deref_mut().map(|slot| {
-                *slot = None;
-                slot
-            });
             let outcome = self
-                .after_commit(
-                    firm,
-                    request,
-                    (decided, written),
-                    known,
-                    slot,
-                    keeping.as_deref_mut(),
-                )
+                .after_commit(firm, request, (decided, written), known, rider)
                 .await?;
             Ok(Attempt::Done(outcome))
         })
     }
 
     /// Finishes a decision once its write is committed (`written`: the record as that write
-    /// left it), leaving `known` holding the record as the gate left it. In a batch lane
-    /// (`slot`), an allowed message's outcome is left in the slot for the number's next write.
-    /// With `keeping`, the write recording a sent message keeps the key's response.
+    /// left it), leaving `known` holding the record as the gate left it. In a batch lane an
+    /// allowed message's outcome is left in the rider for the number's next write; for a keyed
+    /// request, the write recording a sent message keeps the key's response.
     async fn after_commit(
         &self,
         firm: &Firm,
         request: &SendRequest,
         (decided, written): (Decided, Option<ConsentRecord>),
         known: &mut KnownRecord,
-        slot: Option<&mut Option<Delivered>>,
-        keeping: Option<&mut Keeping>,
+        rider: &mut Rider<'_, '_>,
     ) -> Result<SendOutcome, FlowError> {
-        let (outcome, record) = match (decided, slot) {
+        let (outcome, record) = match (decided, rider) {
             // In a batch lane the answer waits for the number's next write.
-            (Decided::Claimed(claimed), Some(slot)) => {
+            (Decided::Claimed(claimed), Rider::BatchOutcome(slot)) => {
                 match self.deliver(firm, request, &claimed).await {
                     HandedOver::Delivered(delivered, outcome) => {
-                        *slot = Some(delivered);
+                        **slot = Some(delivered);
                         *known = KnownRecord::Seen(written);
                         let outcome = outcome?;
                         log_decision(firm, request, &outcome);
@@ -309,7 +296,11 @@ impl SendGate {
                     }
                 }
             }
-            (decided, _) => {
+            (decided, rider) => {
+                let keeping = match rider {
+                    Rider::KeyedAnswer(keeping) => Some(&mut **keeping),
+                    _ => None,
+                };
                 self.complete(firm, request, decided, written, keeping)
                     .await?
             }
@@ -402,6 +393,20 @@ impl SendGate {
         log_decision(firm, request, &outcome);
         Ok((outcome, record))
     }
+}
+
+/// What a message's writes carry beyond its own decision; a send is at most one of these.
+pub(crate) enum Rider<'a, 'b> {
+    /// Nothing: a send of its own.
+    Nothing,
+    /// A batch lane's slot: the outcome of the lane's previous message rides in this message's
+    /// write, and this message's outcome is left here for the next write instead of being
+    /// written now.
+    BatchOutcome(&'a mut Option<Delivered>),
+    /// A release: the decision's write also takes the deferred send off the queue.
+    Release(&'a mut Taking<'b>),
+    /// A keyed request: the write that finishes the message keeps its response.
+    KeyedAnswer(&'a mut Keeping),
 }
 
 /// What the gate added to a draft for one message.
