@@ -16,18 +16,14 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-FUNCTIONS = [
-    "hello-lambda",
-    "contact-created",
-    "inbound-sms",
-    "email-confirm",
-    "send-gate",
-    "firm-admin",
-    "deferred-release",
-    "carrier-reconciliation",
-    "consent-events",
-]
+# hello-lambda, then every function crate (named like its directory, as scripts/bench builds
+# them).
+FUNCTIONS = ["hello-lambda"] + sorted(
+    manifest.parent.name
+    for manifest in (Path(__file__).resolve().parent.parent / "functions").glob("*/Cargo.toml")
+)
 
 # As bench/src/coldstart.rs passes them with the keys inline.
 ENV = {
