@@ -4,8 +4,9 @@
 //!
 //! The same contract as `lambda_runtime`'s `init_default_subscriber`, filtered by a
 //! [`Targets`] list instead of an `EnvFilter`: `RUST_LOG`'s usual forms (`debug`,
-//! `consent=debug,info`) still work, span-field and regex directives do not, and the
-//! `EnvFilter` machinery stays out of every cold start (`docs/performance.md`, "Cold start").
+//! `consent=debug,info`) still work, span-field and regex directives do not, and `regex` stays
+//! out of the functions that need it for nothing else (`docs/performance.md`, the init
+//! section's fourth change).
 
 use std::str::FromStr;
 
