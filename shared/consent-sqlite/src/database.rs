@@ -10,9 +10,9 @@ use std::time::Duration;
 use consent::ports::StoreError;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use crate::errors::store_error;
+use crate::errors::{OpenError, store_error};
 use crate::schema;
-use crate::writer::{self, GroupWrite, Write};
+use crate::writer::{self, Durability, GroupWrite, Write};
 
 /// How long a statement waits for a lock another connection holds (a person's `sqlite3`
 /// session, a checkpoint) before the call fails as unavailable; short, so a request answers 503
@@ -21,78 +21,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Read connections kept open between reads.
 const POOLED_READERS: usize = 4;
-
-/// The database could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    /// The file could not be opened or created.
-    #[error(
-        "{path}: cannot open the database ({source}); check that the directory exists and is writable"
-    )]
-    Open {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's error.
-        #[source]
-        source: rusqlite::Error,
-    },
-    /// The file is not a SQLite database.
-    #[error("{path} is not a SQLite database; move it away or choose another data directory")]
-    NotADatabase {
-        /// The database file.
-        path: PathBuf,
-    },
-    /// The file is another application's database.
-    #[error("{path} is a SQLite database of another application; choose another data directory")]
-    OtherApplication {
-        /// The database file.
-        path: PathBuf,
-    },
-    /// The database was written by a newer version of the service.
-    #[error(
-        "{path} has schema version {found}, newer than this build's {supported}; run the newer build, or restore a backup made for this one"
-    )]
-    NewerSchema {
-        /// The database file.
-        path: PathBuf,
-        /// Its schema version.
-        found: i64,
-        /// The newest this build knows.
-        supported: i64,
-    },
-    /// Preparing the database (settings, migrations) failed.
-    #[error("{path}: preparing the database failed ({source})")]
-    Prepare {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's error.
-        #[source]
-        source: rusqlite::Error,
-    },
-}
-
-/// When a commit returns, relative to the disk.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Durability {
-    /// `synchronous=FULL`: the WAL is synced at every commit, so an answered write survives a
-    /// crash of the process and of the machine (a power cut). Each commit costs a sync.
-    #[default]
-    Full,
-    /// `synchronous=NORMAL`: a commit is in the OS's cache when it returns and synced at the next
-    /// checkpoint, so an answered write survives a crash of the process (`kill -9`) but the last
-    /// ones may be lost in a power cut; commits cost no sync, several times faster.
-    Normal,
-}
-
-impl Durability {
-    /// The `PRAGMA synchronous` statement for it.
-    pub(crate) fn pragma(self) -> &'static str {
-        match self {
-            Self::Full => "PRAGMA synchronous = FULL;",
-            Self::Normal => "PRAGMA synchronous = NORMAL;",
-        }
-    }
-}
 
 /// The consent store on a SQLite database file.
 #[derive(Clone)]

@@ -1,5 +1,7 @@
 //! The one mapping from SQLite's errors to the store port's: what a caller may retry, and the
-//! operator's remedy for a store that cannot be used.
+//! operator's remedy for a store that cannot be used; and what opening the database can refuse.
+
+use std::path::PathBuf;
 
 use consent::ports::StoreError;
 use rusqlite::ErrorCode;
@@ -37,4 +39,53 @@ pub(crate) fn unavailable_reason(error: &rusqlite::Error) -> Option<&'static str
         }
         _ => None,
     }
+}
+
+/// The database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file could not be opened or created.
+    #[error(
+        "{path}: cannot open the database ({source}); check that the directory exists and is writable"
+    )]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file is not a SQLite database.
+    #[error("{path} is not a SQLite database; move it away or choose another data directory")]
+    NotADatabase {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The file is another application's database.
+    #[error("{path} is a SQLite database of another application; choose another data directory")]
+    OtherApplication {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database was written by a newer version of the service.
+    #[error(
+        "{path} has schema version {found}, newer than this build's {supported}; run the newer build, or restore a backup made for this one"
+    )]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// Preparing the database (settings, migrations) failed.
+    #[error("{path}: preparing the database failed ({source})")]
+    Prepare {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
 }

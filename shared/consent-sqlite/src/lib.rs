@@ -21,7 +21,9 @@ mod schema;
 mod settings;
 mod writer;
 
-pub use database::{Durability, OpenError, SqliteStore};
+pub use database::SqliteStore;
+pub use errors::OpenError;
 pub use import::ImportReport;
 pub use outbox::SqliteOutbox;
 pub use schema::SCHEMA_VERSION;
+pub use writer::Durability;

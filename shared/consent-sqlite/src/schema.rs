@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use crate::database::OpenError;
+use crate::errors::OpenError;
 
 /// `PRAGMA application_id` of a consent database ("Cons"): tells our file from another
 /// application's SQLite database.

@@ -11,8 +11,30 @@ use consent::ports::StoreError;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use crate::database::Durability;
 use crate::errors::unavailable_reason;
+
+/// When a commit returns, relative to the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is synced at every commit, so an answered write survives a
+    /// crash of the process and of the machine (a power cut). Each commit costs a sync.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a commit is in the OS's cache when it returns and synced at the next
+    /// checkpoint, so an answered write survives a crash of the process (`kill -9`) but the last
+    /// ones may be lost in a power cut; commits cost no sync, several times faster.
+    Normal,
+}
+
+impl Durability {
+    /// The `PRAGMA synchronous` statement for it.
+    pub(crate) fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "PRAGMA synchronous = FULL;",
+            Self::Normal => "PRAGMA synchronous = NORMAL;",
+        }
+    }
+}
 
 /// Most writes one group commits.
 const MAX_GROUP: usize = 64;

@@ -1,10 +1,8 @@
-//! The shipped default of every template in English, CTIA-complete; the Spanish ones are in
-//! [`super::defaults_es`].
+//! The shipped default of every template in English, CTIA-complete, and the shape every
+//! language's defaults take; the Spanish ones are in [`super::defaults_es`].
 //!
 //! Written in the GSM-7 alphabet (ASCII apostrophes, no dashes or emoji) so a body stays at 160 /
 //! 153 characters per segment; the opt-in request fits two segments with a typical firm name.
-
-use crate::model::language::Language;
 
 /// The shipped defaults of one language.
 pub(super) struct Defaults {
@@ -24,15 +22,8 @@ pub(super) struct Defaults {
     pub email_html: &'static str,
 }
 
-/// The defaults of `language`.
-pub(super) fn defaults(language: Language) -> &'static Defaults {
-    match language {
-        Language::En => &ENGLISH,
-        Language::Es => &super::defaults_es::SPANISH,
-    }
-}
-
-const ENGLISH: Defaults = Defaults {
+/// The English defaults.
+pub(super) const ENGLISH: Defaults = Defaults {
     sms_opt_in_request: SMS_OPT_IN_REQUEST,
     sms_opt_in_confirmation: SMS_OPT_IN_CONFIRMATION,
     sms_opt_out_confirmation: SMS_OPT_OUT_CONFIRMATION,

@@ -15,10 +15,18 @@ use serde::{Deserialize, Serialize};
 use crate::messages::segments::{SegmentCount, count_segments};
 use crate::model::language::Language;
 use compliance::missing_elements;
-use defaults::defaults;
+use defaults::Defaults;
 use sandbox::{BODY, HTML, SUBJECT, TEXT, render_part};
 
 pub use key::TemplateKey;
+
+/// The shipped defaults of `language`.
+fn defaults(language: Language) -> &'static Defaults {
+    match language {
+        Language::En => &defaults::ENGLISH,
+        Language::Es => &defaults_es::SPANISH,
+    }
+}
 
 /// The templates a firm can override.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
