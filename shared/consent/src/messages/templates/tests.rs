@@ -1,6 +1,6 @@
 //! The templates' tests: rendering, validation per message and language, the sandbox.
 
-use super::compliance::*;
+use super::wording::*;
 use super::*;
 
 fn sms(body: &str) -> TemplateOverride {

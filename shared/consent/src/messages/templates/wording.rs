@@ -5,10 +5,31 @@
 //! without the accents of á, é, í, ó, ú and ü (see `compliance::normalize`), so "varía" and
 //! "varia" both count.
 
-use super::compliance::{
-    MUST_FREQUENCY, MUST_HELP, MUST_RATES, MUST_STOP, MUST_UNSUBSCRIBED, MUST_YES,
-};
 use crate::model::language::Language;
+
+// How each missing element is reported (in English, the API's language); the Spanish wording
+// below names its own reply words in the six problems that depend on them.
+pub(super) const MUST_NAME_FIRM: &str = "must name the firm ({{ firm_name }})";
+pub(super) const MUST_YES: &str = "must say how to reply YES";
+pub(super) const MUST_STOP: &str = "must say how to reply STOP";
+pub(super) const MUST_HELP: &str = "must say how to reply HELP";
+pub(super) const MUST_RATES: &str = "must say that message and data rates may apply";
+pub(super) const MUST_FREQUENCY: &str =
+    "must say how often messages come (\"Msg frequency varies\" or e.g. \"4 msgs/mo\")";
+pub(super) const MUST_UNSUBSCRIBED: &str =
+    "must say that they are unsubscribed and will receive no more messages";
+pub(super) const MUST_SUPPORT: &str =
+    "must give a support contact ({{ support_phone }} or {{ support_email }})";
+pub(super) const MUST_NO_LINK: &str =
+    "must not contain a link: the opt-out confirmation only confirms the opt-out";
+pub(super) const MUST_ONE_SEGMENT: &str =
+    "must fit in one SMS segment (160 GSM-7 or 70 UCS-2 characters)";
+pub(super) const MUST_TEXT_LINK: &str =
+    "the email text must contain the confirmation link ({{ confirm_url }})";
+pub(super) const MUST_HTML_LINK: &str =
+    "the email HTML must contain the confirmation link ({{ confirm_url }})";
+pub(super) const MUST_EMAIL_FIRM: &str =
+    "the email subject or text must name the firm ({{ firm_name }})";
 
 /// What one language's messages must say, as words to find.
 pub(super) struct Wording {
