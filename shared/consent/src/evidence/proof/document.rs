@@ -2,7 +2,6 @@
 
 use super::firm_chain::FirmChain;
 use super::{CANONICALIZATION, HASH_ALGORITHM, PROOF_FORMAT};
-use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -178,7 +177,7 @@ pub fn build_proof(
     let (chained, mut unchained): (Vec<_>, Vec<_>) =
         events.into_iter().partition(|e| e.prev_hash.is_some());
     unchained.sort_by(|a, b| a.id.cmp(&b.id));
-    let chained = chain_order(chained, record.audit_head.as_deref(), &genesis);
+    let chained = chain::chain_order(chained, record.audit_head.as_deref(), &genesis);
     ProofDocument {
         format: PROOF_FORMAT.to_string(),
         generated_at,
@@ -210,46 +209,4 @@ pub fn build_proof(
         signature: None,
         texts: ShownTexts::Committed,
     }
-}
-
-/// The chained events in chain order, found by walking back from the head. If the stored
-/// events do not form exactly one chain from the genesis to the head (something was changed
-/// or removed in the store), they are given in id (time) order instead, so that the verifier
-/// reports where the chain breaks rather than the proof hiding it.
-pub(super) fn chain_order(
-    mut events: Vec<AuditEvent>,
-    head: Option<&str>,
-    genesis: &str,
-) -> Vec<AuditEvent> {
-    events.sort_by(|a, b| a.id.cmp(&b.id));
-    let by_hash: HashMap<&str, usize> = events
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| e.hash.as_deref().map(|h| (h, i)))
-        .collect();
-    let mut order = Vec::new();
-    let mut seen = HashSet::new();
-    let mut current = head;
-    let complete = loop {
-        match current {
-            Some(hash) if hash == genesis => break true,
-            Some(hash) => match by_hash.get(hash) {
-                Some(&i) if seen.insert(i) => {
-                    order.push(i);
-                    current = events[i].prev_hash.as_deref();
-                }
-                _ => break false,
-            },
-            None => break events.is_empty(),
-        }
-    };
-    if !complete || order.len() != events.len() {
-        return events;
-    }
-    let mut slots: Vec<Option<AuditEvent>> = events.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .rev()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-        .collect()
 }

@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::document::chain_order;
 use crate::evidence::audit::{AuditEvent, AuditKind, OptInEvidence};
 use crate::evidence::chain;
 use crate::model::firm::Firm;
@@ -32,7 +31,7 @@ pub fn build_firm_chain(firm: &Firm, events: Vec<AuditEvent>) -> FirmChain {
     let (chained, mut unchained): (Vec<_>, Vec<_>) =
         events.into_iter().partition(|e| e.prev_hash.is_some());
     unchained.sort_by(|a, b| a.id.cmp(&b.id));
-    let chained = chain_order(chained, firm.audit_head.as_deref(), &genesis);
+    let chained = chain::chain_order(chained, firm.audit_head.as_deref(), &genesis);
     FirmChain {
         genesis,
         head: firm.audit_head.clone(),
