@@ -5,7 +5,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::canonical::canonical_json_without_members;
-use crate::commitment::DISCLOSED;
 
 /// The domain of the chain's genesis value (and the format version of the chain rule).
 pub const CHAIN_DOMAIN: &str = "consent-chain/v1";
@@ -23,6 +22,10 @@ pub const FIRM_CHAIN_DOMAIN: &str = "consent-firm-chain/v1";
 pub fn firm_genesis(firm_id: &str) -> String {
     sha256_hex(format!("{FIRM_CHAIN_DOMAIN}\n{firm_id}").as_bytes())
 }
+
+/// The event member that carries disclosed texts and salts beside their commitments
+/// (`commitment.rs`); an event's hash leaves it out.
+pub const DISCLOSED: &str = "disclosed";
 
 /// The hash of an event given as JSON: SHA-256 of its canonical form without `hash` and
 /// without the texts disclosed beside its commitments ([`DISCLOSED`]), so an event hashes the

@@ -11,13 +11,11 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use crate::chain::DISCLOSED;
 use crate::chain::hex;
 
 /// The domain of a text commitment (and the version of its rule).
 pub const TEXT_COMMITMENT_DOMAIN: &str = "consent-text/v1";
-
-/// The event member that carries disclosed texts and salts; an event's hash leaves it out.
-pub const DISCLOSED: &str = "disclosed";
 
 /// The length of a salt in bytes.
 pub const SALT_LEN: usize = 32;

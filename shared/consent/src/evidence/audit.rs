@@ -415,6 +415,25 @@ impl AuditKind {
             Self::FirmUpdated { .. } => "firm_updated",
         }
     }
+
+    /// The one text of this event that is not a consent message, with the member that holds
+    /// it: a firm's own message (`body` of a `FirmMessage` allowed, held or blocked) or a reply
+    /// that changed nothing (`text` of `reply_received`). Consent messages (the opt-in request
+    /// by text or email, the confirmations, the HELP reply, the replies that changed consent,
+    /// the opt-out confirmation not sent) and every other field are shown in full: `None`.
+    pub fn private_text(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Self::MessageAllowed { kind, body, .. }
+            | Self::MessageDeferred { kind, body, .. }
+            | Self::MessageBlocked { kind, body, .. }
+                if *kind == MessageKind::FirmMessage =>
+            {
+                Some(("body", body))
+            }
+            Self::ReplyReceived { text, .. } => Some(("text", text)),
+            _ => None,
+        }
+    }
 }
 
 static EVENT_IDS: Mutex<Option<ulid::Generator>> = Mutex::new(None);

@@ -6,7 +6,8 @@
 //! cannot be guessed from its hash. The chain hashes the committed form, so the proof verifies
 //! with or without the texts.
 //!
-//! Which texts are consent messages is decided here, once ([`AuditKind::private_text`]).
+//! Which texts are consent messages is decided once, by the event's kind
+//! ([`crate::evidence::audit::AuditKind::private_text`]).
 
 use std::fmt;
 
@@ -17,9 +18,7 @@ pub use consent_proof::commitment::{
     Commitment, DISCLOSED, Mismatch, SALT_LEN, TEXT_COMMITMENT_DOMAIN, commitment_of, parse_salt,
 };
 
-use crate::evidence::audit::AuditKind;
-use crate::evidence::chain::hex;
-use crate::model::gate::MessageKind;
+use consent_proof::chain::hex;
 
 /// A message's random salt: 32 bytes, written as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -87,27 +86,6 @@ pub struct TextCommitment {
     pub commitment: String,
     /// The text's length in UTF-8 bytes.
     pub length: usize,
-}
-
-impl AuditKind {
-    /// The one text of this event that is not a consent message, with the member that holds
-    /// it: a firm's own message (`body` of a `FirmMessage` allowed, held or blocked) or a reply
-    /// that changed nothing (`text` of `reply_received`). Consent messages (the opt-in request
-    /// by text or email, the confirmations, the HELP reply, the replies that changed consent,
-    /// the opt-out confirmation not sent) and every other field are shown in full: `None`.
-    pub fn private_text(&self) -> Option<(&'static str, &str)> {
-        match self {
-            Self::MessageAllowed { kind, body, .. }
-            | Self::MessageDeferred { kind, body, .. }
-            | Self::MessageBlocked { kind, body, .. }
-                if *kind == MessageKind::FirmMessage =>
-            {
-                Some(("body", body))
-            }
-            Self::ReplyReceived { text, .. } => Some(("text", text)),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -102,7 +102,7 @@ fn is_legacy_token(token: &str) -> bool {
 pub fn withheld_marker(token: &str) -> String {
     format!(
         "[token sha256:{}]",
-        crate::evidence::chain::sha256_hex(token.as_bytes())
+        consent_proof::chain::sha256_hex(token.as_bytes())
     )
 }
 
