@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::keys::parse_public_key;
-use crate::verify::{NotAProof, Problem, finish, shown, verify};
+use crate::problem::{Problem, shown};
+use crate::verify::{NotAProof, finish, verify};
 
 /// The `format` of a bundle of this version.
 pub const BUNDLE_FORMAT: &str = "consent-audit-bundle/v1";

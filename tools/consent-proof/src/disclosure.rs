@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::commitment::{Commitment, Mismatch, SALT_LEN, commitments};
-use crate::verify::shown;
+use crate::problem::shown;
 
 /// A text and its salt, as the firm discloses them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@
 use serde_json::Value;
 
 use crate::chain;
-use crate::verify::{Problem, check_chain, check_head, check_unchained, list};
+use crate::problem::Problem;
+use crate::trail::{check_chain, check_head, check_unchained, list};
 
 /// The basis, and the opt-in evidence channel, of a consent that rests on the firm's word.
 pub const FIRM_ATTESTED: &str = "firm_attested";

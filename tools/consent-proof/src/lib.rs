@@ -13,7 +13,9 @@ pub mod commitment;
 pub mod disclosure;
 pub mod firm_chain;
 pub mod keys;
+mod problem;
 pub mod strict;
+mod trail;
 pub mod verify;
 
 /// The `format` of a proof document of this version.
@@ -259,7 +261,7 @@ pub fn describe_bundle(path: &str, report: &BundleReport) -> String {
     let text = |value: Option<&Value>| -> String {
         value
             .and_then(Value::as_str)
-            .map_or_else(|| "?".to_string(), verify::shown)
+            .map_or_else(|| "?".to_string(), problem::shown)
     };
     let mut out = String::new();
     if v.is_valid() {
