@@ -165,18 +165,10 @@ pub(super) fn events_item(
     let doc = match events {
         [one] => doc_json(operation, one)?,
         all if linked => {
-            let trimmed: Vec<AuditEvent> = all
-                .iter()
-                .enumerate()
-                .map(|(index, event)| AuditEvent {
-                    prev_hash: if index == 0 {
-                        event.prev_hash.clone()
-                    } else {
-                        None
-                    },
-                    ..event.clone()
-                })
-                .collect();
+            let mut trimmed = all.to_vec();
+            for event in &mut trimmed[1..] {
+                event.prev_hash = None;
+            }
             doc_json(operation, &trimmed)?
         }
         all => doc_json(operation, &all)?,
